@@ -1,0 +1,76 @@
+"""runway: a Monte Carlo model of OpenAI's cash runway.
+
+>>> import runway
+>>> cfg = runway.load_config(runway.default_config_path())
+>>> res = runway.simulate(cfg, deterministic=True)
+>>> round(res.summary()["funding_gap"]["2030"]["p50"])  # HSBC: $207bn
+209
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from runway.config import Config, load_config
+from runway.errors import ConfigError, RunwayError
+
+__version__ = "0.1.0"
+__all__ = ["Config", "ConfigError", "Result", "RunwayError", "default_config_path", "load_config", "simulate"]
+
+DEFAULT_CONFIG = "hsbc_2025_11.toml"
+
+
+def default_config_path() -> Path:
+    """The shipped HSBC base config (``configs/hsbc_2025_11.toml``)."""
+    repo = Path(__file__).resolve().parents[2] / "configs" / DEFAULT_CONFIG
+    if repo.is_file():  # a source checkout (editable install)
+        return repo
+    return Path(str(resources.files("runway._configs") / DEFAULT_CONFIG))
+
+
+def simulate(config, paths=None, seed=None, *, deterministic=False, threads=None, chunk_size=None, progress=None):
+    """Run the model.
+
+    Parameters
+    ----------
+    config : Config or str or Path
+        A validated config or the path of a TOML file.
+    paths, seed : int, optional
+        Number of paths and the seed (default: the config's ``[run]`` values).
+    deterministic : bool
+        Every distribution at its central value and every shock at its median: one path.
+    threads : int, optional
+        Numba threads; results are bit-identical for any value.
+    chunk_size : int, optional
+        Paths per seed stream (default: the config's ``run.chunk_size``).
+    progress : callable, optional
+        ``progress(done, total)`` after each batch of paths.
+
+    Returns
+    -------
+    Result
+    """
+    from runway import engine
+    from runway.result import Result
+
+    sha = None
+    if not isinstance(config, Config):
+        p = Path(config)
+        config = load_config(p)
+        import hashlib
+
+        sha = hashlib.sha256(p.read_bytes()).hexdigest()
+    raw = engine.run(
+        config, paths=paths, seed=seed, deterministic=deterministic, threads=threads,
+        chunk_size=chunk_size, progress=progress,
+    )
+    return Result(raw, config_sha256=sha)
+
+
+def __getattr__(name: str):
+    if name == "Result":
+        from runway.result import Result
+
+        return Result
+    raise AttributeError(name)

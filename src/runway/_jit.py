@@ -1,0 +1,14 @@
+"""Numba options in one place (STYLE.md): cached, numpy error model, never fastmath.
+
+``fastmath`` is left off on purpose: cash crosses zero and runways can be infinite, and
+fast-math's no-NaN/no-inf assumptions silently break both.
+"""
+
+from __future__ import annotations
+
+import numba
+
+JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+njit = numba.njit(**JIT)
+njit_parallel = numba.njit(parallel=True, **JIT)

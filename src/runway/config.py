@@ -1,0 +1,442 @@
+"""Config files: TOML parsed with :mod:`tomllib`, validated by frozen pydantic models.
+
+Every model has ``extra="forbid"``: a misspelt key is an error naming the key, never a silent
+default. Each numeric model parameter is a :data:`runway.dists.Param` (a number or a
+distribution) and carries its unit and admissible interval in its field metadata; the
+meaning and source of every field is in its description and in ``docs/model.md``.
+Money is US$ billions (``_bn``), rates are per year unless a name says ``_month``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from runway.calendar import MAX_MONTHS, parse_month
+from runway.dists import Param, _Dist, central
+from runway.errors import ConfigError
+
+INF = math.inf
+
+
+def P(description: str, lo: float = -INF, hi: float = INF, unit: str = "") -> Any:
+    """Field for a drawable parameter with its admissible interval ``[lo, hi]`` and unit."""
+    return Field(description=description, json_schema_extra={"lo": lo, "hi": hi, "unit": unit})
+
+
+Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="a month, YYYY-MM")]
+Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+MAX_BN = 1.0e6
+"""Largest money amount accepted anywhere ($bn): a thousand trillion dollars."""
+Money = Annotated[float, Field(ge=0.0, le=MAX_BN, allow_inf_nan=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _check_param_bounds(self) -> _Model:
+        for name, info in type(self).model_fields.items():
+            extra = info.json_schema_extra
+            if not isinstance(extra, dict) or "lo" not in extra:
+                continue
+            lo, hi = float(extra["lo"]), float(extra["hi"])  # type: ignore[arg-type]
+            value = getattr(self, name)
+            c = central(value)
+            if not lo <= c <= hi or abs(c) > MAX_BN:
+                raise ValueError(
+                    f"{name}: central value {c:g} is outside the allowed range [{lo:g}, {hi:g}]"
+                )
+            if isinstance(value, _Dist):
+                s_lo, s_hi = value.support()
+                finite_support = math.isfinite(s_lo) and math.isfinite(s_hi)
+                if finite_support and (s_lo < lo or s_hi > hi):
+                    raise ValueError(
+                        f"{name}: distribution range [{s_lo:g}, {s_hi:g}] leaves the "
+                        f"allowed range [{lo:g}, {hi:g}]"
+                    )
+        return self
+
+
+def _check_month(v: str) -> str:
+    parse_month(v)
+    return v
+
+
+class Scenario(_Model):
+    """What the config describes; the name heads reports."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    description: str = ""
+
+
+class CalendarCfg(_Model):
+    """The monthly grid, inclusive of both ends."""
+
+    start: Month = Field(description="first simulated month")
+    end: Month = Field(description="last simulated month (the horizon)")
+
+    _v = field_validator("start", "end")(_check_month)
+
+    @model_validator(mode="after")
+    def _order(self) -> CalendarCfg:
+        n = parse_month(self.end) - parse_month(self.start) + 1
+        if n < 1:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if n > MAX_MONTHS:
+            raise ValueError(f"horizon of {n} months exceeds the supported {MAX_MONTHS}")
+        return self
+
+
+class RunCfg(_Model):
+    """Run defaults; the command line overrides them."""
+
+    paths: Annotated[int, Field(ge=1, le=100_000_000)] = 100_000
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    chunk_size: Annotated[int, Field(ge=1, le=1_000_000)] = 2048
+
+
+class Consumer(_Model):
+    """Consumer subscriptions = weekly users x paid conversion x price per paying user."""
+
+    users_anchor_bn: Param = P("weekly active users at users_anchor_month", 0, 10, "bn users")
+    users_anchor_month: Month = Field(description="month of the users anchor")
+    users_ceiling_bn: Param = P("ceiling of the logistic users S-curve", 0.01, 10, "bn users")
+    users_growth_per_yr: Param = P("logistic growth rate of users", 0, 10, "1/yr")
+    conversion_start: Param = P("paid conversion at conversion_start_month", 1e-6, 1 - 1e-6, "share")
+    conversion_start_month: Month = Field(description="month of conversion_start")
+    conversion_target: Param = P("paid conversion reached at target month", 1e-6, 1 - 1e-6, "share")
+    conversion_target_month: Month = Field(description="month the conversion target is reached")
+    price_usd_month: Param = P("revenue per paying user at the calendar start", 0, 1e4, "$/month")
+    price_schedule: list[tuple[Month, Annotated[float, Field(gt=0, le=100)]]] = Field(
+        default_factory=list,
+        description="price multipliers [[month, multiplier], ...] relative to price_usd_month, "
+        "linear between points and flat outside them",
+    )
+
+    @model_validator(mode="after")
+    def _months(self) -> Consumer:
+        for m in (self.users_anchor_month, self.conversion_start_month):
+            parse_month(m)
+        if parse_month(self.conversion_target_month) <= parse_month(self.conversion_start_month):
+            raise ValueError("conversion_target_month must come after conversion_start_month")
+        months = [parse_month(m) for m, _ in self.price_schedule]
+        if months != sorted(set(months)):
+            raise ValueError("price_schedule months must be strictly increasing")
+        if central(self.users_anchor_bn) >= central(self.users_ceiling_bn):
+            raise ValueError("users_anchor_bn must be below users_ceiling_bn")
+        return self
+
+
+class Enterprise(_Model):
+    """Enterprise and API revenue = enterprise AI market x OpenAI share."""
+
+    market_anchor_bn: Param = P("enterprise AI market in the anchor year", 0, MAX_BN, "$bn/yr")
+    anchor_year: Annotated[int, Field(ge=1990, le=2200)] = Field(description="year of the anchors")
+    market_growth_per_yr: Param = P("market growth at the calendar start", -0.9, 20, "1/yr")
+    market_growth_anchor_per_yr: Param = P("market growth in the anchor year", -0.9, 20, "1/yr")
+    market_growth_after_per_yr: Param = P("market growth after the anchor year", -0.9, 20, "1/yr")
+    share_start: Param = P("OpenAI share of the market at the calendar start", 0, 1, "share")
+    share_anchor: Param = P("OpenAI share of the market in the anchor year", 0, 1, "share")
+
+
+class Advertising(_Model):
+    """Advertising = digital ad market x LLM share of it x OpenAI share of consumer AI."""
+
+    ad_market_bn: Param = P("global digital ad market in the calendar's first year", 0, MAX_BN, "$bn/yr")
+    ad_market_growth_per_yr: Param = P("growth of the digital ad market", -0.9, 5, "1/yr")
+    llm_share_start_month: Month = Field(description="month LLM ads start (share 0 before)")
+    llm_share_target: Param = P("LLM share of digital ads at the target month", 0, 1, "share")
+    llm_share_target_month: Month = Field(description="month the LLM ad share target is reached")
+    openai_share_start: Param = P("OpenAI share of consumer AI at the calendar start", 0, 1, "share")
+    openai_share_target: Param = P("OpenAI share of consumer AI at the target month", 0, 1, "share")
+
+    @model_validator(mode="after")
+    def _months(self) -> Advertising:
+        if parse_month(self.llm_share_target_month) <= parse_month(self.llm_share_start_month):
+            raise ValueError("llm_share_target_month must come after llm_share_start_month")
+        return self
+
+
+class RevenueShare(_Model):
+    """Microsoft's revenue share, an outflow proportional to revenue."""
+
+    rate_start: Param = P("share of revenue paid at the calendar start", 0, 1, "share")
+    rate_end: Param = P("share of revenue paid from end_month on", 0, 1, "share")
+    end_month: Month = Field(description="month the rate reaches rate_end (linear in between)")
+
+
+class Contract(_Model):
+    """One compute commitment: payments follow the capacity delivered under it."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    counterparty: Annotated[str, Field(min_length=1, max_length=60)]
+    value_bn: Money = Field(description="total contract value at the reference cost per GW, $bn")
+    gw: NonNeg = Field(default=0.0, description="contracted capacity, GW")
+    start: Month = Field(description="first month of delivery and payment")
+    end: Month = Field(description="last month of payment")
+    profile: Literal["flat", "ramp", "back_loaded"] = Field(
+        default="ramp",
+        description="flat: equal monthly payments; ramp: capacity ramps linearly over "
+        "ramp_months, then flat; back_loaded: payments rise linearly over the term",
+    )
+    ramp_months: Annotated[int, Field(ge=1, le=MAX_MONTHS)] = 12
+    share_online: Param = P("share of the contracted capacity that comes online and is paid", 0, 1)
+    slip_months: Param = P("delivery slip: the schedule moves this many months later", 0, 120, "months")
+    indexed: bool = Field(default=True, description="value scales with the drawn cost per GW")
+
+    @model_validator(mode="after")
+    def _order(self) -> Contract:
+        if parse_month(self.end) < parse_month(self.start):
+            raise ValueError(f"contract {self.name!r} ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Renegotiation(_Model):
+    """Under distress a share of what is still owed is renegotiated away, at a cost."""
+
+    enabled: bool = True
+    trigger_runway_months: Annotated[float, Field(ge=0, le=120)] = 3.0
+    share: Prob = Field(default=0.3, description="share of remaining obligations renegotiated")
+    cost: Prob = Field(default=0.25, description="share of the renegotiated amount still paid (fee)")
+    max_count: Annotated[int, Field(ge=0, le=12)] = 1
+
+
+class Compute(_Model):
+    """Compute commitments (rent) and their split between cost of sales and R&D."""
+
+    cost_per_gw_bn: Param = P("all-in cost of a GW of capacity", 1, 1000, "$bn/GW")
+    cost_per_gw_reference_bn: Annotated[float, Field(gt=0, le=1000)] = Field(
+        description="cost per GW at which contract values were struck ($bn/GW)"
+    )
+    inference_share: Param = P("share of compute expensed as cost of sales (inference)", 0, 1)
+    vendor_financed_share: Param = P(
+        "share of each month's compute bill settled by vendor credit, not cash, within the horizon", 0, 1
+    )
+    payment_lag_months: Annotated[int, Field(ge=0, le=24)] = Field(
+        default=0, description="months between expensing compute and paying for it (payables)"
+    )
+    contracts: list[Contract] = Field(default_factory=list)
+    renegotiation: Renegotiation = Renegotiation()
+
+    @model_validator(mode="after")
+    def _unique(self) -> Compute:
+        names = [c.name for c in self.contracts]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate contract name {dupes[0]!r}: names must be unique")
+        return self
+
+
+class Opex(_Model):
+    """People and other operating costs; stock-based pay is the non-cash share of people costs."""
+
+    rnd_people_bn: Param = P("R&D staff cost in the calendar's first year", 0, MAX_BN, "$bn/yr")
+    rnd_people_growth_per_yr: Param = P("growth of R&D staff cost", -0.9, 10, "1/yr")
+    sga_fixed_bn: Param = P("fixed SG&A in the calendar's first year", 0, MAX_BN, "$bn/yr")
+    sga_fixed_growth_per_yr: Param = P("growth of fixed SG&A", -0.9, 10, "1/yr")
+    sga_pct_revenue: Param = P("variable SG&A as a share of revenue", 0, 5)
+    other_cogs_pct_revenue: Param = P("non-compute cost of sales as a share of revenue", 0, 5)
+    stock_pay_share_start: Param = P("non-cash (stock) share of people costs at the start", 0, 1)
+    stock_pay_share_end: Param = P("non-cash (stock) share of people costs at the horizon", 0, 1)
+
+
+class Strategic(_Model):
+    """Committed strategic money and its condition."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    amount_bn: Money
+    condition: Literal["none", "per_gw", "ipo"] = Field(
+        description="none: paid at `start`; per_gw: paid per GW coming online; ipo: paid at the IPO"
+    )
+    per_gw_bn: NonNeg = Field(default=0.0, description="$bn released per GW online (per_gw)")
+    start: Month = Field(description="earliest month money can arrive")
+    lapse: Month | None = Field(default=None, description="month after which what is unpaid lapses")
+
+
+class Liquidity(_Model):
+    """Starting liquidity and the minimum cash buffer."""
+
+    cash_bn: Money = Field(description="cash and securities at the end of cash_as_of, $bn")
+    cash_as_of: Month = Field(description="month whose closing balance is cash_bn")
+    undrawn_facilities_bn: Money = Field(default=0.0, description="undrawn debt and equity facilities")
+    min_cash_buffer_bn: Money = Field(default=0.0, description="insolvent below this cash, $bn")
+    cash_yield: Annotated[float, Field(ge=0, le=1)] = Field(default=0.0, description="interest earned on cash, 1/yr")
+    debt_rate: Annotated[float, Field(ge=0, le=1)] = Field(default=0.06, description="interest on drawn debt, 1/yr")
+    strategic: list[Strategic] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Liquidity:
+        names = [s.name for s in self.strategic]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate strategic name {dupes[0]!r}: names must be unique")
+        return self
+
+
+Triple = tuple[float, float, float]
+
+
+class Regime(_Model):
+    """Market regime, a monthly Markov chain over (boom, normal, winter)."""
+
+    initial: Literal["boom", "normal", "winter"] = "normal"
+    transition: tuple[Triple, Triple, Triple] = Field(
+        description="monthly transition matrix, rows from and columns to (boom, normal, winter)"
+    )
+    close_probability: Triple = Field(description="probability a round closes, by regime")
+    size_multiplier: Triple = Field(description="round size relative to normal, by regime")
+    valuation_multiple: Triple = Field(description="post-money valuation / ARR, by regime")
+    ipo_probability_month: Triple = Field(description="monthly IPO probability in an open window")
+
+    @model_validator(mode="after")
+    def _stochastic(self) -> Regime:
+        for i, row in enumerate(self.transition):
+            if any(not (0 <= p <= 1) for p in row) or abs(sum(row) - 1) > 1e-9:
+                raise ValueError(f"transition row {i} must be probabilities summing to 1, got {row}")
+        for name in ("close_probability", "ipo_probability_month"):
+            if any(not 0 <= p <= 1 for p in getattr(self, name)):
+                raise ValueError(f"{name} must lie in [0, 1]")
+        for name in ("size_multiplier", "valuation_multiple"):
+            if any(not 0 <= p <= 1e4 for p in getattr(self, name)):
+                raise ValueError(f"{name} must lie in [0, 1e4]")
+        return self
+
+
+class Financing(_Model):
+    """New external money: equity rounds, debt and an IPO, each with its conditions."""
+
+    enabled: bool = True
+    runway_trigger_months: Annotated[float, Field(ge=0, le=120)] = 12.0
+    round_lag_months: Annotated[int, Field(ge=0, le=36)] = 3
+    round_months_of_burn: Annotated[float, Field(ge=0, le=120)] = 18.0
+    round_min_bn: Money = 5.0
+    round_max_bn: Money = 150.0
+    max_dilution: Prob = 0.25
+    momentum_elasticity: Annotated[float, Field(ge=0, le=10)] = 1.0
+    momentum_reference: Annotated[float, Field(ge=0, le=100)] = 1.0
+    round_size_sigma: Annotated[float, Field(ge=0, le=3)] = 0.3
+    debt_capacity_x_arr: Annotated[float, Field(ge=0, le=10)] = 0.5
+    ipo_earliest: Month = "2027-01"
+    ipo_min_arr_bn: Money = 50.0
+    ipo_size_bn: Money = 60.0
+    regime: Regime
+
+
+class Sentiment(_Model):
+    """One AI-sentiment factor: an AR(1) shock loading on the drivers (correlation)."""
+
+    persistence: Annotated[float, Field(ge=0, lt=1)] = 0.9
+    loading_enterprise: Annotated[float, Field(ge=-1, le=1)] = 0.0
+    loading_users: Annotated[float, Field(ge=-1, le=1)] = 0.0
+    loading_price_war: Annotated[float, Field(ge=-1, le=1)] = 0.0
+    loading_regime: Annotated[float, Field(ge=-1, le=1)] = 0.0
+    loading_round: Annotated[float, Field(ge=-1, le=1)] = 0.0
+
+
+class Shocks(_Model):
+    """Monthly shocks; all zero in a deterministic run."""
+
+    users_vol: Annotated[float, Field(ge=0, le=5)] = 0.0
+    users_persistence: Annotated[float, Field(ge=0, lt=1)] = 0.9
+    conversion_vol: Annotated[float, Field(ge=0, le=5)] = 0.0
+    conversion_persistence: Annotated[float, Field(ge=0, lt=1)] = 0.95
+    enterprise_growth_vol: Annotated[float, Field(ge=0, le=5)] = 0.0
+    enterprise_growth_reversion_per_yr: Annotated[float, Field(ge=0, le=50)] = 1.0
+    price_war_per_yr: Param = P("expected price-war jumps per year", 0, 12, "1/yr")
+    price_war_cut: Param = P("share of the price lost in one price-war jump", 0, 0.95)
+    sentiment: Sentiment = Sentiment()
+
+
+class Config(_Model):
+    """A whole runway scenario."""
+
+    scenario: Scenario
+    calendar: CalendarCfg
+    run: RunCfg = RunCfg()
+    consumer: Consumer
+    enterprise: Enterprise
+    advertising: Advertising
+    revenue_share: RevenueShare
+    compute: Compute
+    opex: Opex
+    liquidity: Liquidity
+    financing: Financing
+    shocks: Shocks = Shocks(price_war_per_yr=0.0, price_war_cut=0.0)
+
+    @model_validator(mode="after")
+    def _cash_month(self) -> Config:
+        start, end = parse_month(self.calendar.start), parse_month(self.calendar.end)
+        as_of = parse_month(self.liquidity.cash_as_of)
+        if not start - 1 <= as_of < end:
+            raise ValueError(
+                f"liquidity.cash_as_of ({self.liquidity.cash_as_of}) must lie between the month "
+                f"before calendar.start and the month before calendar.end"
+            )
+        return self
+
+
+def _loc(err: dict[str, Any]) -> str:
+    parts = [str(p) for p in err.get("loc", ()) if not str(p).startswith(("function-", "tagged-"))]
+    # Drop the union-branch names pydantic inserts (e.g. 'float', 'pert').
+    keep = [p for p in parts if p not in {"float", "normal", "lognormal", "uniform", "triangular", "pert", "percentiles"}]
+    return ".".join(keep) or "(top level)"
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One line naming the first offending key and what is allowed."""
+    errors = exc.errors()
+    # Prefer an error that is not just "input should be a number" from the union's float branch.
+    err = next((e for e in errors if e.get("type") not in {"float_type", "float_parsing"}), errors[0])
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown key (check the spelling against docs/model.md)"
+    elif err.get("type") == "missing":
+        msg = "required key is missing"
+    return f"{source}: {_loc(err)}: {msg}"
+
+
+def config_from_dict(data: dict[str, Any], source: str = "config") -> Config:
+    """Validate a parsed TOML document; raises :class:`ConfigError` with one line."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source)) from None
+    except ValueError as exc:  # month parsing inside validators
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML config.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, unreadable, not TOML or not a valid config; the message is
+        one line naming the file and the offending key.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: no such file")
+    if p.is_dir():
+        raise ConfigError(f"{p}: is a directory, expected a TOML config file")
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except PermissionError:
+        raise ConfigError(f"{p}: cannot read the file (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text, expected a TOML config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the file ({exc.strerror})") from None
+    if not text.strip():
+        raise ConfigError(f"{p}: the file is empty, expected a TOML config")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    return config_from_dict(data, str(p))

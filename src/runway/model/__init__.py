@@ -1,0 +1,5 @@
+"""Turn a validated config into the flat arrays the kernel reads (see :mod:`runway.model.inputs`)."""
+
+from runway.model.inputs import Inputs, build_inputs
+
+__all__ = ["Inputs", "build_inputs"]

@@ -1,0 +1,263 @@
+"""Everything the kernel reads, as one NamedTuple of numbers and arrays.
+
+Building it is the only place that knows both the config schema and the kernel's layout;
+the kernel itself sees numbers, never pydantic models (STYLE.md: numbers in, numbers out).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from runway.calendar import Calendar, parse_month
+from runway.config import Config
+from runway.dists import encode
+from runway.model.params import PARAMS, bounds, get_path
+
+PROFILES = {"flat": 0, "ramp": 1, "back_loaded": 2}
+CONDITIONS = {"none": 0, "per_gw": 1, "ipo": 2}
+REGIMES = ("boom", "normal", "winter")
+NEVER = 10**6
+"""A month index beyond any horizon (e.g. the lapse of money that never lapses)."""
+
+
+class Inputs(NamedTuple):
+    """Kernel inputs. Times ``*_t`` are years since the calendar start; month indices are
+    relative to the calendar start and may be negative (before it) or past the horizon."""
+
+    stochastic: bool
+    n_months: int
+    n_years: int
+    t: np.ndarray  # (n_months,) years since start at each month's middle
+    year_idx: np.ndarray  # (n_months,) index of each month's year
+    cash_start: int  # first month whose flows move the cash account
+    # per-path parameters (see model.params.PARAMS)
+    p_kind: np.ndarray
+    p_par: np.ndarray  # (n_params, 4)
+    p_lo: np.ndarray
+    p_hi: np.ndarray
+    # revenue timing
+    users_anchor_t: float
+    conv_start_t: float
+    conv_target_t: float
+    price_mult: np.ndarray  # (n_months,)
+    ent_anchor_t: float
+    llm_start_t: float
+    llm_target_t: float
+    ms_end_t: float
+    # compute contracts (n_contracts,)
+    c_value: np.ndarray
+    c_gw: np.ndarray
+    c_start: np.ndarray
+    c_len: np.ndarray
+    c_profile: np.ndarray
+    c_ramp: np.ndarray
+    c_norm: np.ndarray
+    c_indexed: np.ndarray
+    c_cp: np.ndarray
+    n_counterparties: int
+    share_kind: np.ndarray
+    share_par: np.ndarray
+    slip_kind: np.ndarray
+    slip_par: np.ndarray
+    cpgw_ref: float
+    pay_lag: int
+    reneg_on: bool
+    reneg_trigger: float
+    reneg_share: float
+    reneg_cost: float
+    reneg_max: int
+    # liquidity
+    cash0: float
+    facilities: float
+    buffer: float
+    cash_yield_m: float
+    debt_rate_m: float
+    s_amount: np.ndarray
+    s_cond: np.ndarray
+    s_per_gw: np.ndarray
+    s_start: np.ndarray
+    s_lapse: np.ndarray
+    # financing
+    fin_on: bool
+    fin_trigger: float
+    fin_lag: int
+    fin_months_burn: float
+    fin_min: float
+    fin_max: float
+    fin_max_dil: float
+    fin_mom_el: float
+    fin_mom_ref: float
+    fin_size_sigma: float
+    debt_x_arr: float
+    ipo_earliest: int
+    ipo_min_arr: float
+    ipo_size: float
+    reg_cum: np.ndarray  # (3, 3) cumulative transition rows
+    reg_initial: int
+    reg_close: np.ndarray
+    reg_size: np.ndarray
+    reg_val: np.ndarray
+    reg_ipo: np.ndarray
+    # shocks
+    users_vol: float
+    users_rho: float
+    conv_vol: float
+    conv_rho: float
+    ent_vol: float
+    ent_a: float
+    sent_rho: float
+    load: np.ndarray  # (5,) enterprise, users, price war, regime, round
+
+
+def _profile_norm(profile: int, length: int, ramp: int) -> float:
+    if profile == 0:
+        return float(length)
+    if profile == 2:
+        return (length + 1) / 2.0
+    if ramp >= length:
+        return length * (length + 1) / (2.0 * ramp)
+    return (ramp + 1) / 2.0 + (length - ramp)
+
+
+def _price_multiplier(cfg: Config, cal: Calendar) -> np.ndarray:
+    pts = cfg.consumer.price_schedule
+    months = np.arange(cal.n_months, dtype=float)
+    if not pts:
+        return np.ones(cal.n_months)
+    xs = np.array([cal.index(m) for m, _ in pts], dtype=float)
+    ys = np.array([v for _, v in pts], dtype=float)
+    return np.interp(months, xs, ys)
+
+
+def _t(cal: Calendar, month: str) -> float:
+    """Years since start of a month's middle."""
+    return (cal.index(month) + 0.5) / 12.0
+
+
+def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
+    """Flatten a config into kernel inputs.
+
+    Parameters
+    ----------
+    cfg : Config
+        A validated config.
+    stochastic : bool
+        False for a deterministic run: every parameter at its central value, every shock at
+        its median (normal shocks 0), so the run is one path.
+    """
+    cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
+    kinds, pars, los, his = [], [], [], []
+    for _, dotted in PARAMS:
+        k, p = encode(get_path(cfg, dotted))  # type: ignore[arg-type]
+        lo, hi = bounds(cfg, dotted)
+        kinds.append(k)
+        pars.append(p)
+        los.append(lo)
+        his.append(hi)
+
+    cs = cfg.compute.contracts
+    counterparties = sorted({c.counterparty for c in cs})
+    share = [encode(c.share_online) for c in cs]
+    slip = [encode(c.slip_months) for c in cs]
+    c_len = np.array([parse_month(c.end) - parse_month(c.start) + 1 for c in cs], dtype=np.int64)
+    c_profile = np.array([PROFILES[c.profile] for c in cs], dtype=np.int64)
+    c_ramp = np.array([c.ramp_months for c in cs], dtype=np.int64)
+
+    st = cfg.liquidity.strategic
+    fin = cfg.financing
+    reg = fin.regime
+    sh = cfg.shocks
+    ent_decay = float(np.exp(-sh.enterprise_growth_reversion_per_yr / 12.0))
+    return Inputs(
+        stochastic=bool(stochastic),
+        n_months=cal.n_months,
+        n_years=len(cal.years),
+        t=cal.years_from_start(),
+        year_idx=cal.year_of_month(),
+        cash_start=cal.index(cfg.liquidity.cash_as_of) + 1,
+        p_kind=np.array(kinds, dtype=np.int64),
+        p_par=np.array(pars, dtype=np.float64),
+        p_lo=np.array(los, dtype=np.float64),
+        p_hi=np.array(his, dtype=np.float64),
+        users_anchor_t=_t(cal, cfg.consumer.users_anchor_month),
+        conv_start_t=_t(cal, cfg.consumer.conversion_start_month),
+        conv_target_t=_t(cal, cfg.consumer.conversion_target_month),
+        price_mult=_price_multiplier(cfg, cal),
+        ent_anchor_t=(cal.index(f"{cfg.enterprise.anchor_year:04d}-01") + 6.0) / 12.0,
+        llm_start_t=_t(cal, cfg.advertising.llm_share_start_month),
+        llm_target_t=_t(cal, cfg.advertising.llm_share_target_month),
+        ms_end_t=_t(cal, cfg.revenue_share.end_month),
+        c_value=np.array([c.value_bn for c in cs], dtype=np.float64),
+        c_gw=np.array([c.gw for c in cs], dtype=np.float64),
+        c_start=np.array([cal.index(c.start) for c in cs], dtype=np.int64),
+        c_len=c_len,
+        c_profile=c_profile,
+        c_ramp=c_ramp,
+        c_norm=np.array(
+            [_profile_norm(int(p), int(n), int(r)) for p, n, r in zip(c_profile, c_len, c_ramp, strict=True)],
+            dtype=np.float64,
+        ),
+        c_indexed=np.array([1.0 if c.indexed else 0.0 for c in cs], dtype=np.float64),
+        c_cp=np.array([counterparties.index(c.counterparty) for c in cs], dtype=np.int64),
+        n_counterparties=len(counterparties),
+        share_kind=np.array([k for k, _ in share], dtype=np.int64),
+        share_par=np.array([p for _, p in share], dtype=np.float64).reshape(len(cs), 4),
+        slip_kind=np.array([k for k, _ in slip], dtype=np.int64),
+        slip_par=np.array([p for _, p in slip], dtype=np.float64).reshape(len(cs), 4),
+        cpgw_ref=cfg.compute.cost_per_gw_reference_bn,
+        pay_lag=cfg.compute.payment_lag_months,
+        reneg_on=cfg.compute.renegotiation.enabled,
+        reneg_trigger=cfg.compute.renegotiation.trigger_runway_months,
+        reneg_share=cfg.compute.renegotiation.share,
+        reneg_cost=cfg.compute.renegotiation.cost,
+        reneg_max=cfg.compute.renegotiation.max_count,
+        cash0=cfg.liquidity.cash_bn,
+        facilities=cfg.liquidity.undrawn_facilities_bn,
+        buffer=cfg.liquidity.min_cash_buffer_bn,
+        cash_yield_m=cfg.liquidity.cash_yield / 12.0,
+        debt_rate_m=cfg.liquidity.debt_rate / 12.0,
+        s_amount=np.array([s.amount_bn for s in st], dtype=np.float64),
+        s_cond=np.array([CONDITIONS[s.condition] for s in st], dtype=np.int64),
+        s_per_gw=np.array([s.per_gw_bn for s in st], dtype=np.float64),
+        s_start=np.array([cal.index(s.start) for s in st], dtype=np.int64),
+        s_lapse=np.array([cal.index(s.lapse) if s.lapse else NEVER for s in st], dtype=np.int64),
+        fin_on=fin.enabled,
+        fin_trigger=fin.runway_trigger_months,
+        fin_lag=fin.round_lag_months,
+        fin_months_burn=fin.round_months_of_burn,
+        fin_min=fin.round_min_bn,
+        fin_max=fin.round_max_bn,
+        fin_max_dil=fin.max_dilution,
+        fin_mom_el=fin.momentum_elasticity,
+        fin_mom_ref=fin.momentum_reference,
+        fin_size_sigma=fin.round_size_sigma,
+        debt_x_arr=fin.debt_capacity_x_arr,
+        ipo_earliest=cal.index(fin.ipo_earliest),
+        ipo_min_arr=fin.ipo_min_arr_bn,
+        ipo_size=fin.ipo_size_bn,
+        reg_cum=np.cumsum(np.array(reg.transition, dtype=np.float64), axis=1),
+        reg_initial=REGIMES.index(reg.initial),
+        reg_close=np.array(reg.close_probability, dtype=np.float64),
+        reg_size=np.array(reg.size_multiplier, dtype=np.float64),
+        reg_val=np.array(reg.valuation_multiple, dtype=np.float64),
+        reg_ipo=np.array(reg.ipo_probability_month, dtype=np.float64),
+        users_vol=sh.users_vol,
+        users_rho=sh.users_persistence,
+        conv_vol=sh.conversion_vol,
+        conv_rho=sh.conversion_persistence,
+        ent_vol=sh.enterprise_growth_vol,
+        ent_a=ent_decay,
+        sent_rho=sh.sentiment.persistence,
+        load=np.array(
+            [
+                sh.sentiment.loading_enterprise,
+                sh.sentiment.loading_users,
+                sh.sentiment.loading_price_war,
+                sh.sentiment.loading_regime,
+                sh.sentiment.loading_round,
+            ],
+            dtype=np.float64,
+        ),
+    )

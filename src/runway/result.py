@@ -1,0 +1,202 @@
+"""Result: a run's outcomes as pandas tables and the ``summary.json`` dictionary."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import platform
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from runway import kernel as K
+from runway.calendar import format_month
+from runway.engine import ANNUAL_KEEP, FAN_LINES, RawRun
+
+QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
+FAN_QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
+ANNUAL_METRICS = tuple(n for n in K.LINE_NAMES if n != "regime")
+
+
+def _clean(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+class Result:
+    """Outcomes of :func:`runway.simulate`.
+
+    Attributes
+    ----------
+    paths : DataFrame
+        One row per path: insolvency month (``NaT``-like empty string when the path
+        survives the horizon), months to insolvency, minimum cash, money raised by source,
+        revenue, free cash flow, cash and funding gap per year, compute obligations owed per
+        counterparty at insolvency (or at the horizon).
+    annual : DataFrame
+        One row per (year, metric) with ``mean, p05, p50, p95``; money in $bn per year for
+        flows and at year end for balances.
+    fan : DataFrame
+        One row per (month, metric) for cash, revenue and burn with monthly quantiles.
+    monthly : DataFrame or None
+        Every monthly line of every path, kept for runs of up to 1,000 paths.
+    """
+
+    def __init__(self, raw: RawRun, config_sha256: str | None = None):
+        self.raw = raw
+        self.config = raw.cfg
+        self.calendar = raw.calendar
+        self.config_sha256 = config_sha256 or hashlib.sha256(
+            raw.cfg.model_dump_json().encode()
+        ).hexdigest()
+
+    # --- tables --------------------------------------------------------------------------
+    @cached_property
+    def months_to_insolvency(self) -> np.ndarray:
+        """Months from the cash anchor to insolvency; ``inf`` for paths that survive."""
+        m = self.raw.out[:, K.O_INSOLVENT]
+        anchor = self.raw.inputs.cash_start - 1
+        return np.where(m >= 0, m - anchor, np.inf)
+
+    @property
+    def horizon_months(self) -> int:
+        """Months from the cash anchor to the end of the horizon (the censoring time)."""
+        return self.raw.inputs.n_months - self.raw.inputs.cash_start
+
+    @cached_property
+    def paths(self) -> pd.DataFrame:
+        raw = self.raw
+        ins = raw.out[:, K.O_INSOLVENT]
+        start = self.calendar.start
+        cols: dict[str, Any] = {
+            "path": np.arange(raw.n_paths, dtype=np.int64),
+            "chain": raw.chain.astype(np.int64),
+            "insolvent_month": [format_month(start + int(m)) if m >= 0 else None for m in ins],
+            "months_to_insolvency": np.where(np.isfinite(self.months_to_insolvency), self.months_to_insolvency, np.nan),
+            "censored": ins < 0,
+        }
+        for i, name in enumerate(K.OUT_NAMES):
+            if name in ("insolvent_month",):
+                continue
+            cols[name] = raw.out[:, i]
+        cols["ipo_month"] = [format_month(start + int(m)) if m >= 0 else None for m in raw.out[:, K.O_IPO_MONTH]]
+        cols["raised_total"] = raw.out[:, [K.O_EQUITY, K.O_DEBT, K.O_IPO, K.O_STRATEGIC, K.O_FACILITY]].sum(axis=1)
+        for j, year in enumerate(self.calendar.years):
+            for k, name in enumerate(ANNUAL_KEEP):
+                cols[f"{name}_{year}"] = raw.annual_paths[:, j, k]
+        for c, cp in enumerate(raw.counterparties):
+            cols[f"owed_{cp}"] = raw.exposure[:, c]
+        return pd.DataFrame(cols)
+
+    @cached_property
+    def annual(self) -> pd.DataFrame:
+        q = self.raw.annual
+        stats = {"mean": q.mean(), **{k: q.quantile(v) for k, v in QUANTILES.items()}}
+        years = self.calendar.years
+        idx = pd.MultiIndex.from_product([years, K.LINE_NAMES], names=["year", "metric"])
+        df = pd.DataFrame(stats, index=idx)
+        return df.drop(index="regime", level="metric")
+
+    @cached_property
+    def fan(self) -> pd.DataFrame:
+        q = self.raw.fan
+        stats = {"mean": q.mean(), **{k: q.quantile(v) for k, v in FAN_QUANTILES.items()}}
+        idx = pd.MultiIndex.from_product([list(FAN_LINES), self.calendar.labels()], names=["metric", "month"])
+        return pd.DataFrame(stats, index=idx).reset_index()
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame | None:
+        if self.raw.monthly is None:
+            return None
+        n, t, k = self.raw.monthly.shape
+        df = pd.DataFrame(self.raw.monthly.reshape(n * t, k), columns=list(K.LINE_NAMES))
+        df.insert(0, "month", self.calendar.labels() * n)
+        df.insert(0, "path", np.repeat(np.arange(n), t))
+        return df
+
+    def annual_wide(self) -> pd.DataFrame:
+        """``annual.csv``: a row per year; each metric's median, then its p05, p95 and mean."""
+        a = self.annual
+        cols: dict[str, pd.Series] = {}
+        for stat, suffix in (("p50", ""), ("p05", "_p05"), ("p95", "_p95"), ("mean", "_mean")):
+            for metric in ANNUAL_METRICS:
+                cols[metric + suffix] = a.xs(metric, level="metric")[stat]
+        out = pd.DataFrame(cols)
+        out.index.name = "year"
+        return out
+
+    # --- headline numbers ----------------------------------------------------------------
+    def p_insolvent_by(self) -> dict[str, float]:
+        """P(insolvent by the end of each year), from the per-path insolvency months."""
+        ins = self.raw.out[:, K.O_INSOLVENT]
+        out = {}
+        for year in self.calendar.years:
+            last = min(year * 12 + 11, self.calendar.end) - self.calendar.start
+            out[str(year)] = float(np.mean((ins >= 0) & (ins <= last)))
+        return out
+
+    def funding_gap_quantiles(self) -> dict[str, dict[str, float]]:
+        gi = ANNUAL_KEEP.index("funding_gap")
+        out = {}
+        for j, year in enumerate(self.calendar.years):
+            g = self.raw.annual_paths[:, j, gi]
+            out[str(year)] = {"mean": float(g.mean()), **{k: float(np.quantile(g, v)) for k, v in QUANTILES.items()}}
+        return out
+
+    def time_to_insolvency(self) -> dict[str, float | None]:
+        """Quantiles of months from the cash anchor to insolvency.
+
+        A quantile that falls among the surviving (censored) paths is ``None``: it is beyond
+        the horizon. ``mean_censored`` is the restricted mean, E[min(T, horizon)].
+        """
+        t = self.months_to_insolvency
+        h = self.horizon_months
+        out: dict[str, float | None] = {}
+        for k, v in QUANTILES.items():
+            x = float(np.quantile(t, v, method="inverted_cdf"))
+            out[k] = x if math.isfinite(x) else None
+        out["mean_censored"] = float(np.minimum(t, h).mean())
+        out["horizon_months"] = float(h)
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` dictionary (keys of DESIGN.md; more may be added, never renamed)."""
+        import numba
+
+        cfg = self.config
+        annual: dict[str, dict[str, dict[str, float | None]]] = {}
+        for (year, metric), row in self.annual.iterrows():
+            annual.setdefault(str(year), {})[str(metric)] = {k: _clean(row[k]) for k in ("mean", "p05", "p50", "p95")}
+        return {
+            "scenario": cfg.scenario.name,
+            "description": cfg.scenario.description,
+            "paths": self.raw.n_paths,
+            "seed": self.raw.seed,
+            "deterministic": self.raw.deterministic,
+            "start": cfg.calendar.start,
+            "end": cfg.calendar.end,
+            "cash_as_of": cfg.liquidity.cash_as_of,
+            "min_cash_buffer_bn": cfg.liquidity.min_cash_buffer_bn,
+            "units": "US$ bn; flows per calendar year, balances at year end",
+            "annual": annual,
+            "p_insolvent_by": self.p_insolvent_by(),
+            "time_to_insolvency_months": self.time_to_insolvency(),
+            "funding_gap": self.funding_gap_quantiles(),
+            "provenance": {
+                "config_sha256": self.config_sha256,
+                "runway_version": _version(),
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+                "numba": numba.__version__,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        }
+
+
+def _version() -> str:
+    from runway import __version__
+
+    return __version__
