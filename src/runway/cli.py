@@ -143,3 +143,9 @@ def main() -> None:
             typer.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(2)
         raise
+
+
+# --- further commands, each in its own module (one registration line each) -----------------
+# (report) app.command("report")(...)
+# (sweep) app.command("sweep")(...)
+# (bench) app.command("bench")(...)
