@@ -22,11 +22,13 @@ app = typer.Typer(
 )
 
 _DEBUG = False
+MAX_PATHS = 100_000_000
+"""Largest --paths accepted (the config's run.paths has the same bound)."""
+MAX_THREADS = 4096
 
 
 def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
+    raise RunwayError(msg)
 
 
 @app.callback()
@@ -54,16 +56,19 @@ def run(
     from runway.io import check_output_dir
     from runway.outputs import write_outputs
 
+    from runway.guard import check_memory
+
+    if paths is not None and not 1 <= paths <= MAX_PATHS:
+        _fail(f"--paths must be between 1 and {MAX_PATHS:,}, got {paths}")
+    if seed is not None and not 0 <= seed < 2**63:
+        _fail(f"--seed must be an integer in [0, 2**63), got {seed}")
+    if threads is not None and not 1 <= threads <= MAX_THREADS:
+        _fail(f"--threads must be between 1 and {MAX_THREADS}, got {threads}")
     path = config if config is not None else runway.default_config_path()
     cfg = runway.load_config(path)
-    if paths is not None and paths < 1:
-        _fail(f"--paths must be at least 1, got {paths}")
-    if seed is not None and seed < 0:
-        _fail(f"--seed must be a non-negative integer, got {seed}")
-    if threads is not None and threads < 1:
-        _fail(f"--threads must be at least 1, got {threads}")
     out_dir = out if out is not None else Path("runs") / cfg.scenario.name
     check_output_dir(out_dir)
+    check_memory(cfg, 1 if deterministic else (paths if paths is not None else cfg.run.paths))
     t0 = time.perf_counter()
     progress = None if quiet else _progress_bar()
     try:
@@ -119,33 +124,65 @@ class _progress_bar:
             self._bar.stop()
 
 
-def main() -> None:
-    """Console entry point: user errors become one line and exit code 2."""
+def _click_exception_types() -> tuple[type[BaseException], ...]:
+    """Click's exception base classes: typer >= 0.2x vendors its own click, older ones use click."""
+    types: list[type[BaseException]] = []
     try:
-        app(standalone_mode=False)
+        from typer._click import exceptions as vendored
+
+        types.append(vendored.ClickException)
+    except ImportError:  # pragma: no cover - depends on the typer version
+        pass
+    try:
+        import click
+
+        types.append(click.ClickException)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(types)
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and exit code 2.
+
+    Without ``--debug`` no traceback reaches the user for a problem they can fix
+    (:class:`RunwayError`, a bad option or argument, a file that cannot be read or written);
+    anything else is a bug and keeps its traceback (exit code 1).
+    """
+    global _DEBUG
+    _DEBUG = "--debug" in sys.argv[1:2] or _DEBUG
+    click_errors = _click_exception_types()
+    try:
+        # With standalone_mode=False click returns (not raises) the code of a typer.Exit.
+        rc = app(standalone_mode=False)
     except RunwayError as exc:
         if _DEBUG:
             raise
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
+    except click_errors as exc:
+        if _DEBUG:
+            raise
+        typer.echo(f"error: {_one_line(exc.format_message())}", err=True)  # type: ignore[attr-defined]
+        sys.exit(2)
+    if isinstance(rc, int) and rc != 0:
+        sys.exit(rc)
 
-        if isinstance(exc, click.exceptions.UsageError):
-            typer.echo(f"error: {exc.format_message()}", err=True)
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
-            typer.echo(f"error: {exc.format_message()}", err=True)
-            sys.exit(2)
-        raise
+
+def _one_line(msg: str) -> str:
+    return " ".join(msg.split()) or "invalid input"
 
 
 # --- further commands, each in its own module (one registration line each) -----------------
-# (report) app.command("report")(...)
-# (sweep) app.command("sweep")(...)
-# (bench) app.command("bench")(...)
+from runway.report.command import report as _report_cmd  # noqa: E402
+
+app.command("report")(_report_cmd)
+from runway.sweep import sweep_command  # noqa: E402
+app.command("sweep")(sweep_command)
+from runway.bench import bench  # noqa: E402
+app.command("bench")(bench)

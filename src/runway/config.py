@@ -10,11 +10,12 @@ Money is US$ billions (``_bn``), rates are per year unless a name says ``_month`
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 
 from runway.calendar import MAX_MONTHS, parse_month
 from runway.dists import Param, _Dist, central
@@ -28,7 +29,14 @@ def P(description: str, lo: float = -INF, hi: float = INF, unit: str = "") -> An
     return Field(description=description, json_schema_extra={"lo": lo, "hi": hi, "unit": unit})
 
 
-Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="a month, YYYY-MM")]
+def _check_month(v: str) -> str:
+    parse_month(v)
+    return v
+
+
+Month = Annotated[
+    str, Field(pattern=r"^\d{4}-\d{2}$", description="a month, YYYY-MM"), AfterValidator(_check_month)
+]
 Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 MAX_BN = 1.0e6
@@ -37,7 +45,9 @@ Money = Annotated[float, Field(ge=0.0, le=MAX_BN, allow_inf_nan=False)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a quoted "17.5" or a true where a number belongs is a mistake, not a number
+    # (TOML has real numbers and booleans); integers are still accepted for floats.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     @model_validator(mode="after")
     def _check_param_bounds(self) -> _Model:
@@ -53,6 +63,9 @@ class _Model(BaseModel):
                     f"{name}: central value {c:g} is outside the allowed range [{lo:g}, {hi:g}]"
                 )
             if isinstance(value, _Dist):
+                for key, number in value.model_dump().items():
+                    if isinstance(number, float) and abs(number) > MAX_BN:
+                        raise ValueError(f"{name}: {key} = {number:g} exceeds {MAX_BN:g} in magnitude")
                 s_lo, s_hi = value.support()
                 finite_support = math.isfinite(s_lo) and math.isfinite(s_hi)
                 if finite_support and (s_lo < lo or s_hi > hi):
@@ -61,11 +74,6 @@ class _Model(BaseModel):
                         f"allowed range [{lo:g}, {hi:g}]"
                     )
         return self
-
-
-def _check_month(v: str) -> str:
-    parse_month(v)
-    return v
 
 
 class Scenario(_Model):
@@ -87,9 +95,9 @@ class CalendarCfg(_Model):
     def _order(self) -> CalendarCfg:
         n = parse_month(self.end) - parse_month(self.start) + 1
         if n < 1:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            raise ValueError(f"end: {self.end} is before start ({self.start})")
         if n > MAX_MONTHS:
-            raise ValueError(f"horizon of {n} months exceeds the supported {MAX_MONTHS}")
+            raise ValueError(f"end: a horizon of {n} months exceeds the supported {MAX_MONTHS}")
         return self
 
 
@@ -113,7 +121,9 @@ class Consumer(_Model):
     conversion_target: Param = P("paid conversion reached at target month", 1e-6, 1 - 1e-6, "share")
     conversion_target_month: Month = Field(description="month the conversion target is reached")
     price_usd_month: Param = P("revenue per paying user at the calendar start", 0, 1e4, "$/month")
-    price_schedule: list[tuple[Month, Annotated[float, Field(gt=0, le=100)]]] = Field(
+    price_schedule: list[
+        Annotated[tuple[Month, Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]], Strict(False)]
+    ] = Field(
         default_factory=list,
         description="price multipliers [[month, multiplier], ...] relative to price_usd_month, "
         "linear between points and flat outside them",
@@ -124,12 +134,12 @@ class Consumer(_Model):
         for m in (self.users_anchor_month, self.conversion_start_month):
             parse_month(m)
         if parse_month(self.conversion_target_month) <= parse_month(self.conversion_start_month):
-            raise ValueError("conversion_target_month must come after conversion_start_month")
+            raise ValueError("conversion_target_month: must come after conversion_start_month")
         months = [parse_month(m) for m, _ in self.price_schedule]
         if months != sorted(set(months)):
-            raise ValueError("price_schedule months must be strictly increasing")
+            raise ValueError("price_schedule: months must be strictly increasing")
         if central(self.users_anchor_bn) >= central(self.users_ceiling_bn):
-            raise ValueError("users_anchor_bn must be below users_ceiling_bn")
+            raise ValueError("users_anchor_bn: must be below users_ceiling_bn")
         return self
 
 
@@ -159,7 +169,7 @@ class Advertising(_Model):
     @model_validator(mode="after")
     def _months(self) -> Advertising:
         if parse_month(self.llm_share_target_month) <= parse_month(self.llm_share_start_month):
-            raise ValueError("llm_share_target_month must come after llm_share_start_month")
+            raise ValueError("llm_share_target_month: must come after llm_share_start_month")
         return self
 
 
@@ -193,7 +203,7 @@ class Contract(_Model):
     @model_validator(mode="after")
     def _order(self) -> Contract:
         if parse_month(self.end) < parse_month(self.start):
-            raise ValueError(f"contract {self.name!r} ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(f"end: contract {self.name!r} ends ({self.end}) before it starts ({self.start})")
         return self
 
 
@@ -229,7 +239,7 @@ class Compute(_Model):
         names = [c.name for c in self.contracts]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"duplicate contract name {dupes[0]!r}: names must be unique")
+            raise ValueError(f"contracts: duplicate contract name {dupes[0]!r}; names must be unique")
         return self
 
 
@@ -275,18 +285,20 @@ class Liquidity(_Model):
         names = [s.name for s in self.strategic]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"duplicate strategic name {dupes[0]!r}: names must be unique")
+            raise ValueError(f"strategic: duplicate strategic name {dupes[0]!r}; names must be unique")
         return self
 
 
-Triple = tuple[float, float, float]
+_Num = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Triple = Annotated[tuple[_Num, _Num, _Num], Strict(False)]
+"""Three numbers, one per regime; written as a TOML array (a list, hence not strict)."""
 
 
 class Regime(_Model):
     """Market regime, a monthly Markov chain over (boom, normal, winter)."""
 
     initial: Literal["boom", "normal", "winter"] = "normal"
-    transition: tuple[Triple, Triple, Triple] = Field(
+    transition: Annotated[tuple[Triple, Triple, Triple], Strict(False)] = Field(
         description="monthly transition matrix, rows from and columns to (boom, normal, winter)"
     )
     close_probability: Triple = Field(description="probability a round closes, by regime")
@@ -298,13 +310,13 @@ class Regime(_Model):
     def _stochastic(self) -> Regime:
         for i, row in enumerate(self.transition):
             if any(not (0 <= p <= 1) for p in row) or abs(sum(row) - 1) > 1e-9:
-                raise ValueError(f"transition row {i} must be probabilities summing to 1, got {row}")
+                raise ValueError(f"transition: row {i} must be probabilities summing to 1, got {list(row)}")
         for name in ("close_probability", "ipo_probability_month"):
             if any(not 0 <= p <= 1 for p in getattr(self, name)):
-                raise ValueError(f"{name} must lie in [0, 1]")
+                raise ValueError(f"{name}: each value must lie in [0, 1]")
         for name in ("size_multiplier", "valuation_multiple"):
             if any(not 0 <= p <= 1e4 for p in getattr(self, name)):
-                raise ValueError(f"{name} must lie in [0, 1e4]")
+                raise ValueError(f"{name}: each value must lie in [0, 1e4]")
         return self
 
 
@@ -375,7 +387,7 @@ class Config(_Model):
         as_of = parse_month(self.liquidity.cash_as_of)
         if not start - 1 <= as_of < end:
             raise ValueError(
-                f"liquidity.cash_as_of ({self.liquidity.cash_as_of}) must lie between the month "
+                f"liquidity.cash_as_of: {self.liquidity.cash_as_of} must lie between the month "
                 f"before calendar.start and the month before calendar.end"
             )
         return self
@@ -388,17 +400,37 @@ def _loc(err: dict[str, Any]) -> str:
     return ".".join(keep) or "(top level)"
 
 
+_FIELD_MSG = re.compile(r"^([A-Za-z_][\w.]*): (.*)$")
+_NUMBER_TYPES = {"float_type", "float_parsing", "int_type", "int_parsing", "finite_number"}
+
+
 def format_validation_error(exc: ValidationError, source: str) -> str:
     """One line naming the first offending key and what is allowed."""
     errors = exc.errors()
     # Prefer an error that is not just "input should be a number" from the union's float branch.
     err = next((e for e in errors if e.get("type") not in {"float_type", "float_parsing"}), errors[0])
-    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    if err.get("type") == "extra_forbidden":
+    loc = _loc(err)
+    msg = " ".join(str(err.get("msg", "invalid")).removeprefix("Value error, ").split())
+    kind = err.get("type")
+    if kind == "extra_forbidden":
         msg = "unknown key (check the spelling against docs/model.md)"
-    elif err.get("type") == "missing":
-        msg = "required key is missing"
-    return f"{source}: {_loc(err)}: {msg}"
+    elif kind == "missing":
+        last = err.get("loc", ("",))[-1]
+        msg = "too few values" if isinstance(last, int) else "required key is missing"
+    elif kind in {"model_attributes_type", "model_type", "dict_type"} and any(
+        e.get("type") in _NUMBER_TYPES and _loc(e) == loc for e in errors
+    ):
+        got = err.get("input")
+        msg = (
+            "expected a number or a distribution table such as "
+            f"{{ dist = \"normal\", mean = ..., sd = ... }}, got {type(got).__name__} {got!r}"
+        )
+    # Model-level checks name their field first ("field: message"): fold it into the key.
+    m = _FIELD_MSG.match(msg)
+    if m is not None and kind == "value_error":
+        loc = m.group(1) if loc == "(top level)" else f"{loc}.{m.group(1)}"
+        msg = m.group(2)
+    return f"{source}: {loc}: {msg}"
 
 
 def config_from_dict(data: dict[str, Any], source: str = "config") -> Config:

@@ -162,6 +162,60 @@ class Result:
         out["horizon_months"] = float(h)
         return out
 
+    # --- convergence ---------------------------------------------------------------------
+    def to_idata(self):
+        """Per-path outcomes as arviz ``InferenceData`` (chain = seed stream, draw = path).
+
+        See :mod:`runway.report.idata` for the variables and how a ragged last chunk is
+        handled.
+        """
+        return self._idata
+
+    @cached_property
+    def _idata(self):
+        from runway.report.idata import to_idata
+
+        cfg = self.config
+        return to_idata(
+            self.paths, list(self.calendar.years), float(self.horizon_months),
+            attrs={"scenario": cfg.scenario.name, "seed": -1 if self.raw.seed is None else int(self.raw.seed),
+                   "deterministic": int(self.raw.deterministic), "chunk_size": int(self.raw.chunk_size)},
+        )
+
+    @cached_property
+    def mcse(self) -> dict[str, float | None]:
+        """Monte Carlo standard error of every headline number (flat keys; see ``report.mcse``)."""
+        from runway.report.mcse import mcse_mean, mcse_proportion, mcse_quantile
+
+        n = self.raw.n_paths
+        out: dict[str, float | None] = {}
+        for year, p in self.p_insolvent_by().items():
+            out[f"p_insolvent_by_{year}"] = mcse_proportion(p, n)
+        gi = ANNUAL_KEEP.index("funding_gap")
+        for j, year in enumerate(self.calendar.years):
+            g = self.raw.annual_paths[:, j, gi]
+            out[f"funding_gap_{year}_mean"] = mcse_mean(g)
+            for k, v in QUANTILES.items():
+                out[f"funding_gap_{year}_{k}"] = mcse_quantile(g, v)
+        t = self.months_to_insolvency
+        for k, v in QUANTILES.items():
+            out[f"time_to_insolvency_{k}"] = mcse_quantile(t, v) if np.isfinite(np.quantile(t, v, method="inverted_cdf")) else None
+        out["time_to_insolvency_mean_censored"] = mcse_mean(np.minimum(t, self.horizon_months))
+        return {k: (None if v is None else _clean(v)) for k, v in out.items()}
+
+    @cached_property
+    def diagnostics(self) -> dict[str, Any]:
+        """ESS and R-hat (arviz) across seed streams; ``None`` for a deterministic run."""
+        if self.raw.deterministic or self.raw.n_paths < 4:
+            return {"ess": None, "rhat": None, "chains": None, "draws_per_chain": None}
+        from runway.report.idata import diagnostics
+
+        idata = self._idata
+        d: dict[str, Any] = diagnostics(idata)
+        d["chains"] = int(idata.posterior.sizes["chain"])
+        d["draws_per_chain"] = int(idata.posterior.sizes["draw"])
+        return d
+
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` dictionary (keys of DESIGN.md; more may be added, never renamed)."""
         import numba
@@ -185,6 +239,9 @@ class Result:
             "p_insolvent_by": self.p_insolvent_by(),
             "time_to_insolvency_months": self.time_to_insolvency(),
             "funding_gap": self.funding_gap_quantiles(),
+            "mcse": self.mcse,
+            "diagnostics": self.diagnostics,
+            "chunk_size": int(self.raw.chunk_size),
             "provenance": {
                 "config_sha256": self.config_sha256,
                 "runway_version": _version(),

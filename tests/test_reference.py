@@ -1,0 +1,141 @@
+"""The numpy reference (benchmarks/reference.py) agrees with the numba kernel bit for bit.
+
+Recipe: inputs from ``configs/hsbc_2025_11.toml`` (and a variant with every monthly shock
+switched on and drawn parameters); per-path parameters from the kernel's own
+``draw_path_params`` with ``default_rng(42)``; shocks ``default_rng(7).standard_normal``
+of shape (n_months, n_paths, N_EPS). The kernel's ``step`` runs path by path, the reference
+on all paths at once; every monthly line must be equal (``np.array_equal``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from benchmarks import reference as R
+
+import runway
+from runway import kernel as K
+from runway.config import config_from_dict
+from runway.model import build_inputs
+from runway.model.params import N_PARAMS
+
+ROOT = Path(__file__).resolve().parents[1]
+N_PATHS = 50
+
+
+def _base():
+    return runway.load_config(ROOT / "configs" / "hsbc_2025_11.toml")
+
+
+def _variant():
+    d = _base().model_dump(mode="python")
+    d["shocks"].update(
+        users_vol=0.15,
+        conversion_vol=0.2,
+        enterprise_growth_vol=0.4,
+        price_war_per_yr=1.5,
+        price_war_cut=0.3,
+        sentiment=dict(
+            persistence=0.8,
+            loading_enterprise=0.5,
+            loading_users=0.3,
+            loading_price_war=-0.4,
+            loading_regime=0.6,
+            loading_round=0.7,
+        ),
+    )
+    d["consumer"]["conversion_target"] = {"dist": "pert", "low": 0.05, "mode": 0.10, "high": 0.20}
+    d["consumer"]["users_ceiling_bn"] = {"dist": "lognormal", "median": 4.0, "sigma": 0.2}
+    d["enterprise"]["share_anchor"] = {"dist": "percentiles", "p10": 0.25, "p50": 0.37, "p90": 0.45}
+    d["compute"]["cost_per_gw_bn"] = {"dist": "triangular", "low": 40.0, "mode": 50.0, "high": 65.0}
+    d["opex"]["rnd_people_growth_per_yr"] = {"dist": "uniform", "low": 0.2, "high": 0.6}
+    d["advertising"]["ad_market_growth_per_yr"] = {"dist": "normal", "mean": 0.08, "sd": 0.02}
+    d["compute"]["contracts"][1]["slip_months"] = {"dist": "uniform", "low": 0.0, "high": 18.0}
+    d["compute"]["contracts"][1]["share_online"] = {"dist": "uniform", "low": 0.5, "high": 1.0}
+    d["financing"]["round_lag_months"] = 0
+    d["financing"]["debt_capacity_x_arr"] = 2.0
+    return config_from_dict(d, "variant")
+
+
+def _kernel_params(inp, n):
+    rng = np.random.default_rng(42)
+    nc = inp.c_value.size
+    theta = np.empty((n, N_PARAMS))
+    cshare = np.empty((n, nc))
+    cslip = np.empty((n, nc))
+    for p in range(n):
+        K.draw_path_params(inp, rng, theta[p], cshare[p], cslip[p])
+    return theta, cshare, cslip
+
+
+def _kernel_rows(inp, theta, cshare, cslip, eps):
+    n = theta.shape[0]
+    nc = inp.c_value.size
+    rows = np.zeros((n, inp.n_months, K.N_LINES))
+    for p in range(n):
+        st = np.zeros(K.N_STATE)
+        rev_hist, fcf_hist = np.zeros(12), np.zeros(3)
+        comp_hist, cscale, spaid = (
+            np.zeros(inp.pay_lag + 1),
+            np.ones(nc),
+            np.zeros(inp.s_amount.size),
+        )
+        K.init_state(inp, st, rev_hist, fcf_hist, comp_hist, cscale, spaid)
+        for m in range(inp.n_months):
+            K.step(
+                m,
+                inp,
+                theta[p],
+                cshare[p],
+                cslip[p],
+                st,
+                rev_hist,
+                fcf_hist,
+                comp_hist,
+                cscale,
+                spaid,
+                eps[m, p],
+                rows[p, m],
+            )
+        K.backfill_history(inp, rows[p])
+    return rows
+
+
+@pytest.mark.parametrize("which", ["base", "variant"])
+def test_reference_matches_kernel_exactly(which):
+    cfg = _base() if which == "base" else _variant()
+    inp = build_inputs(cfg, stochastic=True)
+    theta, cshare, cslip = _kernel_params(inp, N_PATHS)
+    eps = np.random.default_rng(7).standard_normal((inp.n_months, N_PATHS, K.N_EPS))
+    want = _kernel_rows(inp, theta, cshare, cslip, eps)
+    got = R.run_paths(inp, theta, cshare, cslip, eps, lib=R.EXACT)
+    assert got.shape == want.shape
+    for i, name in enumerate(K.LINE_NAMES):
+        assert np.array_equal(got[:, :, i], want[:, :, i]), name
+    if which == "variant":
+        # the variant exercises the stochastic branches, not just the central path
+        assert np.ptp(theta[:, K.P_CONV_TARGET]) > 0
+        assert np.any(want[:, :, K.LINE_NAMES.index("equity_raised")] > 0)
+        assert np.ptp(want[:, -1, K.L_REGIME]) > 0
+
+
+def test_central_params_match_kernel():
+    inp = build_inputs(_variant(), stochastic=False)
+    theta, cshare, cslip = _kernel_params(inp, 1)
+    t2, s2, l2 = R.central_params(inp, 3)
+    assert np.array_equal(t2, np.repeat(theta, 3, axis=0))
+    assert np.array_equal(s2, np.repeat(cshare, 3, axis=0))
+    assert np.array_equal(l2, np.repeat(cslip, 3, axis=0))
+
+
+def test_fast_math_agrees_to_rounding():
+    """numpy's own exp/log (FAST) differ from libm by ulps only: lines agree to ~1e-12."""
+    inp = build_inputs(_variant(), stochastic=True)
+    theta, cshare, cslip = _kernel_params(inp, 8)
+    eps = np.random.default_rng(7).standard_normal((inp.n_months, 8, K.N_EPS))
+    exact = R.run_paths(inp, theta, cshare, cslip, eps, lib=R.EXACT)
+    fast = R.run_paths(inp, theta, cshare, cslip, eps, lib=R.FAST)
+    rev = K.L_REVENUE
+    np.testing.assert_allclose(fast[:, :, rev], exact[:, :, rev], rtol=1e-9)

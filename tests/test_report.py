@@ -1,0 +1,151 @@
+"""Run directory, report and convergence numbers (small, fast runs)."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import runway
+from runway.cli import app
+from runway.outputs import write_outputs
+from runway.report.mcse import mcse_proportion, mcse_quantile
+from runway.report.plots import PLOTS
+
+EXPECTED = ("summary.json", "annual.csv", "paths.parquet", "fan.parquet", "idata.nc",
+            "config.resolved.toml", "report.md", "report.html", *PLOTS)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    # chunk_size 256 gives 7 complete seed streams (chains) and a ragged last one
+    res = runway.simulate(runway.default_config_path(), paths=2000, seed=7, chunk_size=256)
+    return write_outputs(res, tmp_path_factory.mktemp("run") / "r")
+
+
+def _az():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz as az
+    return az
+
+
+def test_every_file_written_and_readable(run_dir):
+    for name in EXPECTED:
+        assert (run_dir / name).is_file(), name
+    assert len(pd.read_parquet(run_dir / "paths.parquet")) == 2000
+    fan = pd.read_parquet(run_dir / "fan.parquet")
+    assert set(fan["metric"]) == {"cash", "revenue", "burn"}
+    idata = _az().from_netcdf(str(run_dir / "idata.nc"))
+    post = idata.posterior
+    assert post.sizes["chain"] == 7 and post.sizes["draw"] == 256
+    for v in ("months_to_insolvency", "funding_gap", "revenue", "min_cash", "raised_total", "insolvent_by"):
+        assert v in post
+    assert post.attrs["paths_dropped"] == 2000 - 7 * 256
+
+
+def test_idata_matches_paths(run_dir):
+    paths = pd.read_parquet(run_dir / "paths.parquet")
+    post = _az().from_netcdf(str(run_dir / "idata.nc")).posterior
+    g = post["funding_gap"].sel(year=2030).values.ravel()
+    np.testing.assert_array_equal(g, paths["funding_gap_2030"].to_numpy()[: g.size])
+
+
+def test_summary_mcse_and_diagnostics(run_dir):
+    s = json.loads((run_dir / "summary.json").read_text())
+    last = list(s["p_insolvent_by"])[-1]
+    p = s["p_insolvent_by"][last]
+    assert s["mcse"][f"p_insolvent_by_{last}"] == pytest.approx(np.sqrt(p * (1 - p) / 2000))
+    assert s["mcse"][f"funding_gap_{last}_p50"] is not None
+    d = s["diagnostics"]
+    assert d["chains"] == 7
+    assert d["ess"]["months_to_insolvency"] > 100
+    assert 0.9 < d["rhat"][f"funding_gap_{last}"] < 1.1
+
+
+def test_deterministic_run_has_null_diagnostics(tmp_path):
+    res = runway.simulate(runway.default_config_path(), deterministic=True)
+    s = res.summary()
+    assert s["diagnostics"]["ess"] is None and s["diagnostics"]["rhat"] is None
+    assert all(v in (0.0, None) for v in s["mcse"].values())
+
+
+def test_mcse_quantile_matches_theory():
+    # N(0,1): sd of the sample median is sqrt(pi/2)/sqrt(n)
+    rng = np.random.default_rng(42)
+    x = rng.standard_normal(40_000)
+    assert mcse_quantile(x, 0.5) == pytest.approx(np.sqrt(np.pi / 2 / x.size), rel=0.1)
+    assert mcse_proportion(0.5, 100) == pytest.approx(0.05)
+
+
+def test_config_resolved_round_trips(run_dir):
+    data = tomllib.loads((run_dir / "config.resolved.toml").read_text())
+    r = data.pop("resolved")
+    assert r["paths"] == 2000 and r["seed"] == 7 and len(r["config_sha256"]) == 64
+    cfg = runway.config.Config.model_validate(data)
+    assert cfg == runway.load_config(runway.default_config_path())
+
+
+def _leaves(x):
+    if isinstance(x, dict):
+        for v in x.values():
+            yield from _leaves(v)
+    elif isinstance(x, bool) or x is None or isinstance(x, str):
+        return
+    elif isinstance(x, int | float):
+        yield x
+
+
+NUMBER = re.compile(r"(?<![\w.-])-?\d{1,3}(?:,\d{3})*(?:\.\d+)?(?![\w.])")
+
+
+def test_every_number_in_report_md_is_in_summary(run_dir):
+    s = json.loads((run_dir / "summary.json").read_text())
+    md = (run_dir / "report.md").read_text()
+    body = md.split("## Provenance")[0]
+    body = re.sub(r"`[^`]*`", "", body)  # summary keys and dates
+    body = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", body)  # figure captions
+    years = {str(y) for y in range(2020, 2041)}
+    reference = {"207"}  # HSBC's $207bn (FIGURES.md), named as a reference in the text
+    formatted = set()
+    leaves = [v for k, v in s.items() if k != "provenance" for v in _leaves({k: v})]
+    for v in leaves:
+        for d in range(5):
+            formatted.add(f"{v:,.{d}f}")
+    tokens = NUMBER.findall(body)
+    assert len(tokens) > 100
+    bad = [t for t in tokens if t not in formatted and t not in years and t not in reference]
+    assert not bad, bad[:20]
+    # and the headline numbers are there
+    last = list(s["p_insolvent_by"])[-1]
+    assert f"{s['p_insolvent_by'][last]:.4f}" in md
+    assert f"{s['funding_gap'][last]['p50']:,.1f}" in md
+
+
+def test_report_command_rerenders_without_simulating(run_dir, monkeypatch):
+    import runway.engine
+
+    def boom(*a, **k):
+        raise AssertionError("report must not simulate")
+
+    monkeypatch.setattr(runway.engine, "run", boom)
+    (run_dir / "report.html").unlink()
+    r = CliRunner().invoke(app, ["report", str(run_dir)])
+    assert r.exit_code == 0, r.output
+    html = (run_dir / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == len(PLOTS)
+    assert "http://" not in html and "https://" not in html
+
+
+def test_report_command_on_missing_dir_is_a_clean_error(tmp_path):
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "runway", "report", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 2 and "not a run directory" in p.stderr
