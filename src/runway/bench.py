@@ -102,13 +102,17 @@ from runway.bench import _config
 from runway import engine, kernel as K
 cfg = _config({months})
 engine.run(cfg, paths=64, seed=1, threads={threads})
+import tracemalloc
 base = int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20
+tracemalloc.start()
 t0 = time.perf_counter()
 raw = engine.run(cfg, paths={paths}, seed=1, threads={threads})
 dt = time.perf_counter() - t0
+traced = tracemalloc.get_traced_memory()[1] / 2**20
+tracemalloc.stop()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 gi = list(engine.ANNUAL_KEEP).index('funding_gap')
-print(json.dumps(dict(seconds=dt, peak_rss_mb=peak, base_rss_mb=base,
+print(json.dumps(dict(seconds=dt, peak_rss_mb=peak, base_rss_mb=base, run_alloc_peak_mb=traced,
                       gap_mean=float(raw.annual_paths[:, -1, gi].mean()), n_months=raw.inputs.n_months)))
 """
 
@@ -120,7 +124,6 @@ def _scale_point(paths: int, months: int, threads: int) -> dict[str, Any]:
         return {"paths": paths, "months": months, "error": res.stderr.strip().splitlines()[-1:]}
     d = json.loads(res.stdout.strip().splitlines()[-1])
     d.update(paths=paths, months=months, path_months_per_s=paths * months / d["seconds"])
-    d["run_rss_mb"] = d["peak_rss_mb"] - d["base_rss_mb"]
     return d
 
 
@@ -337,7 +340,9 @@ def to_markdown(res: dict[str, Any]) -> str:
     lines = [
         f"# runway bench ({'quick' if res['quick'] else 'full'}), {res['scenario']}, {res['n_months']} months",
         "",
-        f"{m['platform']}; {m['cpu_count']} CPUs; python {m['python']}, numpy {m['numpy']}, numba {m['numba']}",
+        f"{m['platform']}; {m['cpu_count']} CPUs; python {m['python']}, numpy {m['numpy']}, "
+        f"numba {m['numba']}; load average at the end {m['load_average_1_5_15'][0]:.2f} "
+        "(other processes share these cores: read ratios, not absolute rates)",
         "",
         "| measure | value | target |",
         "|---|---:|---:|",
@@ -361,7 +366,7 @@ def to_markdown(res: dict[str, Any]) -> str:
         lines += [
             f"## {title} (engine.run, subprocess each)",
             "",
-            "| paths | months | seconds | path-months/s | peak RSS MB | run RSS MB | mean gap |",
+            "| paths | months | seconds | path-months/s | peak RSS MB | run peak alloc MB | mean gap |",
             "|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for d in res["scaling"][key]:
@@ -372,7 +377,7 @@ def to_markdown(res: dict[str, Any]) -> str:
                 continue
             lines.append(
                 f"| {d['paths']:,} | {d['months']} | {d['seconds']:.3g} | {d['path_months_per_s']:.3g} | "
-                f"{d['peak_rss_mb']:.0f} | {d['run_rss_mb']:.0f} | {d['gap_mean']:.1f} |"
+                f"{d['peak_rss_mb']:.0f} | {d['run_alloc_peak_mb']:.1f} | {d['gap_mean']:.1f} |"
             )
         lines.append("")
     return "\n".join(lines)

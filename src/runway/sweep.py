@@ -69,6 +69,7 @@ import tomllib
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -173,16 +174,22 @@ class SweepSpec(_Spec):
         if dupes:
             raise ValueError(f"duplicate axis name {dupes[0]!r}: give each axis a distinct name")
         for a in self.axes:
-            if a.label in ("scenario", "is_base") or a.label.startswith(("p_insolvent_", "funding_gap_", "tti_")):
+            if a.label in ("scenario", "is_base") or a.label.startswith(
+                ("p_insolvent_", "funding_gap_", "tti_")
+            ):
                 raise ValueError(f"axis name {a.label!r} clashes with a result column")
         if self.design.kind == "grid":
             if any(a.bounds is not None for a in self.axes):
                 raise ValueError("a grid design takes values or range on each axis, not bounds")
         else:
             if self.design.n is None:
-                raise ValueError(f"design.n (number of points) is required for design.kind = {self.design.kind!r}")
+                raise ValueError(
+                    f"design.n (number of points) is required for design.kind = {self.design.kind!r}"
+                )
             if any(a.bounds is None for a in self.axes):
-                raise ValueError(f"each axis of a {self.design.kind} design needs bounds = [low, high]")
+                raise ValueError(
+                    f"each axis of a {self.design.kind} design needs bounds = [low, high]"
+                )
         return self
 
 
@@ -238,14 +245,18 @@ def load_sweep(path: str | Path) -> Sweep:
     years = list(spec.years) if spec.years is not None else list(cal_years)
     bad = [y for y in years if y not in cal_years]
     if bad:
-        raise ConfigError(f"{p}: years: {bad[0]} is outside the base config's calendar {cal_years[0]}..{cal_years[-1]}")
+        raise ConfigError(
+            f"{p}: years: {bad[0]} is outside the base config's calendar {cal_years[0]}..{cal_years[-1]}"
+        )
     if years != sorted(set(years)):
         raise ConfigError(f"{p}: years: must be strictly increasing")
     points = design_points(spec)
     scenarios = [Scenario(BASE_ID, {a.label: base_value(base, a, p) for a in spec.axes}, base)]
     for i, point in enumerate(points, start=1):
         values = dict(zip([a.label for a in spec.axes], point, strict=True))
-        scenarios.append(Scenario(i, values, apply_axes(base, spec.axes, point, source=f"{p} scenario {i}")))
+        scenarios.append(
+            Scenario(i, values, apply_axes(base, spec.axes, point, source=f"{p} scenario {i}"))
+        )
     seed = spec.seed if spec.seed is not None else base.run.seed
     return Sweep(spec=spec, source=p, base=base, scenarios=scenarios, years=years, seed=seed)
 
@@ -295,16 +306,22 @@ def _walk(cfg: Config, data: dict[str, Any], path: str, source: str) -> tuple[An
             if re.fullmatch(r"\d+", part):
                 key = int(part)
                 if key >= len(node):
-                    raise ConfigError(f"{source}: path {path!r}: index {key} out of range at {here!r}")
+                    raise ConfigError(
+                        f"{source}: path {path!r}: index {key} out of range at {here!r}"
+                    )
             else:
                 names = [x.get("name") if isinstance(x, dict) else None for x in node]
                 if part not in names:
-                    raise ConfigError(f"{source}: path {path!r}: no entry named {part!r} at {here!r}")
+                    raise ConfigError(
+                        f"{source}: path {path!r}: no entry named {part!r} at {here!r}"
+                    )
                 key = names.index(part)
             parent_model = None
             child_model = model[key] if isinstance(model, list | tuple) else None
         else:
-            raise ConfigError(f"{source}: path {path!r}: {'.'.join(parts[:depth])!r} is a number, not a table")
+            raise ConfigError(
+                f"{source}: path {path!r}: {'.'.join(parts[:depth])!r} is a number, not a table"
+            )
         if last:
             return node, key, parent_model, part
         node, model = node[key], child_model
@@ -333,7 +350,10 @@ def shift_param(value: Any, target: float, lo: float = -math.inf, hi: float = ma
         return float(target)
     d = dict(value)
     kind = d.get("dist")
-    clip = lambda x: min(max(x, lo), hi)  # noqa: E731
+
+    def clip(x: float) -> float:
+        return min(max(x, lo), hi)
+
     if kind == "normal":
         d["mean"] = target
     elif kind == "lognormal":
@@ -358,7 +378,13 @@ def shift_param(value: Any, target: float, lo: float = -math.inf, hi: float = ma
 
 def _central(v: Any) -> float:
     if isinstance(v, dict):
-        key = {"normal": "mean", "lognormal": "median", "triangular": "mode", "pert": "mode", "percentiles": "p50"}
+        key = {
+            "normal": "mean",
+            "lognormal": "median",
+            "triangular": "mode",
+            "pert": "mode",
+            "percentiles": "p50",
+        }
         k = v.get("dist")
         return 0.5 * (v["low"] + v["high"]) if k == "uniform" else float(v[key[str(k)]])
     return float(v)
@@ -375,13 +401,17 @@ def base_value(cfg: Config, axis: Axis, source: Path | str = "sweep") -> float:
     node, key, _, _ = _walk(cfg, data, axis.path, f"{source}: axes.{axis.label}")
     leaf = node[key]
     if isinstance(leaf, list) or (isinstance(leaf, dict) and leaf.get("dist") not in _DIST_KEYS):
-        raise ConfigError(f"{source}: axes.{axis.label}: path {axis.path!r} names a table, not a number")
+        raise ConfigError(
+            f"{source}: axes.{axis.label}: path {axis.path!r} names a table, not a number"
+        )
     if isinstance(leaf, bool) or not isinstance(leaf, int | float | dict):
         raise ConfigError(f"{source}: axes.{axis.label}: path {axis.path!r} is not numeric")
     return _central(leaf)
 
 
-def apply_axes(cfg: Config, axes: list[Axis], point: tuple[float, ...], source: str = "sweep") -> Config:
+def apply_axes(
+    cfg: Config, axes: list[Axis], point: tuple[float, ...], source: str = "sweep"
+) -> Config:
     """The config ``cfg`` with each axis set to its value in ``point``.
 
     Raises
@@ -396,7 +426,9 @@ def apply_axes(cfg: Config, axes: list[Axis], point: tuple[float, ...], source: 
             row = data["financing"]["regime"]["transition"][1]
             stay = 1.0 - row[0] - v
             if not 0.0 <= v <= 1.0 or stay < 0.0:
-                raise ConfigError(f"{where}: the normal->winter probability must lie in [0, {1 - row[0]:g}]")
+                raise ConfigError(
+                    f"{where}: the normal->winter probability must lie in [0, {1 - row[0]:g}]"
+                )
             row[1], row[2] = stay, float(v)
         elif axis.kind == "contract_scale":
             if v < 0:
@@ -407,7 +439,9 @@ def apply_axes(cfg: Config, axes: list[Axis], point: tuple[float, ...], source: 
             assert axis.path is not None
             node, key, parent_model, name = _walk(cfg, data, axis.path, where)
             leaf = node[key]
-            if isinstance(leaf, list) or (isinstance(leaf, dict) and leaf.get("dist") not in _DIST_KEYS):
+            if isinstance(leaf, list) or (
+                isinstance(leaf, dict) and leaf.get("dist") not in _DIST_KEYS
+            ):
                 raise ConfigError(f"{where}: path {axis.path!r} names a table, not a number")
             lo, hi = _bounds(parent_model, name)
             try:
@@ -458,12 +492,16 @@ def run_scenario(task: Task) -> Outcome:
     t0 = time.perf_counter()
     res = runway.simulate(task.config, paths=task.paths, seed=task.seed, threads=task.threads)
     df = res.paths
-    ins_year = np.array([int(m[:4]) if isinstance(m, str) else 10**6 for m in df["insolvent_month"]])
+    ins_year = np.array(
+        [int(m[:4]) if isinstance(m, str) else 10**6 for m in df["insolvent_month"]]
+    )
     years = np.asarray(task.years)
     return Outcome(
         id=task.id,
         insolvent_by=ins_year[:, None] <= years[None, :],
-        funding_gap_bn=np.column_stack([df[f"funding_gap_{y}"].to_numpy(float) for y in task.years]),
+        funding_gap_bn=np.column_stack(
+            [df[f"funding_gap_{y}"].to_numpy(float) for y in task.years]
+        ),
         months_to_insolvency=np.asarray(res.months_to_insolvency, dtype=float),
         seconds=time.perf_counter() - t0,
         worker=f"{socket.gethostname()}:{os.getpid()}",
@@ -499,7 +537,9 @@ def quantile_mcse(x: np.ndarray, q: float) -> float:
     return float(s[i_hi] - s[i_lo]) / (2 * Z95)
 
 
-def _paired_quantile_diff(x: np.ndarray, y: np.ndarray, q: float, method: str) -> tuple[float, float, float]:
+def _paired_quantile_diff(
+    x: np.ndarray, y: np.ndarray, q: float, method: str
+) -> tuple[float, float, float]:
     """Q_q(x) - Q_q(y) over paired paths, with a 95% interval from batch means."""
     from scipy.stats import t as student_t
 
@@ -551,7 +591,9 @@ def scenario_row(out: Outcome, base: Outcome, years: list[int]) -> dict[str, flo
     """
     n = out.insolvent_by.shape[0]
     if base.insolvent_by.shape[0] != n:
-        raise RunwayError(f"scenario {out.id} has {n} paths but the base has {base.insolvent_by.shape[0]}")
+        raise RunwayError(
+            f"scenario {out.id} has {n} paths but the base has {base.insolvent_by.shape[0]}"
+        )
     row: dict[str, float] = {}
 
     def put(name: str, value: float, mcse: float, diff: tuple[float, float, float]) -> None:
@@ -567,11 +609,19 @@ def scenario_row(out: Outcome, base: Outcome, years: list[int]) -> dict[str, flo
         mcse = float(g.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
         put(f"funding_gap_{y}_mean", float(g.mean()), mcse, _paired_mean_diff(g, g0))
         for k, q in QUANTILES.items():
-            put(f"funding_gap_{y}_{k}", _quantile(g, q, "linear"), quantile_mcse(g, q),
-                _paired_quantile_diff(g, g0, q, "linear"))
+            put(
+                f"funding_gap_{y}_{k}",
+                _quantile(g, q, "linear"),
+                quantile_mcse(g, q),
+                _paired_quantile_diff(g, g0, q, "linear"),
+            )
     t, t0 = out.months_to_insolvency, base.months_to_insolvency
-    put("tti_p50_months", _quantile(t, 0.5, "inverted_cdf"), quantile_mcse(t, 0.5),
-        _paired_quantile_diff(t, t0, 0.5, "inverted_cdf"))
+    put(
+        "tti_p50_months",
+        _quantile(t, 0.5, "inverted_cdf"),
+        quantile_mcse(t, 0.5),
+        _paired_quantile_diff(t, t0, 0.5, "inverted_cdf"),
+    )
     return row
 
 
@@ -599,7 +649,9 @@ def _dask_outcomes(tasks: list[Task], workers: int, scheduler: str | None) -> It
         raise RunwayError("--executor dask needs dask[distributed] installed") from None
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     else:
         try:
@@ -607,7 +659,10 @@ def _dask_outcomes(tasks: list[Task], workers: int, scheduler: str | None) -> It
         except (OSError, TimeoutError) as exc:
             raise RunwayError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
     try:
-        futures = [client.submit(run_scenario, t, key=f"runway-scenario-{t.id}-{os.getpid()}", pure=False) for t in tasks]
+        futures = [
+            client.submit(run_scenario, t, key=f"runway-scenario-{t.id}-{os.getpid()}", pure=False)
+            for t in tasks
+        ]
         for fut in as_completed(futures):
             yield fut.result()
     finally:
@@ -621,7 +676,7 @@ def _scenario_file(out: Path, sid: int) -> Path:
     return out / "scenarios" / f"{sid:05d}.parquet"
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         write(tmp)
@@ -634,8 +689,12 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 def _write_base_npz(path: Path, o: Outcome) -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, insolvent_by=o.insolvent_by, funding_gap_bn=o.funding_gap_bn,
-                     months_to_insolvency=o.months_to_insolvency)
+            np.savez(
+                f,
+                insolvent_by=o.insolvent_by,
+                funding_gap_bn=o.funding_gap_bn,
+                months_to_insolvency=o.months_to_insolvency,
+            )
 
     _atomic(path, write)
 
@@ -723,7 +782,9 @@ def run_sweep(
         raise RunwayError(f"--executor must be 'local' or 'dask', got {executor!r}")
     if scheduler is not None and executor != "dask":
         raise RunwayError("--scheduler needs --executor dask")
-    out_dir = check_output_dir(out if out is not None else Path("runs") / "sweeps" / sweep.spec.name)
+    out_dir = check_output_dir(
+        out if out is not None else Path("runs") / "sweeps" / sweep.spec.name
+    )
     scen_dir = out_dir / "scenarios"
     scen_dir.mkdir(parents=True, exist_ok=True)
     meta = fingerprint(sweep, n_paths)
@@ -732,7 +793,9 @@ def run_sweep(
     if resume and meta_path.is_file():
         old = json.loads(meta_path.read_text())
         if old.get("sha256") != meta["sha256"]:
-            raise RunwayError(f"--resume: {out_dir} holds a different sweep (spec, configs, paths or seed changed); use another --out")
+            raise RunwayError(
+                f"--resume: {out_dir} holds a different sweep (spec, configs, paths or seed changed); use another --out"
+            )
     for stale in scen_dir.glob(".*.tmp-*"):
         stale.unlink(missing_ok=True)
     if not resume:
@@ -741,7 +804,9 @@ def run_sweep(
     _atomic(meta_path, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
     done = {s.id for s in sweep.scenarios if _scenario_file(out_dir, s.id).is_file()}
-    base: Outcome | None = _read_base_npz(base_npz) if base_npz.is_file() and BASE_ID in done else None
+    base: Outcome | None = (
+        _read_base_npz(base_npz) if base_npz.is_file() and BASE_ID in done else None
+    )
     if base is None:
         done.discard(BASE_ID)
     todo = [s for s in sweep.scenarios if s.id not in done]
@@ -759,13 +824,26 @@ def run_sweep(
 
     def finish(o: Outcome) -> None:
         assert base is not None
-        row = {"scenario": o.id, "is_base": o.id == BASE_ID, **by_id[o.id].values, **scenario_row(o, base, sweep.years)}
-        _atomic(_scenario_file(out_dir, o.id), lambda p: pd.DataFrame([row]).to_parquet(p, index=False))
+        row = {
+            "scenario": o.id,
+            "is_base": o.id == BASE_ID,
+            **by_id[o.id].values,
+            **scenario_row(o, base, sweep.years),
+        }
+        _atomic(
+            _scenario_file(out_dir, o.id), lambda p: pd.DataFrame([row]).to_parquet(p, index=False)
+        )
         with open(timings, "a") as f:
-            f.write(f"{o.id},{o.seconds:.3f},{o.worker},{executor},{time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
+            f.write(
+                f"{o.id},{o.seconds:.3f},{o.worker},{executor},{time.strftime('%Y-%m-%dT%H:%M:%S')}\n"
+            )
 
     if tasks:
-        stream = _local_outcomes(tasks, n_workers) if executor == "local" else _dask_outcomes(tasks, n_workers, scheduler)
+        stream = (
+            _local_outcomes(tasks, n_workers)
+            if executor == "local"
+            else _dask_outcomes(tasks, n_workers, scheduler)
+        )
         for o in stream:
             if o.id == BASE_ID:
                 base = o
@@ -781,7 +859,9 @@ def run_sweep(
                 if progress is not None:
                     progress(n_done, n_total)
             pending.clear()
-    table = pd.concat([pd.read_parquet(_scenario_file(out_dir, s.id)) for s in sweep.scenarios], ignore_index=True)
+    table = pd.concat(
+        [pd.read_parquet(_scenario_file(out_dir, s.id)) for s in sweep.scenarios], ignore_index=True
+    )
     _atomic(out_dir / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
     write_sweep_report(table, sweep, meta, out_dir)
     return table
@@ -798,7 +878,9 @@ def _display_table(table: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
     y = sweep.years[-1]
     rows = []
     for _, r in table.iterrows():
-        row: dict[str, str] = {"scenario": f"{int(r['scenario'])}{' (base)' if r['is_base'] else ''}"}
+        row: dict[str, str] = {
+            "scenario": f"{int(r['scenario'])}{' (base)' if r['is_base'] else ''}"
+        }
         for a in sweep.spec.axes:
             row[a.label] = f"{r[a.label]:.4g}"
         for col, label, spec in (
@@ -807,7 +889,13 @@ def _display_table(table: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
             ("tti_p50_months", "median months to insolvency", ".0f"),
         ):
             v, m = r[col], r[f"{col}_mcse"]
-            row[label] = f"{_fmt(v, spec)} ± {_fmt(m, spec)}" if math.isfinite(v) else "beyond horizon" if col.startswith("tti") else "n/a"
+            row[label] = (
+                f"{_fmt(v, spec)} ± {_fmt(m, spec)}"
+                if math.isfinite(v)
+                else "beyond horizon"
+                if col.startswith("tti")
+                else "n/a"
+            )
             row[f"{label}: diff to base [95% CI]"] = (
                 f"{_fmt(r[f'{col}_diff'], '+' + spec)} [{_fmt(r[f'{col}_diff_lo'], spec)}, {_fmt(r[f'{col}_diff_hi'], spec)}]"
             )
@@ -826,7 +914,10 @@ def _plots(table: pd.DataFrame, sweep: Sweep) -> dict[str, Any]:
     from matplotlib.figure import Figure
 
     y = sweep.years[-1]
-    metrics = [(f"p_insolvent_{y}", f"P(insolvent by {y})"), (f"funding_gap_{y}_p50", f"median funding gap {y}, $bn")]
+    metrics = [
+        (f"p_insolvent_{y}", f"P(insolvent by {y})"),
+        (f"funding_gap_{y}_p50", f"median funding gap {y}, $bn"),
+    ]
     axes = [a.label for a in sweep.spec.axes]
     pts = table[~table["is_base"]]
     base = table[table["is_base"]].iloc[0]
@@ -836,8 +927,23 @@ def _plots(table: pd.DataFrame, sweep: Sweep) -> dict[str, Any]:
         ax = fig.add_subplot()
         if len(axes) == 1:
             xs = pts.sort_values(axes[0])
-            ax.errorbar(xs[axes[0]], xs[col], yerr=Z95 * xs[f"{col}_mcse"], marker="o", capsize=3, label="scenario (95% MC interval)")
-            ax.plot([base[axes[0]]], [base[col]], marker="*", markersize=14, linestyle="none", color="C3", label="base config")
+            ax.errorbar(
+                xs[axes[0]],
+                xs[col],
+                yerr=Z95 * xs[f"{col}_mcse"],
+                marker="o",
+                capsize=3,
+                label="scenario (95% MC interval)",
+            )
+            ax.plot(
+                [base[axes[0]]],
+                [base[col]],
+                marker="*",
+                markersize=14,
+                linestyle="none",
+                color="C3",
+                label="base config",
+            )
             ax.set_xlabel(axes[0])
             ax.set_ylabel(title)
             ax.legend()
@@ -851,7 +957,15 @@ def _plots(table: pd.DataFrame, sweep: Sweep) -> dict[str, Any]:
             spec = ".2f" if col.startswith("p_") else ".0f"
             for i in range(grid.shape[0]):
                 for j in range(grid.shape[1]):
-                    ax.text(j, i, _fmt(float(grid.iat[i, j]), spec), ha="center", va="center", color="w", fontsize=8)
+                    ax.text(
+                        j,
+                        i,
+                        _fmt(float(grid.iat[i, j]), spec),
+                        ha="center",
+                        va="center",
+                        color="w",
+                        fontsize=8,
+                    )
             fig.colorbar(im, ax=ax, label=title)
         else:
             sc = ax.scatter(pts[axes[0]], pts[axes[1]], c=pts[col], cmap="viridis")
@@ -863,7 +977,13 @@ def _plots(table: pd.DataFrame, sweep: Sweep) -> dict[str, Any]:
     return figs
 
 
-def write_sweep_report(table: pd.DataFrame, sweep: Sweep, meta: dict[str, Any], out_dir: Path) -> list[Path]:
+def _savefig(fig: Any, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=110)
+
+
+def write_sweep_report(
+    table: pd.DataFrame, sweep: Sweep, meta: dict[str, Any], out_dir: Path
+) -> list[Path]:
     """Write ``sweep.md`` and a self-contained ``sweep.html`` with the plots (also as PNG)."""
     import base64
     import html
@@ -871,7 +991,7 @@ def write_sweep_report(table: pd.DataFrame, sweep: Sweep, meta: dict[str, Any], 
     figs = _plots(table, sweep)
     written = []
     for name, fig in figs.items():
-        _atomic(out_dir / name, lambda p, fig=fig: fig.savefig(p, format="png", dpi=110))
+        _atomic(out_dir / name, partial(_savefig, fig))
         written.append(out_dir / name)
     disp = _display_table(table, sweep)
     axes_md = "\n".join(
@@ -910,13 +1030,29 @@ def write_sweep_report(table: pd.DataFrame, sweep: Sweep, meta: dict[str, Any], 
 # --- command line ----------------------------------------------------------------------------
 def sweep_command(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep TOML (see configs/sweeps/).")],
-    executor: Annotated[str, typer.Option("--executor", "-e", help="local (processes) or dask.")] = "local",
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of a running dask scheduler.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Skip scenarios already written in --out.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory (default: runs/sweeps/<name>).")] = None,
-    paths: Annotated[int | None, typer.Option("--paths", "-n", help="Paths per scenario (default: the sweep file's).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: one per CPU).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    executor: Annotated[
+        str, typer.Option("--executor", "-e", help="local (processes) or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Address of a running dask scheduler.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip scenarios already written in --out.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output directory (default: runs/sweeps/<name>)."),
+    ] = None,
+    paths: Annotated[
+        int | None,
+        typer.Option("--paths", "-n", help="Paths per scenario (default: the sweep file's)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Worker processes (default: one per CPU).")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
+    ] = False,
 ) -> None:
     """Run a sweep of scenarios with common random numbers and write the sweep table and report."""
     if executor not in ("local", "dask"):
@@ -924,15 +1060,25 @@ def sweep_command(
     t0 = time.perf_counter()
     bar = None if quiet else _ScenarioBar()
     try:
-        table = run_sweep(sweep_file, out=out, executor=executor, scheduler=scheduler,  # type: ignore[arg-type]
-                          resume=resume, paths=paths, workers=workers, progress=bar)
+        table = run_sweep(
+            sweep_file,
+            out=out,
+            executor=executor,  # type: ignore[arg-type]
+            scheduler=scheduler,
+            resume=resume,
+            paths=paths,
+            workers=workers,
+            progress=bar,
+        )
     finally:
         if bar is not None:
             bar.close()
     if not quiet:
         name = load_sweep(sweep_file).spec.name
         target = out if out is not None else Path("runs") / "sweeps" / name
-        typer.echo(f"{name}: {len(table)} scenario(s) in {time.perf_counter() - t0:.1f} s; wrote {target}")
+        typer.echo(
+            f"{name}: {len(table)} scenario(s) in {time.perf_counter() - t0:.1f} s; wrote {target}"
+        )
 
 
 class _ScenarioBar:
@@ -944,9 +1090,21 @@ class _ScenarioBar:
 
     def __call__(self, done: int, total: int) -> None:
         if self._bar is None:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
-            self._bar = Progress(TextColumn("scenarios"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+            self._bar = Progress(
+                TextColumn("scenarios"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                transient=True,
+            )
             self._bar.start()
             self._task = self._bar.add_task("scenarios", total=total)
         self._bar.update(self._task, completed=done)
@@ -957,6 +1115,18 @@ class _ScenarioBar:
 
 
 __all__ = [
-    "Axis", "Design", "Outcome", "Scenario", "Sweep", "SweepSpec", "Task", "apply_axes", "load_sweep",
-    "run_scenario", "run_sweep", "scenario_row", "shift_param", "sweep_command",
+    "Axis",
+    "Design",
+    "Outcome",
+    "Scenario",
+    "Sweep",
+    "SweepSpec",
+    "Task",
+    "apply_axes",
+    "load_sweep",
+    "run_scenario",
+    "run_sweep",
+    "scenario_row",
+    "shift_param",
+    "sweep_command",
 ]

@@ -1,0 +1,295 @@
+"""Sweeps: spec parsing, axis overrides, paired statistics, executors and resume.
+
+The end-to-end tests share one small sweep (a 2 x 3 grid plus the base, 1,000 paths each)
+whose uninterrupted local run is the reference for the dask run and the killed-and-resumed
+run: all three must give identical ``sweep.parquet`` tables.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import runway
+from runway.dists import central
+from runway.errors import RunwayError
+from runway.sweep import (
+    Outcome,
+    apply_axes,
+    load_sweep,
+    quantile_mcse,
+    run_sweep,
+    scenario_row,
+    shift_param,
+)
+
+BASE = runway.default_config_path()
+RUNWAY = str(Path(sys.executable).with_name("runway"))
+
+TINY = f"""
+name = "tiny"
+base = "{BASE.as_posix()}"
+paths = 1000
+seed = 7
+years = [2028, 2030]
+
+[[axes]]
+name = "conversion_2030"
+path = "consumer.conversion_target"
+values = [0.07, 0.10]
+
+[[axes]]
+kind = "winter_probability"
+values = [0.0, 0.01, 0.03]
+"""
+
+
+def _write(tmp: Path, text: str, name: str = "s.toml") -> Path:
+    p = tmp / name
+    p.write_text(text)
+    return p
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    """The shared sweep file and its uninterrupted local run."""
+    d = tmp_path_factory.mktemp("sweep")
+    spec = _write(d, TINY)
+    table = run_sweep(spec, out=d / "local", workers=1)
+    return spec, table
+
+
+# --- spec and overrides -----------------------------------------------------------------------
+def test_grid_scenarios_base_first(tmp_path: Path) -> None:
+    sw = load_sweep(_write(tmp_path, TINY))
+    assert len(sw.scenarios) == 7
+    assert sw.scenarios[0].config == sw.base
+    assert sw.scenarios[0].values == {"conversion_2030": 0.10, "p_winter_month": 0.01}
+    s = sw.scenarios[1]
+    assert s.values == {"conversion_2030": 0.07, "p_winter_month": 0.0}
+    assert central(s.config.consumer.conversion_target) == pytest.approx(0.07)
+    row = s.config.financing.regime.transition[1]
+    assert row[2] == 0.0 and math.isclose(sum(row), 1.0, abs_tol=1e-12)
+
+
+def test_contract_scale_and_named_path() -> None:
+    cfg = runway.load_config(BASE)
+    from runway.sweep import Axis
+
+    axes = [
+        Axis(kind="contract_scale", values=[1.0]),
+        Axis(path="compute.contracts.azure.share_online", values=[1.0]),
+    ]
+    new = apply_axes(cfg, axes, (1.5, 0.5))
+    for a, b in zip(cfg.compute.contracts, new.compute.contracts, strict=True):
+        assert b.value_bn == pytest.approx(1.5 * a.value_bn)
+        assert b.gw == a.gw
+    assert new.compute.contracts[0].name == "azure" and new.compute.contracts[0].share_online == 0.5
+
+
+def test_shift_keeps_distribution_spread() -> None:
+    pert = {"dist": "pert", "low": 0.05, "mode": 0.10, "high": 0.20}
+    assert shift_param(pert, 0.12) == pytest.approx(
+        {"dist": "pert", "low": 0.07, "mode": 0.12, "high": 0.22}
+    )
+    clipped = shift_param(pert, 0.95, lo=0.0, hi=0.99)
+    assert clipped["mode"] == 0.95 and clipped["high"] == 0.99
+    assert shift_param({"dist": "lognormal", "median": 50.0, "sigma": 0.2}, 60.0) == {
+        "dist": "lognormal",
+        "median": 60.0,
+        "sigma": 0.2,
+    }
+    assert shift_param(0.1, 0.3) == 0.3
+
+
+def test_distribution_axis_stays_a_distribution(tmp_path: Path) -> None:
+    line = re.compile(r"^conversion_target = .*$", re.M)
+    pert = 'conversion_target = { dist = "pert", low = 0.06, mode = 0.10, high = 0.20 }'
+    _write(tmp_path, line.sub(pert, BASE.read_text()), "base.toml")
+    sw = load_sweep(_write(tmp_path, TINY.replace(BASE.as_posix(), "base.toml")))
+    assert sw.scenarios[0].values["conversion_2030"] == 0.10
+    ct = sw.scenarios[1].config.consumer.conversion_target
+    assert (ct.low, ct.mode, ct.high) == pytest.approx((0.03, 0.07, 0.17))
+    _write(tmp_path, line.sub("conversion_target = 0.10", BASE.read_text()), "base.toml")
+    sw = load_sweep(_write(tmp_path, TINY.replace(BASE.as_posix(), "base.toml")))
+    assert sw.scenarios[1].config.consumer.conversion_target == 0.07
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        (lambda t: t.replace("seed = 7", "seed = 7\nsed = 1"), "sed"),
+        (
+            lambda t: t.replace("consumer.conversion_target", "consumer.conversion_targte"),
+            "conversion_targte",
+        ),
+        (lambda t: t.replace("values = [0.07, 0.10]", "values = [0.07, 1.5]"), "conversion_target"),
+        (lambda t: t.replace("values = [0.0, 0.01, 0.03]", "values = [0.99]"), "p_winter_month"),
+        (lambda t: t.replace("years = [2028, 2030]", "years = [2040]"), "years"),
+        (lambda t: t + '\n[design]\nkind = "lhs"\n', "design.n"),
+        (lambda t: t.replace('path = "consumer.conversion_target"', 'path = "consumer"'), "table"),
+    ],
+)
+def test_bad_spec_names_the_key(tmp_path: Path, edit, needle: str) -> None:
+    with pytest.raises(RunwayError) as e:
+        load_sweep(_write(tmp_path, edit(TINY)))
+    msg = str(e.value)
+    assert needle in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("kind", ["lhs", "sobol"])
+def test_sampled_designs(tmp_path: Path, kind: str) -> None:
+    text = (
+        TINY.replace("values = [0.07, 0.10]", "bounds = [0.06, 0.2]").replace(
+            "values = [0.0, 0.01, 0.03]", "bounds = [0.0, 0.04]"
+        )
+        + f'\n[design]\nkind = "{kind}"\nn = 8\nseed = 3\n'
+    )
+    a, b = load_sweep(_write(tmp_path, text)), load_sweep(_write(tmp_path, text, "t.toml"))
+    pts = np.array([list(s.values.values()) for s in a.scenarios[1:]])
+    assert pts.shape == (8, 2)
+    assert (pts[:, 0] >= 0.06).all() and (pts[:, 0] <= 0.2).all() and (pts[:, 1] <= 0.04).all()
+    assert [s.values for s in a.scenarios] == [s.values for s in b.scenarios]
+
+
+# --- paired statistics ---------------------------------------------------------------------------
+def _outcome(rng: np.random.Generator, n: int, shift: float = 0.0) -> Outcome:
+    gap = rng.gamma(2.0, 50.0, size=(n, 2)) + shift
+    tti = np.where(rng.random(n) < 0.6, rng.integers(1, 60, n).astype(float), np.inf)
+    return Outcome(0, gap > 150.0, gap, tti)
+
+
+def test_paired_difference_against_itself_is_zero() -> None:
+    o = _outcome(np.random.default_rng(42), 5000)
+    row = scenario_row(o, o, [2029, 2030])
+    diffs = {k: v for k, v in row.items() if "_diff" in k}
+    assert diffs and all(v == 0.0 for v in diffs.values())
+
+
+def test_paired_difference_of_a_shift() -> None:
+    rng = np.random.default_rng(42)
+    base = _outcome(rng, 5000)
+    moved = Outcome(1, base.insolvent_by, base.funding_gap_bn + 10.0, base.months_to_insolvency)
+    row = scenario_row(moved, base, [2029, 2030])
+    assert row["funding_gap_2030_mean_diff"] == pytest.approx(10.0)
+    assert row["funding_gap_2030_p50_diff"] == pytest.approx(10.0)
+    assert row["funding_gap_2030_p50_diff_hi"] - row[
+        "funding_gap_2030_p50_diff_lo"
+    ] == pytest.approx(0.0, abs=1e-9)
+    p = row["p_insolvent_2030"]
+    assert row["p_insolvent_2030_mcse"] == pytest.approx(math.sqrt(p * (1 - p) / 5000))
+
+
+def test_quantile_mcse_matches_theory() -> None:
+    """Median of n standard normals: asymptotic sd sqrt(pi/2)/sqrt(n); interval width noise ~ few %."""
+    n = 20_000
+    x = np.random.default_rng(42).standard_normal(n)
+    assert quantile_mcse(x, 0.5) == pytest.approx(math.sqrt(math.pi / 2 / n), rel=0.1)
+    assert math.isnan(quantile_mcse(np.full(100, np.inf), 0.5))
+
+
+# --- end to end --------------------------------------------------------------------------------------
+def test_sweep_outputs_and_crn(tiny: tuple[Path, pd.DataFrame]) -> None:
+    spec, table = tiny
+    out = spec.parent / "local"
+    for name in (
+        "sweep.parquet",
+        "sweep.md",
+        "sweep.html",
+        "sweep.json",
+        "timings.csv",
+        "p_insolvent_2030.png",
+    ):
+        assert (out / name).is_file(), name
+    assert list(table["scenario"]) == list(range(7))
+    assert (
+        "seconds" not in table.columns
+        and "data:image/png;base64," in (out / "sweep.html").read_text()
+    )
+    results = [
+        c
+        for c in table.columns
+        if c not in ("scenario", "is_base", "conversion_2030", "p_winter_month")
+    ]
+    base = table.iloc[0]
+    same = table[
+        (table.conversion_2030 == 0.10) & (table.p_winter_month == 0.01) & ~table.is_base
+    ].iloc[0]
+    # Same seed and paths: the scenario equal to the base reproduces it exactly, differences 0.
+    for c in results:
+        if c.endswith(("_diff", "_diff_lo", "_diff_hi")):
+            assert same[c] == 0.0 or (c.startswith("tti") and math.isnan(same[c])), c
+        else:
+            assert same[c] == base[c] or (math.isnan(same[c]) and math.isnan(base[c])), c
+    # The base row agrees with a plain simulate() of the base config.
+    res = runway.simulate(runway.load_config(BASE), paths=1000, seed=7)
+    assert base["p_insolvent_2030"] == res.summary()["p_insolvent_by"]["2030"]
+    assert base["funding_gap_2030_p50"] == pytest.approx(
+        res.summary()["funding_gap"]["2030"]["p50"], rel=1e-12
+    )
+    # More winters, more insolvency, and the paired interval says so.
+    w = table[(table.conversion_2030 == 0.10) & ~table.is_base].set_index("p_winter_month")
+    assert w.loc[0.03, "p_insolvent_2030_diff_lo"] > 0
+
+
+def test_dask_local_cluster_matches_local(tiny: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
+    spec, table = tiny
+    got = run_sweep(spec, out=tmp_path / "dask", executor="dask", workers=2)
+    pd.testing.assert_frame_equal(got, table)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "sweep.parquet"), table)
+
+
+def test_sigkill_then_resume(tiny: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
+    spec, table = tiny
+    out = tmp_path / "killed"
+    cmd = [RUNWAY, "sweep", str(spec), "--out", str(out), "--workers", "1", "--quiet"]
+    err = tmp_path / "stderr.txt"
+    with open(err, "wb") as f:
+        proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=f)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "scenarios").glob("*.parquet")):
+            assert proc.poll() is None, err.read_text()
+            assert time.monotonic() < deadline, "no scenario finished in 120 s"
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "sweep.parquet").exists()
+    finished = {p.name: p.stat().st_mtime_ns for p in (out / "scenarios").glob("*.parquet")}
+    assert 1 <= len(finished) < 7
+    r = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    for name, mtime in finished.items():
+        assert (out / "scenarios" / name).stat().st_mtime_ns == mtime, f"{name} was recomputed"
+    assert len(list((out / "scenarios").glob("*.parquet"))) == 7
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), table)
+
+
+def test_resume_refuses_a_different_sweep(tiny: tuple[Path, pd.DataFrame]) -> None:
+    spec, _ = tiny
+    other = _write(spec.parent, TINY.replace("seed = 7", "seed = 8"), "other.toml")
+    with pytest.raises(RunwayError, match="different sweep"):
+        run_sweep(other, out=spec.parent / "local", resume=True)
+
+
+def test_cli_bad_sweep_exits_2(tmp_path: Path) -> None:
+    bad = _write(tmp_path, TINY.replace("consumer.conversion_target", "consumer.nope"))
+    r = subprocess.run(
+        [RUNWAY, "sweep", str(bad), "--out", str(tmp_path / "o")], capture_output=True, text=True
+    )
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "consumer.nope" in r.stderr
