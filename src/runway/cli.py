@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,8 +50,21 @@ def run(
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Central values, no shocks: one path.")] = False,
     threads: Annotated[int | None, typer.Option("--threads", "-t", help="Numba threads (results do not depend on it).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    target_mcse: Annotated[float | None, typer.Option(
+        "--target-mcse", metavar="X",
+        help="Add paths until the MCSE of P(insolvent by the last full year) is <= X and the "
+             "MCSE of that year's median funding gap is <= X of the median; --paths is then "
+             "the first step.",
+    )] = None,
+    max_paths: Annotated[int | None, typer.Option(
+        "--max-paths", help="Cap on the paths --target-mcse may add up to (default 1,000,000).",
+    )] = None,
 ) -> None:
-    """Simulate a config and write a run directory."""
+    """Simulate a config and write a run directory.
+
+    With --target-mcse X the path count is chosen by the run: it is the same run, bit for bit,
+    as --paths N with the N it reports (summary.json: target_mcse).
+    """
     import runway
     from runway.io import check_output_dir
     from runway.outputs import write_outputs
@@ -67,16 +80,36 @@ def run(
     path = config if config is not None else runway.default_config_path()
     cfg = runway.load_config(path)
     out_dir = out if out is not None else Path("runs") / cfg.scenario.name
-    check_output_dir(out_dir)
-    check_memory(cfg, 1 if deterministic else (paths if paths is not None else cfg.run.paths))
+    check_output_dir(out_dir, replacing=True)
+    if max_paths is not None and not 1 <= max_paths <= MAX_PATHS:
+        _fail(f"--max-paths must be between 1 and {MAX_PATHS:,}, got {max_paths}")
+    if target_mcse is not None:
+        from runway.engine import DEFAULT_MAX_PATHS
+
+        cap = max_paths if max_paths is not None else DEFAULT_MAX_PATHS
+        planned = 1 if deterministic else cap
+    else:
+        planned = 1 if deterministic else (paths if paths is not None else cfg.run.paths)
+    check_memory(cfg, planned)
     t0 = time.perf_counter()
-    progress = None if quiet else _progress_bar()
+    progress = None if quiet else _progress_bar(target_mcse)
     try:
-        res = runway.simulate(path, paths=paths, seed=seed, deterministic=deterministic, threads=threads, progress=progress)
+        res = runway.simulate(
+            path, paths=paths, seed=seed, deterministic=deterministic, threads=threads,
+            progress=progress, target_mcse=target_mcse, max_paths=max_paths,
+            on_check=None if progress is None else progress.check,
+        )
     finally:
         if progress is not None:
             progress.close()
-    written = write_outputs(res, out_dir)
+    if quiet:
+        written = write_outputs(res, out_dir)
+    else:
+        from rich.console import Console
+
+        # summary, ESS/R-hat, idata.nc, Parquet and plots take seconds on large runs
+        with Console(stderr=True).status(f"writing {out_dir} (tables, idata.nc, plots, report)"):
+            written = write_outputs(res, out_dir)
     if not quiet:
         s = res.summary()
         last = str(res.calendar.full_years[-1]) if res.calendar.full_years else str(res.calendar.years[-1])
@@ -86,6 +119,18 @@ def run(
             f"funding gap {last}: median ${gap['p50']:.1f}bn (P5 {gap['p05']:.1f}, P95 {gap['p95']:.1f}); "
             f"P(insolvent by {last}) = {s['p_insolvent_by'][last]:.3f}"
         )
+        tm = s.get("target_mcse")
+        if tm:
+            rel = tm["rel_mcse_funding_gap_p50"]
+            got = (f"MCSE of P(insolvent by {tm['year']}) {tm['mcse_p_insolvent']:.4g}, "
+                   "relative MCSE of the median funding gap "
+                   f"{'n/a' if rel is None else f'{rel:.4g}'}")
+            if tm["reached"]:
+                typer.echo(f"--target-mcse {tm['target']:g} reached with {tm['paths']:,} paths "
+                           f"({got})")
+            else:
+                typer.echo(f"--target-mcse {tm['target']:g} NOT reached: stopped at the cap of "
+                           f"--max-paths {tm['max_paths']:,} paths ({got})")
         typer.echo(f"wrote {written}")
 
 
@@ -99,25 +144,49 @@ def validate(config: Annotated[Path, typer.Argument(help="Config TOML to check."
 
 
 class _progress_bar:
-    """A rich progress bar over paths, shown only when a run lasts more than a moment."""
+    """A rich progress bar over paths, shown only when a run lasts more than a moment.
 
-    def __init__(self) -> None:
-        self._bar = None
-        self._task = None
+    With --target-mcse the total is the current step's path count and a status column shows
+    the last check's MCSEs against the target.
+    """
+
+    def __init__(self, target_mcse: float | None = None) -> None:
+        self._bar: Any = None
+        self._task: Any = None
         self._t0 = time.perf_counter()
+        self._target = target_mcse
+        self._status = f"target MCSE {target_mcse:g}" if target_mcse is not None else ""
 
     def __call__(self, done: int, total: int) -> None:
         if self._bar is None:
-            if done >= total or time.perf_counter() - self._t0 < 0.5:
+            if (done >= total and self._target is None) or time.perf_counter() - self._t0 < 0.5:
                 return
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(
-                TextColumn("paths"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
             )
+
+            columns = [TextColumn("paths"), BarColumn(), MofNCompleteColumn()]
+            if self._target is not None:
+                columns += [TimeElapsedColumn(), TextColumn("{task.fields[status]}")]
+            else:
+                columns.append(TimeRemainingColumn())
+            self._bar = Progress(*columns, transient=True)
             self._bar.start()
-            self._task = self._bar.add_task("paths", total=total)
-        self._bar.update(self._task, completed=done)
+            self._task = self._bar.add_task("paths", total=total, status=self._status)
+        self._bar.update(self._task, completed=done, total=total, status=self._status)
+
+    def check(self, chk) -> None:
+        """Show a :class:`runway.engine.TargetCheck` (called after each --target-mcse step)."""
+        rel = "n/a" if chk.rel_mcse_gap_p50 == float("inf") else f"{chk.rel_mcse_gap_p50:.4f}"
+        self._status = (f"MCSE: P(insolvent) {chk.mcse_p_insolvent:.4f}, median gap (relative) "
+                        f"{rel}; target {self._target:g}{' met' if chk.met else ''}")
+        if self._bar is not None:
+            self._bar.update(self._task, status=self._status)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 
-from runway.calendar import MAX_MONTHS, parse_month
+from runway.calendar import MAX_MONTHS, format_month, parse_month
 from runway.dists import Param, _Dist, central
 from runway.errors import ConfigError
 
@@ -38,10 +38,18 @@ Month = Annotated[
     str, Field(pattern=r"^\d{4}-\d{2}$", description="a month, YYYY-MM"), AfterValidator(_check_month)
 ]
 Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 MAX_BN = 1.0e6
 """Largest money amount accepted anywhere ($bn): a thousand trillion dollars."""
 Money = Annotated[float, Field(ge=0.0, le=MAX_BN, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0.0, le=MAX_BN, allow_inf_nan=False)]
+"""A non-negative quantity that is not money (GW, $bn per GW); the same absurd-magnitude cap."""
+MAX_ANCHOR_GAP_YEARS = 10
+"""How far outside the calendar a growth anchor may lie (users S-curve, enterprise market).
+
+The kernel extrapolates exponentially from these anchors (growth up to 20/yr), so an anchor
+decades away from the horizon turns into overflow (values beyond 1e150) or, for the users
+S-curve anchored at zero users, 0 x inf = NaN; and it means nothing for the simulated years.
+"""
 
 
 class _Model(BaseModel):
@@ -221,8 +229,9 @@ class Compute(_Model):
     """Compute commitments (rent) and their split between cost of sales and R&D."""
 
     cost_per_gw_bn: Param = P("all-in cost of a GW of capacity", 1, 1000, "$bn/GW")
-    cost_per_gw_reference_bn: Annotated[float, Field(gt=0, le=1000)] = Field(
-        description="cost per GW at which contract values were struck ($bn/GW)"
+    cost_per_gw_reference_bn: Annotated[float, Field(ge=1, le=1000)] = Field(
+        description="cost per GW at which contract values were struck ($bn/GW); the same "
+        "range as cost_per_gw_bn, which it divides"
     )
     inference_share: Param = P("share of compute expensed as cost of sales (inference)", 0, 1)
     vendor_financed_share: Param = P(
@@ -267,6 +276,14 @@ class Strategic(_Model):
     per_gw_bn: NonNeg = Field(default=0.0, description="$bn released per GW online (per_gw)")
     start: Month = Field(description="earliest month money can arrive")
     lapse: Month | None = Field(default=None, description="month after which what is unpaid lapses")
+
+    @model_validator(mode="after")
+    def _order(self) -> Strategic:
+        if self.lapse is not None and parse_month(self.lapse) < parse_month(self.start):
+            raise ValueError(
+                f"lapse: {self.name!r} lapses ({self.lapse}) before it can start ({self.start})"
+            )
+        return self
 
 
 class Liquidity(_Model):
@@ -331,13 +348,21 @@ class Financing(_Model):
     round_max_bn: Money = 150.0
     max_dilution: Prob = 0.25
     momentum_elasticity: Annotated[float, Field(ge=0, le=10)] = 1.0
-    momentum_reference: Annotated[float, Field(ge=0, le=100)] = 1.0
+    momentum_reference: Annotated[float, Field(gt=0, le=100)] = 1.0  # divides revenue momentum
     round_size_sigma: Annotated[float, Field(ge=0, le=3)] = 0.3
     debt_capacity_x_arr: Annotated[float, Field(ge=0, le=10)] = 0.5
     ipo_earliest: Month = "2027-01"
     ipo_min_arr_bn: Money = 50.0
     ipo_size_bn: Money = 60.0
     regime: Regime
+
+    @model_validator(mode="after")
+    def _round_range(self) -> Financing:
+        if self.round_min_bn > self.round_max_bn:
+            raise ValueError(
+                f"round_min_bn: {self.round_min_bn:g} exceeds round_max_bn ({self.round_max_bn:g})"
+            )
+        return self
 
 
 class Sentiment(_Model):
@@ -389,6 +414,19 @@ class Config(_Model):
             raise ValueError(
                 f"liquidity.cash_as_of: {self.liquidity.cash_as_of} must lie between the month "
                 f"before calendar.start and the month before calendar.end"
+            )
+        gap = 12 * MAX_ANCHOR_GAP_YEARS
+        lo, hi = start - gap, end + gap
+        window = f"{format_month(lo)}..{format_month(hi)}"
+        if not lo <= parse_month(self.consumer.users_anchor_month) <= hi:
+            raise ValueError(
+                f"consumer.users_anchor_month: {self.consumer.users_anchor_month} must lie within "
+                f"{MAX_ANCHOR_GAP_YEARS} years of the calendar ({window})"
+            )
+        if not lo // 12 <= self.enterprise.anchor_year <= hi // 12:
+            raise ValueError(
+                f"enterprise.anchor_year: {self.enterprise.anchor_year} must lie within "
+                f"{MAX_ANCHOR_GAP_YEARS} years of the calendar ({lo // 12}..{hi // 12})"
             )
         return self
 
@@ -457,6 +495,11 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{p}: no such file")
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, expected a TOML config file")
+    if not p.is_file():
+        # a FIFO or device would block or stream forever; a config is read twice (hash)
+        raise ConfigError(
+            f"{p}: not a regular file (a pipe, device or socket), expected a TOML config file"
+        )
     try:
         text = p.read_bytes().decode("utf-8")
     except PermissionError:
