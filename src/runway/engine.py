@@ -71,7 +71,9 @@ def estimate_memory_bytes(cfg: Config, paths: int) -> int:
     n_cp = len({c.counterparty for c in cfg.compute.contracts})
     per_path = 8 * (K.N_OUT + n_cp + len(cal.years) * len(ANNUAL_KEEP) + 1)
     batch = min(paths, BATCH_PATHS) * 8 * (3 * cal.n_months + len(cal.years) * K.N_LINES)
-    hist = (3 * cal.n_months + len(cal.years) * K.N_LINES) * 8192 * 24
+    hist = StreamingQuantiles.memory_bytes(3 * cal.n_months) + StreamingQuantiles.memory_bytes(
+        len(cal.years) * K.N_LINES, scale=min(_line_scale(x) for x in K.LINE_NAMES)
+    )
     trace = paths * cal.n_months * K.N_LINES * 8 if paths <= MAX_TRACE_PATHS else 0
     return paths * per_path + 2 * batch + hist + trace
 
@@ -126,6 +128,11 @@ def run(
     ann_q = StreamingQuantiles(ann_scale)
 
     chunks_per_batch = max(1, BATCH_PATHS // cs)
+    # Batch buffers are allocated once: fresh ones per batch would be zeroed page by page.
+    batch_max = min(n, chunks_per_batch * cs)
+    fan_buf = np.empty((batch_max, 3, inp.n_months))
+    ann_buf = np.empty((batch_max, n_years, K.N_LINES))
+    kin = K.pack(inp)
     old_threads = numba.get_num_threads()
     if threads is not None:
         if threads < 1:
@@ -138,10 +145,10 @@ def run(
             m = b - a
             rngs = TypedList([np.random.default_rng(children[i]) for i in range(c0, c1)])
             local = offsets[c0 : c1 + 1] - a
-            fan = np.empty((m, 3, inp.n_months))
-            ann = np.empty((m, n_years, K.N_LINES))
+            fan = fan_buf[:m]
+            ann = ann_buf[:m]
             mon = monthly[a:b] if monthly is not None else np.empty((0, inp.n_months, K.N_LINES))
-            K.run_chunks(inp, rngs, local, fan, ann, out[a:b], exposure[a:b], mon)
+            K.run_chunks(kin, rngs, local, fan, ann, out[a:b], exposure[a:b], mon)
             annual_paths[a:b] = ann[:, :, _KEEP_IDX]
             fan_q.update(fan.reshape(m, -1))
             ann_q.update(ann.reshape(m, -1))
