@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tomllib
@@ -18,8 +19,18 @@ from runway.outputs import write_outputs
 from runway.report.mcse import mcse_proportion, mcse_quantile
 from runway.report.plots import PLOTS
 
-EXPECTED = ("summary.json", "annual.csv", "paths.parquet", "fan.parquet", "idata.nc",
-            "config.resolved.toml", "report.md", "report.html", *PLOTS)
+EXPECTED = (
+    "summary.json",
+    "annual.csv",
+    "paths.parquet",
+    "fan.parquet",
+    "idata.nc",
+    "config.resolved.toml",
+    "deterministic.csv",
+    "report.md",
+    "report.html",
+    *PLOTS,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +56,28 @@ def test_every_file_written_and_readable(run_dir):
     idata = _az().from_netcdf(str(run_dir / "idata.nc"))
     post = idata.posterior
     assert post.sizes["chain"] == 7 and post.sizes["draw"] == 256
-    for v in ("months_to_insolvency", "funding_gap", "revenue", "min_cash", "raised_total", "insolvent_by"):
+    for v in (
+        "months_to_insolvency",
+        "funding_gap",
+        "revenue",
+        "min_cash",
+        "raised_total",
+        "insolvent_by",
+    ):
         assert v in post
     assert post.attrs["paths_dropped"] == 2000 - 7 * 256
+    # plain xarray reads it too (the arviz groups are netCDF groups)
+    import xarray as xr
+
+    with xr.open_dataset(run_dir / "idata.nc", group="posterior", engine="h5netcdf") as ds:
+        assert ds.sizes["chain"] == 7 and ds.sizes["draw"] == 256
+        assert list(ds["year"].values) == [
+            int(y) for y in json.loads((run_dir / "summary.json").read_text())["funding_gap"]
+        ]
+    ann = pd.read_csv(run_dir / "annual.csv")
+    assert len(ann) == len(post["year"]) and {"revenue", "funding_gap", "cash_p05"} <= set(
+        ann.columns
+    )
 
 
 def test_idata_matches_paths(run_dir):
@@ -87,7 +117,17 @@ def test_mcse_quantile_matches_theory():
 def test_config_resolved_round_trips(run_dir):
     data = tomllib.loads((run_dir / "config.resolved.toml").read_text())
     r = data.pop("resolved")
-    assert r["paths"] == 2000 and r["seed"] == 7 and len(r["config_sha256"]) == 64
+    assert r["paths"] == 2000 and r["seed"] == 7 and r["chunk_size"] == 256
+    assert (
+        r["config_sha256"] == hashlib.sha256(runway.default_config_path().read_bytes()).hexdigest()
+    )
+    assert (
+        r["numpy"] == np.__version__
+        and r["pandas"] == pd.__version__
+        and r["numba"]
+        and r["python"]
+    )
+    assert r["target_mcse"] == "none"
     cfg = runway.config.Config.model_validate(data)
     assert cfg == runway.load_config(runway.default_config_path())
 
@@ -102,10 +142,11 @@ def _leaves(x):
         yield x
 
 
-NUMBER = re.compile(r"(?<![\w.-])-?\d{1,3}(?:,\d{3})*(?:\.\d+)?(?![\w.])")
+NUMBER = re.compile(r"(?<![\w.-])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w.])")
 
 
-def test_every_number_in_report_md_is_in_summary(run_dir):
+def assert_report_numbers_in_summary(run_dir):
+    """Every number in report.md (before Provenance) is a summary.json value, as formatted."""
     s = json.loads((run_dir / "summary.json").read_text())
     md = (run_dir / "report.md").read_text()
     body = md.split("## Provenance")[0]
@@ -116,6 +157,7 @@ def test_every_number_in_report_md_is_in_summary(run_dir):
     formatted = set()
     leaves = [v for k, v in s.items() if k != "provenance" for v in _leaves({k: v})]
     for v in leaves:
+        formatted.add(f"{v:g}")  # settings the user typed (--target-mcse)
         for d in range(5):
             formatted.add(f"{v:,.{d}f}")
     tokens = NUMBER.findall(body)
@@ -126,6 +168,12 @@ def test_every_number_in_report_md_is_in_summary(run_dir):
     last = list(s["p_insolvent_by"])[-1]
     assert f"{s['p_insolvent_by'][last]:.4f}" in md
     assert f"{s['funding_gap'][last]['p50']:,.1f}" in md
+    return s, md
+
+
+def test_every_number_in_report_md_is_in_summary(run_dir):
+    s, md = assert_report_numbers_in_summary(run_dir)
+    assert s["target_mcse"] is None and "--target-mcse" not in md
 
 
 def test_report_command_rerenders_without_simulating(run_dir, monkeypatch):
@@ -147,5 +195,54 @@ def test_report_command_on_missing_dir_is_a_clean_error(tmp_path):
     import subprocess
     import sys
 
-    p = subprocess.run([sys.executable, "-m", "runway", "report", str(tmp_path)], capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "runway", "report", str(tmp_path)], capture_output=True, text=True
+    )
     assert p.returncode == 2 and "not a run directory" in p.stderr
+
+
+def test_report_command_without_per_path_files_keeps_the_plots(run_dir, tmp_path):
+    """The committed reports/<scenario>/ has no paths.parquet: report.md/html are rebuilt alone."""
+    import shutil
+
+    d = tmp_path / "kept"
+    shutil.copytree(run_dir, d)
+    (d / "paths.parquet").unlink()
+    (d / "report.html").unlink()
+    (d / "report.md").unlink()
+    pngs = {f: (d / f).read_bytes() for f in PLOTS}
+    r = CliRunner().invoke(app, ["report", str(d)])
+    assert r.exit_code == 0, r.output
+    assert "plots kept" in r.output
+    assert (d / "report.md").read_text() == (run_dir / "report.md").read_text()
+    assert all((d / f).read_bytes() == b for f, b in pngs.items())
+    assert (d / "report.html").read_text().count("data:image/png;base64,") == len(PLOTS)
+    (d / "cash_fan.png").unlink()  # neither the inputs nor the plots: not a run directory
+    r = CliRunner().invoke(app, ["report", str(d)])
+    assert r.exit_code != 0 and "not a run directory" in str(r.exception)
+
+
+def test_short_seed_streams_warn_nothing_and_give_no_diagnostics(caplog):
+    # 6 streams of 1 path: arviz's chain/draw heuristic and its shape validation must stay silent
+    # (filterwarnings = error turns a UserWarning into a failure)
+    res = runway.simulate(runway.default_config_path(), paths=6, seed=1, chunk_size=1)
+    d = res.summary()["diagnostics"]
+    assert d["chains"] == 6 and d["draws_per_chain"] == 1
+    assert all(v is None for v in d["ess"].values()) and all(v is None for v in d["rhat"].values())
+    assert not [r for r in caplog.records if r.name.startswith("arviz")]
+
+
+def test_regenerate_writes_small_complete_report_dirs(tmp_path):
+    from runway.io import MARKER
+    from runway.report import regenerate
+
+    regenerate.main(["--paths", "300", "--out", str(tmp_path)])
+    d = tmp_path / runway.load_config(runway.default_config_path()).scenario.name
+    for f in (*regenerate.KEEP, *PLOTS, MARKER):
+        assert (d / f).is_file(), f
+    assert not (d / "paths.parquet").exists() and not (d / "idata.nc").exists()
+    assert json.loads((d / "summary.json").read_text())["paths"] == 300
+    (d / "report.html").unlink()
+    r = CliRunner().invoke(app, ["report", str(d)])  # the kept files are enough to re-render
+    assert r.exit_code == 0, r.output
+    assert (d / "report.html").is_file()

@@ -1,8 +1,8 @@
 """Sweeps: spec parsing, axis overrides, paired statistics, executors and resume.
 
 The end-to-end tests share one small sweep (a 2 x 3 grid plus the base, 1,000 paths each)
-whose uninterrupted local run is the reference for the dask run and the killed-and-resumed
-run: all three must give identical ``sweep.parquet`` tables.
+whose uninterrupted local run is the reference for the dask runs and the killed-and-resumed
+run: all must give identical ``sweep.parquet`` tables.
 """
 
 from __future__ import annotations
@@ -19,22 +19,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 import runway
 from runway.dists import central
 from runway.errors import RunwayError
 from runway.sweep import (
+    Axis,
     Outcome,
     apply_axes,
     load_sweep,
+    paired_quantile_diff,
     quantile_mcse,
     run_sweep,
     scenario_row,
     shift_param,
 )
+from runway.sweep.report import plots
 
 BASE = runway.default_config_path()
 RUNWAY = str(Path(sys.executable).with_name("runway"))
+SHIPPED = sorted((Path(__file__).resolve().parents[1] / "configs" / "sweeps").glob("*.toml"))
 
 TINY = f"""
 name = "tiny"
@@ -60,6 +65,15 @@ def _write(tmp: Path, text: str, name: str = "s.toml") -> Path:
     return p
 
 
+def _sampled(kind: str, n: int) -> str:
+    return (
+        TINY.replace("values = [0.07, 0.10]", "bounds = [0.06, 0.2]").replace(
+            "values = [0.0, 0.01, 0.03]", "bounds = [0.0, 0.04]"
+        )
+        + f'\n[design]\nkind = "{kind}"\nn = {n}\nseed = 3\n'
+    )
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     """The shared sweep file and its uninterrupted local run."""
@@ -82,10 +96,24 @@ def test_grid_scenarios_base_first(tmp_path: Path) -> None:
     assert row[2] == 0.0 and math.isclose(sum(row), 1.0, abs_tol=1e-12)
 
 
+def test_range_axis(tmp_path: Path) -> None:
+    text = TINY.replace("values = [0.07, 0.10]", "range = { start = 0.05, stop = 0.2, num = 4 }")
+    sw = load_sweep(_write(tmp_path, text))
+    assert sorted({s.values["conversion_2030"] for s in sw.scenarios[1:]}) == pytest.approx(
+        [0.05, 0.10, 0.15, 0.20]
+    )
+    assert len(sw.scenarios) == 1 + 4 * 3
+
+
+@pytest.mark.parametrize("name", [p.name for p in SHIPPED])
+def test_shipped_sweeps_load(name: str) -> None:
+    sw = load_sweep(SHIPPED[[p.name for p in SHIPPED].index(name)])
+    assert len(sw.spec.axes) == 2 and sw.spec.design.kind == "grid"
+    assert len(sw.scenarios) == 1 + 25
+
+
 def test_contract_scale_and_named_path() -> None:
     cfg = runway.load_config(BASE)
-    from runway.sweep import Axis
-
     axes = [
         Axis(kind="contract_scale", values=[1.0]),
         Axis(path="compute.contracts.azure.share_online", values=[1.0]),
@@ -129,15 +157,27 @@ def test_distribution_axis_stays_a_distribution(tmp_path: Path) -> None:
     ("edit", "needle"),
     [
         (lambda t: t.replace("seed = 7", "seed = 7\nsed = 1"), "sed"),
+        (lambda t: t.replace("paths = 1000", "paths = 0"), "paths"),
+        (lambda t: t.replace("paths = 1000", 'paths = "many"'), "paths"),
+        (lambda t: t.replace('name = "tiny"', 'name = "a b"'), "name"),
         (
             lambda t: t.replace("consumer.conversion_target", "consumer.conversion_targte"),
             "conversion_targte",
         ),
         (lambda t: t.replace("values = [0.07, 0.10]", "values = [0.07, 1.5]"), "conversion_target"),
+        (lambda t: t.replace("values = [0.07, 0.10]", "values = []"), "axes.0.values"),
         (lambda t: t.replace("values = [0.0, 0.01, 0.03]", "values = [0.99]"), "p_winter_month"),
         (lambda t: t.replace("years = [2028, 2030]", "years = [2040]"), "years"),
+        (lambda t: t.replace("years = [2028, 2030]", "years = [2030, 2028]"), "years"),
         (lambda t: t + '\n[design]\nkind = "lhs"\n', "design.n"),
+        (lambda t: t + '\n[design]\nkind = "halton"\n', "design.kind"),
+        (lambda t: _sampled("sobol", 12), "design.n"),
+        (lambda t: t.replace("values = [0.07, 0.10]", "bounds = [0.2, 0.06]"), "bounds"),
+        (lambda t: t.replace('name = "conversion_2030"', 'name = "p_winter_month"'), "duplicate"),
+        (lambda t: t.replace('name = "conversion_2030"', 'name = "p_insolvent_x"'), "clashes"),
         (lambda t: t.replace('path = "consumer.conversion_target"', 'path = "consumer"'), "table"),
+        (lambda t: t.replace(BASE.as_posix(), "nowhere.toml"), "base"),
+        (lambda t: t.replace("[[axes]]", "[[axes", 1), "TOML"),
     ],
 )
 def test_bad_spec_names_the_key(tmp_path: Path, edit, needle: str) -> None:
@@ -147,19 +187,23 @@ def test_bad_spec_names_the_key(tmp_path: Path, edit, needle: str) -> None:
     assert needle in msg and "\n" not in msg
 
 
-@pytest.mark.parametrize("kind", ["lhs", "sobol"])
-def test_sampled_designs(tmp_path: Path, kind: str) -> None:
-    text = (
-        TINY.replace("values = [0.07, 0.10]", "bounds = [0.06, 0.2]").replace(
-            "values = [0.0, 0.01, 0.03]", "bounds = [0.0, 0.04]"
-        )
-        + f'\n[design]\nkind = "{kind}"\nn = 8\nseed = 3\n'
-    )
+@pytest.mark.parametrize(("kind", "n"), [("lhs", 10), ("sobol", 8)])
+def test_sampled_designs(tmp_path: Path, kind: str, n: int) -> None:
+    text = _sampled(kind, n)
     a, b = load_sweep(_write(tmp_path, text)), load_sweep(_write(tmp_path, text, "t.toml"))
     pts = np.array([list(s.values.values()) for s in a.scenarios[1:]])
-    assert pts.shape == (8, 2)
-    assert (pts[:, 0] >= 0.06).all() and (pts[:, 0] <= 0.2).all() and (pts[:, 1] <= 0.04).all()
+    assert pts.shape == (n, 2)
     assert [s.values for s in a.scenarios] == [s.values for s in b.scenarios]
+    # Each design's defining property on the unit cube, read back through the scaling.
+    unit = (pts - [0.06, 0.0]) / [0.14, 0.04]
+    assert ((unit >= 0) & (unit < 1)).all()
+    strata = np.floor(unit * n).astype(int)
+    # LHS: each of the n strata of each axis holds one point; Sobol (n = 8, base 2): so do
+    # the 8 elementary intervals of each axis.
+    for j in range(2):
+        assert sorted(strata[:, j]) == list(range(n))
+    other = load_sweep(_write(tmp_path, text.replace("seed = 3", "seed = 4"), "u.toml"))
+    assert [s.values for s in other.scenarios] != [s.values for s in a.scenarios]
 
 
 # --- paired statistics ---------------------------------------------------------------------------
@@ -190,15 +234,54 @@ def test_paired_difference_of_a_shift() -> None:
     assert row["p_insolvent_2030_mcse"] == pytest.approx(math.sqrt(p * (1 - p) / 5000))
 
 
+def test_paired_probability_difference_counts_paths() -> None:
+    """Exactly k paths switch from solvent to insolvent: the difference is k/n, its sd exact."""
+    n, k = 4000, 200
+    o = _outcome(np.random.default_rng(42), n)
+    never = np.zeros((n, 2), dtype=bool)
+    some = never.copy()
+    some[:k] = True
+    base = Outcome(0, never, o.funding_gap_bn, o.months_to_insolvency)
+    moved = Outcome(1, some, o.funding_gap_bn, o.months_to_insolvency)
+    row = scenario_row(moved, base, [2029, 2030])
+    d = k / n
+    se = math.sqrt(d * (1 - d) * n / (n - 1)) / math.sqrt(n)  # sd of the 0/1 differences
+    assert row["p_insolvent_2030_diff"] == pytest.approx(d)
+    assert row["p_insolvent_2030_diff_hi"] - d == pytest.approx(1.959963984540054 * se)
+    assert row["p_insolvent_2030_mcse"] == pytest.approx(math.sqrt(d * (1 - d) / n))
+
+
 def test_quantile_mcse_matches_theory() -> None:
-    """Median of n standard normals: asymptotic sd sqrt(pi/2)/sqrt(n); interval width noise ~ few %."""
+    """Median of n standard normals: asymptotic sd sqrt(pi/2 / n); noise ~ few %."""
     n = 20_000
     x = np.random.default_rng(42).standard_normal(n)
     assert quantile_mcse(x, 0.5) == pytest.approx(math.sqrt(math.pi / 2 / n), rel=0.1)
     assert math.isnan(quantile_mcse(np.full(100, np.inf), 0.5))
 
 
-# --- end to end --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("q", [0.5, 0.95])
+def test_paired_quantile_interval_covers(q: float) -> None:
+    """Coverage of the batched 95% interval for Q_q(y) - Q_q(x) with x, y positively correlated.
+
+    x = exp(Z), y = exp(0.2 + Z + 0.3 E): the true difference is
+    exp(0.2 + sqrt(1.09) z_q) - exp(z_q). Over R = 300 replications the coverage of a 95%
+    interval has sd sqrt(0.95 x 0.05 / 300) = 0.0126; accept within 4 sd.
+    """
+    rng = np.random.default_rng(42)
+    z_q = norm.ppf(q)
+    truth = math.exp(0.2 + math.sqrt(1.09) * z_q) - math.exp(z_q)
+    reps, n, hits, narrower = 300, 2000, 0, 0
+    for _ in range(reps):
+        z, e = rng.standard_normal(n), rng.standard_normal(n)
+        x, y = np.exp(z), np.exp(0.2 + z + 0.3 * e)
+        d, lo, hi = paired_quantile_diff(y, x, q)
+        hits += lo <= truth <= hi
+        narrower += (hi - lo) / 2 < 1.96 * math.hypot(quantile_mcse(x, q), quantile_mcse(y, q))
+    assert abs(hits / reps - 0.95) < 4 * math.sqrt(0.95 * 0.05 / reps)
+    assert narrower == reps  # pairing pays: tighter than the unpaired interval every time
+
+
+# --- end to end -----------------------------------------------------------------------------
 def test_sweep_outputs_and_crn(tiny: tuple[Path, pd.DataFrame]) -> None:
     spec, table = tiny
     out = spec.parent / "local"
@@ -208,19 +291,17 @@ def test_sweep_outputs_and_crn(tiny: tuple[Path, pd.DataFrame]) -> None:
         "sweep.html",
         "sweep.json",
         "timings.csv",
-        "p_insolvent_2030.png",
+        "sweep_p_insolvent_2030.png",
+        "sweep_funding_gap_2030_p50.png",
     ):
         assert (out / name).is_file(), name
     assert list(table["scenario"]) == list(range(7))
-    assert (
-        "seconds" not in table.columns
-        and "data:image/png;base64," in (out / "sweep.html").read_text()
-    )
-    results = [
-        c
-        for c in table.columns
-        if c not in ("scenario", "is_base", "conversion_2030", "p_winter_month")
-    ]
+    assert not {"seconds", "worker", "finished_at"} & set(table.columns)
+    assert len(pd.read_csv(out / "timings.csv")) == 7
+    html = (out / "sweep.html").read_text()
+    assert html.count("data:image/png;base64,") == 2 and 'src="sweep_' not in html
+    axes_cols = ("scenario", "is_base", "conversion_2030", "p_winter_month")
+    results = [c for c in table.columns if c not in axes_cols]
     base = table.iloc[0]
     same = table[
         (table.conversion_2030 == 0.10) & (table.p_winter_month == 0.01) & ~table.is_base
@@ -232,21 +313,45 @@ def test_sweep_outputs_and_crn(tiny: tuple[Path, pd.DataFrame]) -> None:
         else:
             assert same[c] == base[c] or (math.isnan(same[c]) and math.isnan(base[c])), c
     # The base row agrees with a plain simulate() of the base config.
-    res = runway.simulate(runway.load_config(BASE), paths=1000, seed=7)
-    assert base["p_insolvent_2030"] == res.summary()["p_insolvent_by"]["2030"]
-    assert base["funding_gap_2030_p50"] == pytest.approx(
-        res.summary()["funding_gap"]["2030"]["p50"], rel=1e-12
-    )
+    s = runway.simulate(runway.load_config(BASE), paths=1000, seed=7).summary()
+    assert base["p_insolvent_2030"] == s["p_insolvent_by"]["2030"]
+    assert base["funding_gap_2030_p50"] == pytest.approx(s["funding_gap"]["2030"]["p50"], rel=1e-12)
+    # Common random numbers pay: for each scenario the paired interval of the mean funding gap
+    # is far narrower than an unpaired one from the two MCSEs would be.
+    for _, r in table[~table.is_base].iterrows():
+        paired = (r["funding_gap_2030_mean_diff_hi"] - r["funding_gap_2030_mean_diff_lo"]) / 2
+        unpaired = 1.96 * math.hypot(
+            r["funding_gap_2030_mean_mcse"], base["funding_gap_2030_mean_mcse"]
+        )
+        assert paired < 0.5 * unpaired, r["scenario"]
     # More winters, more insolvency, and the paired interval says so.
     w = table[(table.conversion_2030 == 0.10) & ~table.is_base].set_index("p_winter_month")
     assert w.loc[0.03, "p_insolvent_2030_diff_lo"] > 0
 
 
 def test_dask_local_cluster_matches_local(tiny: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
+    """``--executor dask`` without a scheduler: run_sweep starts (and stops) a LocalCluster."""
     spec, table = tiny
     got = run_sweep(spec, out=tmp_path / "dask", executor="dask", workers=2)
     pd.testing.assert_frame_equal(got, table)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "sweep.parquet"), table)
+    assert set(pd.read_csv(tmp_path / "dask" / "timings.csv")["executor"]) == {"dask"}
+
+
+def test_dask_scheduler_address_matches_local(
+    tiny: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """``--scheduler ADDRESS``: a running in-process cluster on loopback."""
+    from distributed import LocalCluster
+
+    spec, table = tiny
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        got = run_sweep(
+            spec, out=tmp_path / "sched", executor="dask", scheduler=cluster.scheduler_address
+        )
+    pd.testing.assert_frame_equal(got, table)
 
 
 def test_sigkill_then_resume(tiny: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
@@ -258,7 +363,7 @@ def test_sigkill_then_resume(tiny: tuple[Path, pd.DataFrame], tmp_path: Path) ->
         proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=f)
     try:
         deadline = time.monotonic() + 120
-        while not list((out / "scenarios").glob("*.parquet")):
+        while not list((out / "scenarios").glob("*.json")):
             assert proc.poll() is None, err.read_text()
             assert time.monotonic() < deadline, "no scenario finished in 120 s"
             time.sleep(0.01)
@@ -269,14 +374,21 @@ def test_sigkill_then_resume(tiny: tuple[Path, pd.DataFrame], tmp_path: Path) ->
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert not (out / "sweep.parquet").exists()
-    finished = {p.name: p.stat().st_mtime_ns for p in (out / "scenarios").glob("*.parquet")}
+    finished = {p.name: p.stat().st_mtime_ns for p in (out / "scenarios").glob("*.json")}
     assert 1 <= len(finished) < 7
     r = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     for name, mtime in finished.items():
         assert (out / "scenarios" / name).stat().st_mtime_ns == mtime, f"{name} was recomputed"
-    assert len(list((out / "scenarios").glob("*.parquet"))) == 7
+    assert len(list((out / "scenarios").glob("*.json"))) == 7
+    timed = pd.read_csv(out / "timings.csv")["scenario"]
+    assert timed.is_unique and set(timed) == set(range(7))  # none computed twice
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), table)
+    # Resuming a finished sweep runs nothing and rewrites the same table.
+    calls: list[tuple[int, int]] = []
+    again = run_sweep(spec, out=out, resume=True, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(7, 7)]
+    pd.testing.assert_frame_equal(again, table)
 
 
 def test_resume_refuses_a_different_sweep(tiny: tuple[Path, pd.DataFrame]) -> None:
@@ -284,6 +396,46 @@ def test_resume_refuses_a_different_sweep(tiny: tuple[Path, pd.DataFrame]) -> No
     other = _write(spec.parent, TINY.replace("seed = 7", "seed = 8"), "other.toml")
     with pytest.raises(RunwayError, match="different sweep"):
         run_sweep(other, out=spec.parent / "local", resume=True)
+    with pytest.raises(RunwayError, match="different sweep"):
+        run_sweep(spec, out=spec.parent / "local", resume=True, paths=999)
+
+
+def test_one_axis_sweep_report(tmp_path: Path) -> None:
+    text = TINY.replace("paths = 1000", "paths = 300").split("[[axes]]")
+    spec = _write(tmp_path, "[[axes]]".join(text[:2]))
+    calls: list[tuple[int, int]] = []
+    table = run_sweep(
+        spec, out=tmp_path / "o", workers=1, progress=lambda d, t: calls.append((d, t))
+    )
+    assert list(table.columns[:3]) == ["scenario", "is_base", "conversion_2030"]
+    assert calls[0] == (0, 3) and calls[-1] == (3, 3)
+    md = (tmp_path / "o" / "sweep.md").read_text()
+    assert "![P(insolvent by 2030)](sweep_p_insolvent_2030.png)" in md
+    assert md.count("\n| ") == 1 + 3  # header and a row per scenario
+
+
+@pytest.mark.parametrize("n_axes", [2, 3])
+def test_plots_for_sampled_designs(tmp_path: Path, n_axes: int) -> None:
+    text = _sampled("lhs", 6)
+    if n_axes == 3:
+        text = text.replace(
+            "[design]", '[[axes]]\nkind = "contract_scale"\nbounds = [0.5, 1.5]\n\n[design]'
+        )
+    sw = load_sweep(_write(tmp_path, text))
+    rng = np.random.default_rng(42)
+    base = _outcome(rng, 500)
+    rows = [
+        {
+            "scenario": s.id,
+            "is_base": s.id == 0,
+            **s.values,
+            **scenario_row(_outcome(rng, 500), base, sw.years),
+        }
+        for s in sw.scenarios
+    ]
+    figs = plots(pd.DataFrame(rows), sw)
+    assert sorted(figs) == ["sweep_funding_gap_2030_p50.png", "sweep_p_insolvent_2030.png"]
+    assert len(figs["sweep_p_insolvent_2030.png"].axes) == (2 if n_axes == 2 else 3)
 
 
 def test_cli_bad_sweep_exits_2(tmp_path: Path) -> None:
@@ -293,3 +445,26 @@ def test_cli_bad_sweep_exits_2(tmp_path: Path) -> None:
     )
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "consumer.nope" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--executor", "spark"], "--executor"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --executor dask"),
+        (["--paths", "0"], "--paths"),
+        (["--workers", "0"], "--workers"),
+    ],
+)
+def test_cli_bad_options_are_one_line_errors(
+    tiny: tuple[Path, pd.DataFrame], tmp_path: Path, args, needle
+) -> None:
+    from typer.testing import CliRunner
+
+    from runway.cli import app
+
+    spec, _ = tiny
+    r = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "o"), *args])
+    assert isinstance(r.exception, RunwayError) and needle in str(r.exception)
+    assert "\n" not in str(r.exception)  # main() prints it as one line, exit code 2
+    assert not (tmp_path / "o" / "scenarios").exists()

@@ -29,7 +29,10 @@ def default_config_path() -> Path:
     return Path(str(resources.files("runway._configs") / DEFAULT_CONFIG))
 
 
-def simulate(config, paths=None, seed=None, *, deterministic=False, threads=None, chunk_size=None, progress=None):
+def simulate(
+    config, paths=None, seed=None, *, deterministic=False, threads=None, chunk_size=None, progress=None,
+    target_mcse=None, max_paths=None, on_check=None,
+):
     """Run the model.
 
     Parameters
@@ -37,7 +40,8 @@ def simulate(config, paths=None, seed=None, *, deterministic=False, threads=None
     config : Config or str or Path
         A validated config or the path of a TOML file.
     paths, seed : int, optional
-        Number of paths and the seed (default: the config's ``[run]`` values).
+        Number of paths and the seed (default: the config's ``[run]`` values). With
+        ``target_mcse``, ``paths`` is the first step (default 32,768, whole chunks).
     deterministic : bool
         Every distribution at its central value and every shock at its median: one path.
     threads : int, optional
@@ -46,6 +50,16 @@ def simulate(config, paths=None, seed=None, *, deterministic=False, threads=None
         Paths per seed stream (default: the config's ``run.chunk_size``).
     progress : callable, optional
         ``progress(done, total)`` after each batch of paths.
+    target_mcse : float, optional
+        Add paths until the Monte Carlo standard error of P(insolvent by the last full year)
+        is at most ``target_mcse`` and that of the year's median funding gap is at most
+        ``target_mcse`` times the median (or until ``max_paths``, default 1,000,000). The
+        result equals ``simulate(config, paths=result.raw.n_paths, seed=seed)`` exactly;
+        ``result.summary()["target_mcse"]`` records the steps.
+    max_paths : int, optional
+        Cap of a ``target_mcse`` run.
+    on_check : callable, optional
+        Called with each :class:`runway.engine.TargetCheck` of a ``target_mcse`` run.
 
     Returns
     -------
@@ -63,7 +77,8 @@ def simulate(config, paths=None, seed=None, *, deterministic=False, threads=None
         sha = hashlib.sha256(p.read_bytes()).hexdigest()
     raw = engine.run(
         config, paths=paths, seed=seed, deterministic=deterministic, threads=threads,
-        chunk_size=chunk_size, progress=progress,
+        chunk_size=chunk_size, progress=progress, target_mcse=target_mcse, max_paths=max_paths,
+        on_check=on_check,
     )
     return Result(raw, config_sha256=sha)
 

@@ -1,17 +1,24 @@
 """Orchestration: seeding, chunking, threads and streaming aggregation.
 
 Paths are cut into chunks of ``chunk_size`` (set by the config, never by the CPU count);
-chunk ``i`` gets its own generator from ``SeedSequence(seed).spawn(n_chunks)[i]``, and the
+chunk ``i`` gets its own generator from ``SeedSequence(seed).spawn(...)[i]``, and the
 numba kernel runs chunks in parallel, each writing only its own rows. Chunks are grouped
-into batches whose monthly and annual values are folded into streaming histograms and then
-dropped, so memory grows with paths only through the compact per-path outcomes.
+into batches of ``BATCH_PATHS`` paths whose monthly and annual values are folded into
+streaming histograms and then dropped, so memory grows with paths only through the compact
+per-path outcomes.
+
+A run with a target Monte Carlo standard error (``target_mcse``) keeps adding whole chunks
+until the target is met (:func:`run`). Because a chunk's generator depends only on its
+index and the histograms are folded batch by batch from chunk 0 whatever the stopping
+point, a run that grows to ``N`` paths is bit-identical to a plain run of ``N`` paths with
+the same seed.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
@@ -29,9 +36,16 @@ ANNUAL_KEEP = ("revenue", "fcf", "funding_gap", "cash")
 """Annual lines kept per path (paths.parquet); every line's quantiles are kept in aggregate."""
 _KEEP_IDX = [K.LINE_NAMES.index(n) for n in ANNUAL_KEEP]
 BATCH_PATHS = 32_768
-"""Paths folded into the histograms at a time (rounded to whole chunks)."""
+"""Paths folded into the histograms at a time (rounded to whole chunks); also the first
+step of a ``target_mcse`` run when no ``paths`` is given."""
 MAX_TRACE_PATHS = 1_000
 """Runs with at most this many paths keep every monthly line of every path (``Result.monthly``)."""
+DEFAULT_MAX_PATHS = 1_000_000
+"""Cap on the paths a ``target_mcse`` run may grow to (about a minute per million paths here)."""
+TARGET_MARGIN = 1.05
+"""A ``target_mcse`` step aims this much past the path count its MCSE estimate predicts."""
+TARGET_MAX_GROWTH = 4.0
+"""A ``target_mcse`` step at most multiplies the path count by this (early estimates are noisy)."""
 
 
 def _line_scale(name: str) -> float:
@@ -42,6 +56,36 @@ def _line_scale(name: str) -> float:
     if name in ("gw_online", "regime"):
         return 1e-3
     return 1e-2  # money: $10m resolution near zero
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """The convergence numbers of a ``target_mcse`` run after ``paths`` paths.
+
+    ``rel_mcse_gap_p50`` is the MCSE of the median funding gap divided by the median;
+    ``inf`` when the median is 0 but its MCSE is not (the relative error is then undefined
+    and the target is not met), 0 when both are 0.
+    """
+
+    paths: int
+    p_insolvent: float
+    mcse_p_insolvent: float
+    gap_p50: float
+    mcse_gap_p50: float
+    rel_mcse_gap_p50: float
+    met: bool
+
+
+@dataclass
+class TargetOutcome:
+    """How a ``target_mcse`` run chose its path count."""
+
+    target_mcse: float
+    year: int  # the last full calendar year: the year of both criteria
+    initial_paths: int
+    max_paths: int
+    reached: bool = False
+    checks: list[TargetCheck] = field(default_factory=list)
 
 
 @dataclass
@@ -63,6 +107,7 @@ class RawRun:
     monthly: np.ndarray | None  # (n, n_months, N_LINES) for small runs
     chain: np.ndarray  # (n,) index of the seed stream (chunk) of each path
     counterparties: list[str]
+    target: TargetOutcome | None = None
 
 
 def estimate_memory_bytes(cfg: Config, paths: int) -> int:
@@ -78,6 +123,196 @@ def estimate_memory_bytes(cfg: Config, paths: int) -> int:
     return paths * per_path + 2 * batch + hist + trace
 
 
+class _Simulator:
+    """Simulates chunks ``0, 1, 2, ...`` in order, growing the per-path arrays as it goes.
+
+    The histograms get exactly the batches a plain run gets (chunks ``[b * k, (b + 1) * k)``
+    for ``k`` chunks per batch; the partial last batch in :meth:`finish`), whatever sizes of
+    steps :meth:`advance` is called with, so the result depends only on the final path count.
+    """
+
+    def __init__(
+        self,
+        inp: Inputs,
+        seed: int,
+        chunk_size: int,
+        capacity: int,
+        progress: Callable[[int, int], None] | None,
+    ):
+        self.inp = inp
+        self.kin = K.pack(inp)  # the kernel's packed view of the inputs, built once
+        self.cs = chunk_size
+        # spawn() is incremental: child i has spawn_key (i,) however many calls produced it
+        self.seq = np.random.SeedSequence(seed)
+        self.children: list[np.random.SeedSequence] = []
+        self.progress = progress
+        self.n = 0  # paths simulated
+        self.final = False
+        self.cap = 0
+        n_years, n_cp = inp.n_years, inp.n_counterparties
+        self.out = np.empty((0, K.N_OUT))
+        self.exposure = np.empty((0, n_cp))
+        self.annual_paths = np.empty((0, n_years, len(ANNUAL_KEEP)))
+        self.monthly: np.ndarray | None = np.empty((0, inp.n_months, K.N_LINES))
+        self.reserve(capacity)
+        self.fan_q = StreamingQuantiles(np.array([1e-2] * (3 * inp.n_months)))
+        self.ann_q = StreamingQuantiles(np.tile([_line_scale(x) for x in K.LINE_NAMES], n_years))
+        self.batch_chunks = max(1, BATCH_PATHS // chunk_size)
+        self.batch_paths = self.batch_chunks * chunk_size
+        rows = min(self.batch_paths, capacity)
+        self.fan_buf = np.empty((rows, 3, inp.n_months))
+        self.ann_buf = np.empty((rows, n_years, K.N_LINES))
+        self.pending = 0  # rows of the current batch simulated but not yet folded
+
+    def reserve(self, n: int, limit: int | None = None) -> None:
+        """Make room for ``n`` paths (growing by at least a quarter, never past ``limit``)."""
+        if n <= self.cap:
+            return
+        cap = n if self.cap == 0 else min(max(n, int(self.cap * 1.25)), limit or n)
+        cap = max(cap, n)
+
+        def grow(a: np.ndarray) -> np.ndarray:
+            b = np.empty((cap,) + a.shape[1:])
+            b[: self.n] = a[: self.n]
+            return b
+
+        self.out, self.exposure, self.annual_paths = (
+            grow(self.out),
+            grow(self.exposure),
+            grow(self.annual_paths),
+        )
+        if self.monthly is not None:
+            self.monthly = grow(self.monthly) if n <= MAX_TRACE_PATHS else None
+        self.cap = cap
+
+    def _rng(self, i: int) -> np.random.Generator:
+        if i >= len(self.children):
+            self.children += self.seq.spawn(i + 1 - len(self.children))
+        return np.random.default_rng(self.children[i])
+
+    def advance(self, n_target: int, total: int) -> None:
+        """Simulate paths ``self.n .. n_target`` (``total`` is only shown by ``progress``).
+
+        ``n_target`` is a whole number of chunks unless it is the run's last step.
+        """
+        if self.final:  # pragma: no cover - internal misuse
+            raise RuntimeError("a ragged last chunk ends the run")
+        if n_target % self.cs:
+            self.final = True
+        self.reserve(n_target)
+        if self.monthly is not None and n_target > MAX_TRACE_PATHS:
+            self.monthly = None
+        inp = self.inp
+        while self.n < n_target:
+            c0 = self.n // self.cs
+            batch_end = (c0 // self.batch_chunks + 1) * self.batch_chunks * self.cs
+            a, b = self.n, min(n_target, batch_end)
+            c1 = math.ceil(b / self.cs)
+            offsets = np.minimum(np.arange(c0, c1 + 1, dtype=np.int64) * self.cs, b)
+            rngs = TypedList([self._rng(i) for i in range(c0, c1)])
+            r0, r1 = self.pending, self.pending + (b - a)
+            if r1 > self.fan_buf.shape[0]:
+                rows = min(self.batch_paths, max(r1, 2 * self.fan_buf.shape[0]))
+                self.fan_buf = np.concatenate(
+                    [self.fan_buf[:r0], np.empty((rows - r0,) + self.fan_buf.shape[1:])]
+                )
+                self.ann_buf = np.concatenate(
+                    [self.ann_buf[:r0], np.empty((rows - r0,) + self.ann_buf.shape[1:])]
+                )
+            mon = (
+                self.monthly[a:b]
+                if self.monthly is not None
+                else np.empty((0, inp.n_months, K.N_LINES))
+            )
+            K.run_chunks(
+                self.kin,
+                rngs,
+                offsets - a,
+                self.fan_buf[r0:r1],
+                self.ann_buf[r0:r1],
+                self.out[a:b],
+                self.exposure[a:b],
+                mon,
+            )
+            self.annual_paths[a:b] = self.ann_buf[r0:r1][:, :, _KEEP_IDX]
+            self.n, self.pending = b, r1
+            if b == batch_end:
+                self._fold()
+            if self.progress is not None:
+                self.progress(self.n, total)
+
+    def _fold(self) -> None:
+        m = self.pending
+        if m:
+            self.fan_q.update(self.fan_buf[:m].reshape(m, -1))
+            self.ann_q.update(self.ann_buf[:m].reshape(m, -1))
+        self.pending = 0
+
+    def finish(self) -> None:
+        self._fold()
+        self.fan_buf = self.ann_buf = np.empty((0,))
+
+
+def check_target(
+    raw_out: np.ndarray, gap: np.ndarray, last_month: int, target: float
+) -> TargetCheck:
+    """The two ``target_mcse`` criteria on ``n`` paths.
+
+    Parameters
+    ----------
+    raw_out : ndarray of shape (n, N_OUT)
+        Per-path scalar outcomes.
+    gap : ndarray of shape (n,)
+        Funding gap of each path in the target year, $bn.
+    last_month : int
+        Grid index of the target year's last month (insolvent by then counts).
+    target : float
+        Largest accepted MCSE: absolute for the probability, relative for the median gap.
+    """
+    from runway.report.mcse import mcse_proportion, mcse_quantile
+
+    n = gap.size
+    ins = raw_out[:, K.O_INSOLVENT]
+    p = float(np.mean((ins >= 0) & (ins <= last_month)))
+    se_p = mcse_proportion(p, n)
+    med = float(np.quantile(gap, 0.5))
+    se_g = mcse_quantile(gap, 0.5)
+    se_g = math.inf if se_g is None else float(se_g)
+    if med != 0.0:
+        rel = se_g / abs(med)
+    else:
+        rel = 0.0 if se_g == 0.0 else math.inf
+    return TargetCheck(
+        paths=n,
+        p_insolvent=p,
+        mcse_p_insolvent=se_p,
+        gap_p50=med,
+        mcse_gap_p50=se_g,
+        rel_mcse_gap_p50=rel,
+        met=bool(se_p <= target and rel <= target),
+    )
+
+
+def next_target_paths(check: TargetCheck, target: float, chunk_size: int, max_paths: int) -> int:
+    """Path count of the next step of a ``target_mcse`` run.
+
+    Both MCSEs fall as ``1 / sqrt(n)``, so about ``n * (mcse / target)**2`` paths meet the
+    target; the step aims :data:`TARGET_MARGIN` beyond that, grows by at most
+    :data:`TARGET_MAX_GROWTH` and by at least one chunk, is rounded up to whole chunks and
+    never passes ``max_paths`` (which may end on a partial chunk).
+    """
+    n = check.paths
+    ratio = max(check.mcse_p_insolvent, check.rel_mcse_gap_p50) / target
+    growth = (
+        min(ratio * ratio * TARGET_MARGIN, TARGET_MAX_GROWTH)
+        if math.isfinite(ratio)
+        else TARGET_MAX_GROWTH
+    )
+    want = max(math.ceil(n * growth), n + chunk_size)
+    want = math.ceil(want / chunk_size) * chunk_size
+    return min(want, max_paths)
+
+
 def run(
     cfg: Config,
     *,
@@ -87,6 +322,9 @@ def run(
     threads: int | None = None,
     chunk_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    target_mcse: float | None = None,
+    max_paths: int | None = None,
+    on_check: Callable[[TargetCheck], None] | None = None,
 ) -> RawRun:
     """Simulate a config.
 
@@ -95,67 +333,95 @@ def run(
     cfg : Config
         Validated config.
     paths, seed, chunk_size : int, optional
-        Override the config's ``[run]`` values. A deterministic run is one path.
+        Override the config's ``[run]`` values. A deterministic run is one path. With
+        ``target_mcse``, ``paths`` is the first step (default :data:`BATCH_PATHS`, rounded
+        up to whole chunks).
     deterministic : bool
         Central parameter values and median shocks: one path, no randomness.
     threads : int, optional
         Numba threads; results are identical for any value.
     progress : callable, optional
-        Called as ``progress(done_paths, total_paths)`` after each batch.
+        Called as ``progress(done_paths, total_paths)`` after each batch; with
+        ``target_mcse`` the total is the path count of the current step.
+    target_mcse : float, optional
+        Keep adding paths until the MCSE of P(insolvent by the last full year) is at most
+        ``target_mcse`` and the MCSE of that year's median funding gap is at most
+        ``target_mcse`` times the median (see :func:`check_target`, :func:`next_target_paths`),
+        or until ``max_paths``. The outputs equal those of a plain run of the final path
+        count with the same seed.
+    max_paths : int, optional
+        Cap of a ``target_mcse`` run (default :data:`DEFAULT_MAX_PATHS`).
+    on_check : callable, optional
+        Called with each :class:`TargetCheck` of a ``target_mcse`` run.
     """
-    n = 1 if deterministic else int(paths if paths is not None else cfg.run.paths)
-    s = None if deterministic else int(seed if seed is not None else cfg.run.seed)
     cs = int(chunk_size if chunk_size is not None else cfg.run.chunk_size)
+    if cs < 1:
+        raise RunwayError(f"--chunk-size must be at least 1, got {cs}")
+    if target_mcse is not None:
+        if deterministic:
+            raise RunwayError("--target-mcse needs a Monte Carlo run: drop --deterministic")
+        if not (math.isfinite(target_mcse) and 0.0 < target_mcse < 1.0):
+            raise RunwayError(f"--target-mcse must be a number in (0, 1), got {target_mcse}")
+        cap = int(max_paths if max_paths is not None else DEFAULT_MAX_PATHS)
+        if cap < 1:
+            raise RunwayError(f"--max-paths must be at least 1, got {cap}")
+        first = int(paths) if paths is not None else BATCH_PATHS
+        if first < 1:
+            raise RunwayError(f"--paths must be at least 1, got {first}")
+        if first > cap:
+            raise RunwayError(
+                f"--paths {first:,} (the first step of --target-mcse) exceeds --max-paths {cap:,}"
+            )
+        n = min(math.ceil(first / cs) * cs, cap)
+    elif max_paths is not None:
+        raise RunwayError("--max-paths only applies with --target-mcse")
+    else:
+        n = 1 if deterministic else int(paths if paths is not None else cfg.run.paths)
+    s = None if deterministic else int(seed if seed is not None else cfg.run.seed)
     if n < 1:
         raise RunwayError(f"--paths must be at least 1, got {n}")
     if s is not None and s < 0:
         raise RunwayError(f"--seed must be a non-negative integer, got {s}")
+    if threads is not None and threads < 1:
+        raise RunwayError(f"--threads must be at least 1, got {threads}")
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     inp = build_inputs(cfg, stochastic=not deterministic)
-    n_chunks = math.ceil(n / cs)
-    offsets = np.minimum(np.arange(n_chunks + 1, dtype=np.int64) * cs, n)
-    children = np.random.SeedSequence(s if s is not None else 0).spawn(n_chunks)
-    n_years = inp.n_years
-    n_cp = inp.n_counterparties
-    out = np.empty((n, K.N_OUT))
-    exposure = np.empty((n, n_cp))
-    annual_paths = np.empty((n, n_years, len(ANNUAL_KEEP)))
-    keep_monthly = n <= MAX_TRACE_PATHS
-    monthly = np.empty((n, inp.n_months, K.N_LINES)) if keep_monthly else None
-    fan_scale = np.array([1e-2] * (3 * inp.n_months))
-    ann_scale = np.tile([_line_scale(x) for x in K.LINE_NAMES], n_years)
-    fan_q = StreamingQuantiles(fan_scale)
-    ann_q = StreamingQuantiles(ann_scale)
+    sim = _Simulator(inp, s if s is not None else 0, cs, n, progress)
 
-    chunks_per_batch = max(1, BATCH_PATHS // cs)
-    # Batch buffers are allocated once: fresh ones per batch would be zeroed page by page.
-    batch_max = min(n, chunks_per_batch * cs)
-    fan_buf = np.empty((batch_max, 3, inp.n_months))
-    ann_buf = np.empty((batch_max, n_years, K.N_LINES))
-    kin = K.pack(inp)
+    target = None
     old_threads = numba.get_num_threads()
     if threads is not None:
-        if threads < 1:
-            raise RunwayError(f"--threads must be at least 1, got {threads}")
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     try:
-        for c0 in range(0, n_chunks, chunks_per_batch):
-            c1 = min(c0 + chunks_per_batch, n_chunks)
-            a, b = int(offsets[c0]), int(offsets[c1])
-            m = b - a
-            rngs = TypedList([np.random.default_rng(children[i]) for i in range(c0, c1)])
-            local = offsets[c0 : c1 + 1] - a
-            fan = fan_buf[:m]
-            ann = ann_buf[:m]
-            mon = monthly[a:b] if monthly is not None else np.empty((0, inp.n_months, K.N_LINES))
-            K.run_chunks(kin, rngs, local, fan, ann, out[a:b], exposure[a:b], mon)
-            annual_paths[a:b] = ann[:, :, _KEEP_IDX]
-            fan_q.update(fan.reshape(m, -1))
-            ann_q.update(ann.reshape(m, -1))
-            if progress is not None:
-                progress(b, n)
+        if target_mcse is None:
+            sim.advance(n, n)
+        else:
+            year = cal.full_years[-1] if cal.full_years else cal.years[-1]
+            target = TargetOutcome(
+                target_mcse=float(target_mcse), year=year, initial_paths=n, max_paths=cap
+            )
+            last_month = min(year * 12 + 11, cal.end) - cal.start
+            gi = ANNUAL_KEEP.index("funding_gap")
+            yi = cal.years.index(year)
+            while True:
+                sim.advance(n, n)
+                chk = check_target(
+                    sim.out[:n], sim.annual_paths[:n, yi, gi], last_month, target.target_mcse
+                )
+                target.checks.append(chk)
+                if on_check is not None:
+                    on_check(chk)
+                if chk.met or n >= cap or sim.final:
+                    target.reached = chk.met
+                    break
+                n = next_target_paths(chk, target.target_mcse, cs, cap)
+                sim.reserve(n, limit=cap)
+        sim.finish()
     finally:
         numba.set_num_threads(old_threads)
+    n = sim.n
+    n_chunks = math.ceil(n / cs)
+    offsets = np.minimum(np.arange(n_chunks + 1, dtype=np.int64) * cs, n)
     chain = np.repeat(np.arange(n_chunks), np.diff(offsets))
     return RawRun(
         cfg=cfg,
@@ -165,12 +431,13 @@ def run(
         deterministic=deterministic,
         n_paths=n,
         chunk_size=cs,
-        out=out,
-        exposure=exposure,
-        annual_paths=annual_paths,
-        fan=fan_q,
-        annual=ann_q,
-        monthly=monthly,
+        out=sim.out[:n],
+        exposure=sim.exposure[:n],
+        annual_paths=sim.annual_paths[:n],
+        fan=sim.fan_q,
+        annual=sim.ann_q,
+        monthly=sim.monthly[:n] if sim.monthly is not None else None,
         chain=chain,
         counterparties=sorted({c.counterparty for c in cfg.compute.contracts}),
+        target=target,
     )

@@ -16,16 +16,37 @@ from runway.io import dump_json, write_run_dir
 from runway.result import Result
 
 RUN_FILES = (
-    "summary.json", "annual.csv", "paths.parquet", "fan.parquet", "idata.nc", "config.resolved.toml",
-    "deterministic.csv", "report.md", "report.html",
+    "summary.json",
+    "annual.csv",
+    "paths.parquet",
+    "fan.parquet",
+    "idata.nc",
+    "config.resolved.toml",
+    "deterministic.csv",
+    "report.md",
+    "report.html",
 )
 
 
+_OTHER_PACKAGES = ("scipy", "pyarrow", "xarray", "arviz", "h5netcdf", "matplotlib", "pydantic")
+"""Further packages whose versions ``config.resolved.toml`` records (with python, numpy, ...)."""
+
+
+def _version_of(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "absent"
+
+
 def resolved_config_toml(result: Result, summary: dict) -> str:
-    """``config.resolved.toml``: every config value used (defaults included) plus the run's settings.
+    """``config.resolved.toml``: every config value used (defaults included), the run's settings.
 
     The ``[resolved]`` table records what the config file does not: the paths and seed
-    actually run, the config's sha256 and package versions.
+    actually run (and the ``--target-mcse`` setting that chose the paths), the config's
+    sha256 and package versions.
     """
     import numba
     import numpy as np
@@ -39,16 +60,24 @@ def resolved_config_toml(result: Result, summary: dict) -> str:
         "seed": summary["seed"] if summary["seed"] is not None else "none",
         "deterministic": bool(summary["deterministic"]),
         "chunk_size": int(result.raw.chunk_size),
+        "target_mcse": summary["target_mcse"]["target"] if summary.get("target_mcse") else "none",
+        "max_paths": summary["target_mcse"]["max_paths"] if summary.get("target_mcse") else "none",
         "config_sha256": prov["config_sha256"],
         "runway_version": prov["runway_version"],
         "python": platform.python_version(),
         "numpy": np.__version__,
         "numba": numba.__version__,
         "pandas": pd.__version__,
+        **{name.replace("-", "_"): _version_of(name) for name in _OTHER_PACKAGES},
         "created": prov["created"],
     }
-    return dumps(data, header="runway: every value this run used (config defaults included).\n"
-                 "Re-run: `runway run config.resolved.toml` after deleting the [resolved] table.")
+    return dumps(
+        data,
+        header="runway: every value this run used (config defaults included).\n"
+        "Re-run: delete the [resolved] table, then\n"
+        "`runway run config.resolved.toml --paths P --seed S` with P and S from it\n"
+        "(a --target-mcse run is reproduced exactly by its final --paths).",
+    )
 
 
 def deterministic_path(result: Result) -> pd.DataFrame:
@@ -60,6 +89,7 @@ def deterministic_path(result: Result) -> pd.DataFrame:
 
         det = simulate(result.config, deterministic=True)
     m = det.monthly
+    assert m is not None  # a deterministic run is one path: its monthly trace is always kept
     return m[["month", "cash", "revenue"]].reset_index(drop=True)
 
 

@@ -49,9 +49,9 @@ class Result:
         self.raw = raw
         self.config = raw.cfg
         self.calendar = raw.calendar
-        self.config_sha256 = config_sha256 or hashlib.sha256(
-            raw.cfg.model_dump_json().encode()
-        ).hexdigest()
+        self.config_sha256 = (
+            config_sha256 or hashlib.sha256(raw.cfg.model_dump_json().encode()).hexdigest()
+        )
 
     # --- tables --------------------------------------------------------------------------
     @cached_property
@@ -68,6 +68,7 @@ class Result:
 
     @cached_property
     def paths(self) -> pd.DataFrame:
+        """One row per path (see the class docstring)."""
         raw = self.raw
         ins = raw.out[:, K.O_INSOLVENT]
         start = self.calendar.start
@@ -75,15 +76,21 @@ class Result:
             "path": np.arange(raw.n_paths, dtype=np.int64),
             "chain": raw.chain.astype(np.int64),
             "insolvent_month": [format_month(start + int(m)) if m >= 0 else None for m in ins],
-            "months_to_insolvency": np.where(np.isfinite(self.months_to_insolvency), self.months_to_insolvency, np.nan),
+            "months_to_insolvency": np.where(
+                np.isfinite(self.months_to_insolvency), self.months_to_insolvency, np.nan
+            ),
             "censored": ins < 0,
         }
         for i, name in enumerate(K.OUT_NAMES):
             if name in ("insolvent_month",):
                 continue
             cols[name] = raw.out[:, i]
-        cols["ipo_month"] = [format_month(start + int(m)) if m >= 0 else None for m in raw.out[:, K.O_IPO_MONTH]]
-        cols["raised_total"] = raw.out[:, [K.O_EQUITY, K.O_DEBT, K.O_IPO, K.O_STRATEGIC, K.O_FACILITY]].sum(axis=1)
+        cols["ipo_month"] = [
+            format_month(start + int(m)) if m >= 0 else None for m in raw.out[:, K.O_IPO_MONTH]
+        ]
+        cols["raised_total"] = raw.out[
+            :, [K.O_EQUITY, K.O_DEBT, K.O_IPO, K.O_STRATEGIC, K.O_FACILITY]
+        ].sum(axis=1)
         for j, year in enumerate(self.calendar.years):
             for k, name in enumerate(ANNUAL_KEEP):
                 cols[f"{name}_{year}"] = raw.annual_paths[:, j, k]
@@ -93,6 +100,7 @@ class Result:
 
     @cached_property
     def annual(self) -> pd.DataFrame:
+        """Per (year, metric): mean, p05, p50, p95 from the streaming histograms."""
         q = self.raw.annual
         stats = {"mean": q.mean(), **{k: q.quantile(v) for k, v in QUANTILES.items()}}
         years = self.calendar.years
@@ -102,13 +110,17 @@ class Result:
 
     @cached_property
     def fan(self) -> pd.DataFrame:
+        """Per (metric, month) of cash, revenue, burn: mean and p05..p95."""
         q = self.raw.fan
         stats = {"mean": q.mean(), **{k: q.quantile(v) for k, v in FAN_QUANTILES.items()}}
-        idx = pd.MultiIndex.from_product([list(FAN_LINES), self.calendar.labels()], names=["metric", "month"])
+        idx = pd.MultiIndex.from_product(
+            [list(FAN_LINES), self.calendar.labels()], names=["metric", "month"]
+        )
         return pd.DataFrame(stats, index=idx).reset_index()
 
     @cached_property
     def monthly(self) -> pd.DataFrame | None:
+        """Every monthly line of every path (runs of at most 1,000 paths), else None."""
         if self.raw.monthly is None:
             return None
         n, t, k = self.raw.monthly.shape
@@ -139,11 +151,15 @@ class Result:
         return out
 
     def funding_gap_quantiles(self) -> dict[str, dict[str, float]]:
+        """Mean, p05, p50, p95 of the funding gap per year, exact over paths."""
         gi = ANNUAL_KEEP.index("funding_gap")
         out = {}
         for j, year in enumerate(self.calendar.years):
             g = self.raw.annual_paths[:, j, gi]
-            out[str(year)] = {"mean": float(g.mean()), **{k: float(np.quantile(g, v)) for k, v in QUANTILES.items()}}
+            out[str(year)] = {
+                "mean": float(g.mean()),
+                **{k: float(np.quantile(g, v)) for k, v in QUANTILES.items()},
+            }
         return out
 
     def time_to_insolvency(self) -> dict[str, float | None]:
@@ -177,9 +193,15 @@ class Result:
 
         cfg = self.config
         return to_idata(
-            self.paths, list(self.calendar.years), float(self.horizon_months),
-            attrs={"scenario": cfg.scenario.name, "seed": -1 if self.raw.seed is None else int(self.raw.seed),
-                   "deterministic": int(self.raw.deterministic), "chunk_size": int(self.raw.chunk_size)},
+            self.paths,
+            list(self.calendar.years),
+            float(self.horizon_months),
+            attrs={
+                "scenario": cfg.scenario.name,
+                "seed": -1 if self.raw.seed is None else int(self.raw.seed),
+                "deterministic": int(self.raw.deterministic),
+                "chunk_size": int(self.raw.chunk_size),
+            },
         )
 
     @cached_property
@@ -192,14 +214,18 @@ class Result:
         for year, p in self.p_insolvent_by().items():
             out[f"p_insolvent_by_{year}"] = mcse_proportion(p, n)
         gi = ANNUAL_KEEP.index("funding_gap")
-        for j, year in enumerate(self.calendar.years):
+        for j, yr in enumerate(self.calendar.years):
             g = self.raw.annual_paths[:, j, gi]
-            out[f"funding_gap_{year}_mean"] = mcse_mean(g)
+            out[f"funding_gap_{yr}_mean"] = mcse_mean(g)
             for k, v in QUANTILES.items():
-                out[f"funding_gap_{year}_{k}"] = mcse_quantile(g, v)
+                out[f"funding_gap_{yr}_{k}"] = mcse_quantile(g, v)
         t = self.months_to_insolvency
         for k, v in QUANTILES.items():
-            out[f"time_to_insolvency_{k}"] = mcse_quantile(t, v) if np.isfinite(np.quantile(t, v, method="inverted_cdf")) else None
+            out[f"time_to_insolvency_{k}"] = (
+                mcse_quantile(t, v)
+                if np.isfinite(np.quantile(t, v, method="inverted_cdf"))
+                else None
+            )
         out["time_to_insolvency_mean_censored"] = mcse_mean(np.minimum(t, self.horizon_months))
         return {k: (None if v is None else _clean(v)) for k, v in out.items()}
 
@@ -216,6 +242,45 @@ class Result:
         d["draws_per_chain"] = int(idata.posterior.sizes["draw"])
         return d
 
+    def target_summary(self) -> dict[str, Any] | None:
+        """How ``target_mcse`` chose the path count (``None`` for a run of fixed size).
+
+        ``checks`` lists every step: the paths so far, the MCSE of P(insolvent by ``year``)
+        and the MCSE of the median funding gap of ``year`` relative to that median
+        (``None`` where undefined: a median of 0 with a non-zero MCSE).
+        """
+        t = self.raw.target
+        if t is None:
+            return None
+        checks = [
+            {
+                "paths": c.paths,
+                "p_insolvent": c.p_insolvent,
+                "mcse_p_insolvent": _clean(c.mcse_p_insolvent),
+                "funding_gap_p50": c.gap_p50,
+                "mcse_funding_gap_p50": _clean(c.mcse_gap_p50),
+                "rel_mcse_funding_gap_p50": _clean(c.rel_mcse_gap_p50),
+                "met": c.met,
+            }
+            for c in t.checks
+        ]
+        last = checks[-1]
+        return {
+            "target": t.target_mcse,
+            "year": str(t.year),
+            "criteria": (
+                f"MCSE of p_insolvent_by[{t.year}] <= target (absolute) and MCSE of "
+                f"funding_gap[{t.year}].p50 <= target x the median (relative)"
+            ),
+            "reached": bool(t.reached),
+            "paths": self.raw.n_paths,
+            "initial_paths": t.initial_paths,
+            "max_paths": t.max_paths,
+            "mcse_p_insolvent": last["mcse_p_insolvent"],
+            "rel_mcse_funding_gap_p50": last["rel_mcse_funding_gap_p50"],
+            "checks": checks,
+        }
+
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` dictionary (keys of DESIGN.md; more may be added, never renamed)."""
         import numba
@@ -223,7 +288,9 @@ class Result:
         cfg = self.config
         annual: dict[str, dict[str, dict[str, float | None]]] = {}
         for (year, metric), row in self.annual.iterrows():
-            annual.setdefault(str(year), {})[str(metric)] = {k: _clean(row[k]) for k in ("mean", "p05", "p50", "p95")}
+            annual.setdefault(str(year), {})[str(metric)] = {
+                k: _clean(row[k]) for k in ("mean", "p05", "p50", "p95")
+            }
         return {
             "scenario": cfg.scenario.name,
             "description": cfg.scenario.description,
@@ -241,6 +308,7 @@ class Result:
             "funding_gap": self.funding_gap_quantiles(),
             "mcse": self.mcse,
             "diagnostics": self.diagnostics,
+            "target_mcse": self.target_summary(),
             "chunk_size": int(self.raw.chunk_size),
             "provenance": {
                 "config_sha256": self.config_sha256,

@@ -9,18 +9,36 @@ import typer
 
 from runway.errors import OutputError
 
+PLOT_INPUTS = ("paths.parquet", "fan.parquet", "annual.csv")
+"""Files the plots are drawn from; without them (``reports/``) the existing PNGs are reused."""
+
 
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `runway run`.")],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
 ) -> None:
-    """Render report.md, report.html and the plots again from a run directory's files."""
+    """Render report.md, report.html and the plots again from a run directory's files.
+
+    A directory without the per-path files (the committed ``reports/<scenario>/``) keeps its
+    PNGs and gets report.md and report.html again.
+    """
+    from runway.io import require_complete
+    from runway.report.plots import PLOTS
     from runway.report.render import render_report
 
-    need = ("summary.json", "paths.parquet", "fan.parquet", "annual.csv")
-    missing = [f for f in need if not (run_dir / f).is_file()]
-    if missing:
+    require_complete(run_dir)  # never read what an interrupted run left behind
+    if not (run_dir / "summary.json").is_file():
+        raise OutputError(f"{run_dir}: not a run directory (missing summary.json)")
+    missing = [f for f in PLOT_INPUTS if not (run_dir / f).is_file()]
+    plots = not missing
+    if missing and not all((run_dir / f).is_file() for f in PLOTS):
         raise OutputError(f"{run_dir}: not a run directory (missing {', '.join(missing)})")
-    written = render_report(run_dir)
-    if not quiet:
-        typer.echo(f"wrote {len(written)} file(s) in {run_dir}")
+    if quiet:
+        written = render_report(run_dir, plots=plots)
+    else:
+        from rich.console import Console
+
+        with Console(stderr=True).status(f"rendering the report of {run_dir}"):
+            written = render_report(run_dir, plots=plots)
+        note = "" if plots else f" (plots kept: no {', '.join(missing)})"
+        typer.echo(f"wrote {len(written)} file(s) in {run_dir}{note}")

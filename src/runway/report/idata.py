@@ -20,6 +20,8 @@ import pandas as pd
 # per-path outcomes that get ESS and R-hat (the headline numbers are functions of them)
 SCALARS = ("months_to_insolvency", "min_cash", "raised_total")
 PER_YEAR = ("funding_gap", "revenue", "insolvent_by")
+MIN_DRAWS = 4
+"""arviz's minimum draws per chain for ESS and R-hat (its shape validation)."""
 
 
 def arviz():
@@ -30,7 +32,9 @@ def arviz():
     return az
 
 
-def outcomes_from_paths(paths: pd.DataFrame, years: list[int], horizon_months: float) -> dict[str, np.ndarray]:
+def outcomes_from_paths(
+    paths: pd.DataFrame, years: list[int], horizon_months: float
+) -> dict[str, np.ndarray]:
     """Per-path outcome arrays from a ``paths`` table.
 
     ``months_to_insolvency`` is censored at the horizon (survivors get the horizon), so
@@ -45,14 +49,21 @@ def outcomes_from_paths(paths: pd.DataFrame, years: list[int], horizon_months: f
         "months_to_insolvency": t_cens,
         "min_cash": paths["min_cash"].to_numpy(dtype=float),
         "raised_total": paths["raised_total"].to_numpy(dtype=float),
-        "funding_gap": np.stack([paths[f"funding_gap_{y}"].to_numpy(dtype=float) for y in years], axis=1),
+        "funding_gap": np.stack(
+            [paths[f"funding_gap_{y}"].to_numpy(dtype=float) for y in years], axis=1
+        ),
         "revenue": np.stack([paths[f"revenue_{y}"].to_numpy(dtype=float) for y in years], axis=1),
         "insolvent_by": np.stack([(ins_year <= y).astype(float) for y in years], axis=1),
     }
     return out
 
 
-def to_idata(paths: pd.DataFrame, years: list[int], horizon_months: float, attrs: dict[str, Any] | None = None):
+def to_idata(
+    paths: pd.DataFrame,
+    years: list[int],
+    horizon_months: float,
+    attrs: dict[str, Any] | None = None,
+):
     """Build ``InferenceData`` with a ``posterior`` group of dims ``(chain, draw[, year])``.
 
     Parameters
@@ -95,7 +106,13 @@ def to_idata(paths: pd.DataFrame, years: list[int], horizon_months: float, attrs
         "units": "US$ bn; months",
         **(attrs or {}),
     }
-    idata = az.from_dict(posterior=post, dims=dims, coords={"year": list(years)})
+    with warnings.catch_warnings():
+        # The arrays are built as (chain, draw, ...) above; arviz's guess that more chains than
+        # draws means a transposed array does not apply (small run.chunk_size: many short streams).
+        warnings.filterwarnings(
+            "ignore", message=r"More chains \(\d+\) than draws", category=UserWarning
+        )
+        idata = az.from_dict(posterior=post, dims=dims, coords={"year": list(years)})
     idata.posterior.attrs.update(all_attrs)
     return idata
 
@@ -105,24 +122,29 @@ def diagnostics(idata) -> dict[str, dict[str, float | None]]:
 
     R-hat needs two chains or more; with one chain it is ``None``. A constant outcome (for
     example a year in which no path can be insolvent) has no defined ESS or R-hat: ``None``.
+    With fewer than :data:`MIN_DRAWS` paths per seed stream (a tiny ``run.chunk_size``) arviz
+    declines both (and logs a warning), so every value is ``None``.
     """
     az = arviz()
 
     post = idata.posterior
     n_chain = post.sizes["chain"]
+    short = post.sizes["draw"] < MIN_DRAWS
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        ess = az.ess(post, method="bulk")
-        rhat = az.rhat(post) if n_chain > 1 else None
+        ess = None if short else az.ess(post, method="bulk")
+        rhat = az.rhat(post) if (n_chain > 1 and not short) else None
     out_ess: dict[str, float | None] = {}
     out_rhat: dict[str, float | None] = {}
     for name in list(SCALARS) + list(PER_YEAR):
         keys: list[tuple[str, dict]] = (
-            [(name, {})] if name in SCALARS else [(f"{name}_{int(y)}", {"year": y}) for y in post["year"].values]
+            [(name, {})]
+            if name in SCALARS
+            else [(f"{name}_{int(y)}", {"year": y}) for y in post["year"].values]
         )
         for key, sel in keys:
             constant = float(post[name].sel(sel).std()) == 0.0
-            e = float(ess[name].sel(sel)) if not constant else math.nan
+            e = float(ess[name].sel(sel)) if (ess is not None and not constant) else math.nan
             out_ess[key] = e if math.isfinite(e) else None
             r = float(rhat[name].sel(sel)) if (rhat is not None and not constant) else math.nan
             out_rhat[key] = r if math.isfinite(r) else None

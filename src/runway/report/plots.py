@@ -20,7 +20,7 @@ SOURCES = (
 )
 
 PLOTS = {
-    "cash_fan.png": "Cash: monthly P5-P95 and P25-P75 bands, median, deterministic HSBC path",
+    "cash_fan.png": "Cash (symlog axis): monthly P5-P95 and P25-P75 bands, median, deterministic",
     "revenue_fan.png": "Revenue per year: bands, median, HSBC 2029/2030 and Bain's $2tn",
     "survival.png": "Survival (no insolvency) with its 95% Monte Carlo band; P(insolvent by year)",
     "funding_gap.png": "Funding gap per year across paths, HSBC's $207bn marked",
@@ -41,8 +41,17 @@ def _month_index(labels) -> pd.DatetimeIndex:
     return pd.to_datetime(pd.Series(list(labels)) + "-01").pipe(pd.DatetimeIndex)
 
 
-def cash_fan(fan: pd.DataFrame, det: pd.DataFrame | None, out: Path) -> None:
+CASH_LINTHRESH_BN = 10.0
+"""The cash fan's y axis is linear within +-$10bn and logarithmic beyond (symlog)."""
+
+
+def cash_fan(
+    fan: pd.DataFrame, det: pd.DataFrame | None, out: Path, det_label: str = "deterministic path"
+) -> None:
+    """Monthly cash quantiles; a symlog y axis keeps the median readable when the tails explode."""
     plt = _plt()
+    from matplotlib.ticker import FuncFormatter
+
     f = fan[fan["metric"] == "cash"]
     x = _month_index(f["month"])
     fig, ax = plt.subplots(figsize=(9, 4.8))
@@ -50,17 +59,25 @@ def cash_fan(fan: pd.DataFrame, det: pd.DataFrame | None, out: Path) -> None:
     ax.fill_between(x, f["p25"], f["p75"], color="C0", alpha=0.35, label="P25-P75")
     ax.plot(x, f["p50"], color="C0", lw=2, label="median")
     if det is not None and "cash" in det:
-        ax.plot(_month_index(det["month"]), det["cash"], color="C3", lw=1.5, ls="--", label="deterministic (HSBC base)")
+        ax.plot(
+            _month_index(det["month"]), det["cash"], color="C3", lw=1.5, ls="--", label=det_label
+        )
     ax.axhline(0, color="k", lw=0.6)
-    ax.set_ylabel("cash, US$ bn")
+    ax.set_yscale("symlog", linthresh=CASH_LINTHRESH_BN, linscale=0.5)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylabel(f"cash, US$ bn (symlog: linear within ±{CASH_LINTHRESH_BN:.0f})")
     ax.set_title("Cash balance")
-    ax.legend(loc="best", fontsize=8)
+    ax.grid(axis="y", color="0.9", lw=0.6)
+    ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=90)
     plt.close(fig)
 
 
-def revenue_fan(paths: pd.DataFrame, years: list[int], det_annual: pd.DataFrame | None, out: Path) -> None:
+def revenue_fan(
+    paths: pd.DataFrame, years: list[int], det_annual: pd.DataFrame | None, out: Path
+) -> None:
+    """Revenue per year: P5-P95/P25-P75 bands, median, HSBC's 2029/2030 points, Bain's $2tn."""
     plt = _plt()
     r = np.stack([paths[f"revenue_{y}"].to_numpy(float) for y in years], axis=1)
     q = np.quantile(r, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
@@ -69,10 +86,21 @@ def revenue_fan(paths: pd.DataFrame, years: list[int], det_annual: pd.DataFrame 
     ax.fill_between(years, q[1], q[3], color="C2", alpha=0.35, label="P25-P75")
     ax.plot(years, q[2], color="C2", lw=2, marker="o", label="median")
     if det_annual is not None and "revenue" in det_annual:
-        ax.plot(det_annual["year"], det_annual["revenue"], color="C3", ls="--", label="deterministic")
+        ax.plot(
+            det_annual["year"], det_annual["revenue"], color="C3", ls="--", label="deterministic"
+        )
     hy = [y for y in HSBC_REVENUE_BN]
-    ax.scatter(hy, [HSBC_REVENUE_BN[y] for y in hy], color="k", marker="D", zorder=5, label="HSBC 2029 / 2030")
-    ax.axhline(BAIN_REVENUE_NEEDED_BN, color="C1", ls=":", lw=1.5, label="Bain: $2tn needed by 2030")
+    ax.scatter(
+        hy,
+        [HSBC_REVENUE_BN[y] for y in hy],
+        color="k",
+        marker="D",
+        zorder=5,
+        label="HSBC 2029 / 2030",
+    )
+    ax.axhline(
+        BAIN_REVENUE_NEEDED_BN, color="C1", ls=":", lw=1.5, label="Bain: $2tn needed by 2030"
+    )
     ax.set_yscale("log")
     ax.set_ylabel("revenue per year, US$ bn (log scale)")
     ax.set_title("Revenue")
@@ -82,7 +110,10 @@ def revenue_fan(paths: pd.DataFrame, years: list[int], det_annual: pd.DataFrame 
     plt.close(fig)
 
 
-def survival(paths: pd.DataFrame, horizon: float, p_by: dict[str, float], mcse: dict, out: Path) -> None:
+def survival(
+    paths: pd.DataFrame, horizon: float, p_by: dict[str, float], mcse: dict, out: Path
+) -> None:
+    """Survival curve with its 95% binomial band; P(insolvent by year) bars with error bars."""
     plt = _plt()
     t = paths["months_to_insolvency"].to_numpy(float)
     t = np.where(np.isnan(t), np.inf, t)
@@ -91,7 +122,15 @@ def survival(paths: pd.DataFrame, horizon: float, p_by: dict[str, float], mcse: 
     s = np.array([(t > g).mean() for g in grid])
     half = 1.959963984540054 * np.sqrt(s * (1 - s) / n)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.4))
-    a1.fill_between(grid, np.clip(s - half, 0, 1), np.clip(s + half, 0, 1), step="post", color="C0", alpha=0.3, label="95% MC band")
+    a1.fill_between(
+        grid,
+        np.clip(s - half, 0, 1),
+        np.clip(s + half, 0, 1),
+        step="post",
+        color="C0",
+        alpha=0.3,
+        label="95% MC band",
+    )
     a1.step(grid, s, where="post", color="C0", label="P(solvent after t)")
     a1.set_xlabel("months from the cash anchor")
     a1.set_ylabel("survival probability")
@@ -110,14 +149,22 @@ def survival(paths: pd.DataFrame, horizon: float, p_by: dict[str, float], mcse: 
 
 
 def funding_gap(paths: pd.DataFrame, years: list[int], out: Path) -> None:
+    """Funding gap per year (box P25-P75, whiskers P5-P95), HSBC's $207bn marked."""
     plt = _plt()
     data = [paths[f"funding_gap_{y}"].to_numpy(float) for y in years]
     fig, ax = plt.subplots(figsize=(9, 4.8))
     ax.boxplot(data, positions=range(len(years)), whis=(5, 95), showfliers=False, widths=0.5)
     ax.set_xticks(range(len(years)), [str(y) for y in years])
     if 2030 in years:
-        ax.scatter([years.index(2030)], [HSBC_FUNDING_GAP_BN], color="C3", marker="*", s=140, zorder=5,
-                   label="HSBC: $207bn by 2030")
+        ax.scatter(
+            [years.index(2030)],
+            [HSBC_FUNDING_GAP_BN],
+            color="C3",
+            marker="*",
+            s=140,
+            zorder=5,
+            label="HSBC: $207bn by 2030",
+        )
     ax.axhline(HSBC_FUNDING_GAP_BN, color="C3", ls=":", lw=1)
     ax.set_ylabel("funding gap, US$ bn")
     ax.set_title("Funding gap per year (box: P25-P75, whiskers: P5-P95)")
@@ -128,6 +175,7 @@ def funding_gap(paths: pd.DataFrame, years: list[int], out: Path) -> None:
 
 
 def raised_by_source(annual: pd.DataFrame, out: Path) -> None:
+    """Money raised per year by source, stacked (mean over paths, annual.csv)."""
     plt = _plt()
     years = annual["year"].astype(int).to_numpy()
     fig, ax = plt.subplots(figsize=(9, 4.8))
@@ -147,8 +195,14 @@ def raised_by_source(annual: pd.DataFrame, out: Path) -> None:
     plt.close(fig)
 
 
-def draw_all(run_dir: Path, summary: dict, paths: pd.DataFrame, fan: pd.DataFrame, annual: pd.DataFrame,
-             det: pd.DataFrame | None) -> list[str]:
+def draw_all(
+    run_dir: Path,
+    summary: dict,
+    paths: pd.DataFrame,
+    fan: pd.DataFrame,
+    annual: pd.DataFrame,
+    det: pd.DataFrame | None,
+) -> list[str]:
     """Draw every plot into ``run_dir``; returns the file names (keys of :data:`PLOTS`)."""
     years = [int(y) for y in summary["funding_gap"]]
     det_annual = None
@@ -156,10 +210,22 @@ def draw_all(run_dir: Path, summary: dict, paths: pd.DataFrame, fan: pd.DataFram
         d = det.copy()
         d["year"] = d["month"].str[:4].astype(int)
         det_annual = d.groupby("year", as_index=False)["revenue"].sum()
-    cash_fan(fan, det, run_dir / "cash_fan.png")
+    scenario = str(summary.get("scenario", ""))
+    label = (
+        "deterministic HSBC path"
+        if scenario.startswith("hsbc")
+        else f"deterministic path ({scenario})"
+    )
+    cash_fan(fan, det, run_dir / "cash_fan.png", label)
     revenue_fan(paths, years, det_annual, run_dir / "revenue_fan.png")
     horizon = summary["time_to_insolvency_months"].get("horizon_months", 0.0)
-    survival(paths, horizon, summary["p_insolvent_by"], summary.get("mcse") or {}, run_dir / "survival.png")
+    survival(
+        paths,
+        horizon,
+        summary["p_insolvent_by"],
+        summary.get("mcse") or {},
+        run_dir / "survival.png",
+    )
     funding_gap(paths, years, run_dir / "funding_gap.png")
     raised_by_source(annual, run_dir / "raised_by_source.png")
     return list(PLOTS)

@@ -35,7 +35,9 @@ def _value(v: Any) -> str:
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_value(x) for x in v if x is not None) + "]"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items() if x is not None) + "}"
+        return (
+            "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items() if x is not None) + "}"
+        )
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
@@ -43,7 +45,9 @@ def _is_aot(v: Any) -> bool:
     return isinstance(v, list | tuple) and len(v) > 0 and all(isinstance(x, dict) for x in v)
 
 
-def _table(d: dict[str, Any], path: list[str], lines: list[str], inline_nested: bool = False) -> None:
+def _table(
+    d: dict[str, Any], path: list[str], lines: list[str], inline_nested: bool = False
+) -> None:
     subs = []
     for k, v in d.items():
         if v is None:

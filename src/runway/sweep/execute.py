@@ -1,0 +1,423 @@
+"""Running a sweep: scenario tasks, executors (local processes, dask), atomic files, resume.
+
+Each finished scenario becomes ``scenarios/<id>.json`` (its row; JSON keeps every float
+exactly and, unlike a one-row parquet file, costs a few kB) through a temporary file and
+:func:`os.replace`, so a killed sweep leaves only complete rows; ``--resume`` keeps the
+rows of the same sweep (same :func:`fingerprint`) and runs the rest. Paired differences need
+the base scenario's per-path outcomes, so those are kept too (``scenarios/base_paths.npz``).
+Results do not depend on the executor, the number of workers or numba threads: every
+scenario is one :func:`runway.simulate` call with the sweep's seed and paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlparse
+
+import numpy as np
+
+from runway.config import Config
+from runway.errors import RunwayError
+from runway.sweep.spec import BASE_ID, Sweep, load_sweep
+from runway.sweep.stats import Outcome, outcome_from_result, scenario_row
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Executor = Literal["local", "dask"]
+TIMINGS_HEADER = "scenario,seconds,worker,threads,executor,finished_at\n"
+_RUN_LOCK = threading.Lock()
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+# --- one scenario, in a worker ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Task:
+    """What a worker needs to run one scenario.
+
+    ``threads`` is the number of numba threads; ``None`` lets the worker choose (on a dask
+    worker: its host's CPUs divided by the worker processes the scheduler lists on that host,
+    ``procs_by_host``).
+    """
+
+    id: int
+    config: Config
+    paths: int
+    seed: int
+    years: tuple[int, ...]
+    threads: int | None
+    procs_by_host: tuple[tuple[str, int], ...] = ()
+
+
+def _threads_on_dask_worker(task: Task) -> int:
+    try:
+        from distributed import get_worker
+
+        host = urlparse(get_worker().address).hostname or ""
+    except (ImportError, ValueError):
+        host = ""
+    procs = dict(task.procs_by_host).get(host, 1)
+    return max(1, available_cpus() // procs)
+
+
+def run_scenario(task: Task) -> Outcome:
+    """Simulate one scenario (in a worker process, local or dask) and keep its per-path outcomes.
+
+    Scenarios run one at a time per process: numba's parallel kernels then get the process's
+    cores to themselves, and a dask worker with several threads never calls them concurrently.
+    """
+    import runway
+
+    with _RUN_LOCK:
+        threads = task.threads if task.threads is not None else _threads_on_dask_worker(task)
+        t0 = time.perf_counter()
+        res = runway.simulate(task.config, paths=task.paths, seed=task.seed, threads=threads)
+        o = outcome_from_result(task.id, res, task.years)
+        o.seconds = time.perf_counter() - t0
+        o.worker, o.threads = f"{socket.gethostname()}:{os.getpid()}", threads
+    return o
+
+
+# --- executors ----------------------------------------------------------------------------------
+def _local_outcomes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn, not fork: numba's threading layers are not all fork-safe.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = [pool.submit(run_scenario, t) for t in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask_client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - dask is a declared dependency
+        raise RunwayError("--executor dask needs dask[distributed] installed") from None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout="20s"), None
+    except (OSError, TimeoutError, ValueError) as exc:
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise RunwayError(f"--scheduler {scheduler}: cannot connect ({msg})") from None
+
+
+def _procs_by_host(client: Any) -> tuple[tuple[str, int], ...]:
+    try:
+        info = client.scheduler_info(n_workers=-1)
+    except TypeError:  # pragma: no cover - distributed before n_workers
+        info = client.scheduler_info()
+    hosts = Counter(urlparse(a).hostname or "" for a in info.get("workers", {}))
+    return tuple(sorted(hosts.items()))
+
+
+def _dask_outcomes(
+    tasks: list[Task], workers: int, scheduler: str | None, label: str
+) -> Iterator[Outcome]:
+    from distributed import as_completed
+
+    client, cluster = _dask_client(scheduler, workers)
+    try:
+        if scheduler is not None:
+            hosts = _procs_by_host(client)
+            tasks = [Task(t.id, t.config, t.paths, t.seed, t.years, None, hosts) for t in tasks]
+        run = uuid.uuid4().hex[:8]
+        futures = [
+            client.submit(run_scenario, t, key=f"runway-{label}-{run}-{t.id}", pure=False)
+            for t in tasks
+        ]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --- files --------------------------------------------------------------------------------------
+def scenario_file(out: Path, sid: int) -> Path:
+    """The file of scenario ``sid``'s row."""
+    return out / "scenarios" / f"{sid:05d}.json"
+
+
+def _read_row(path: Path) -> dict[str, Any]:
+    row: dict[str, Any] = json.loads(path.read_text())
+    return row
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` via ``write(tmp)`` on a sibling temporary file, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_base_npz(path: Path, o: Outcome) -> None:
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(
+                f,
+                insolvent_by=o.insolvent_by,
+                funding_gap_bn=o.funding_gap_bn,
+                months_to_insolvency=o.months_to_insolvency,
+            )
+
+    atomic_write(path, write)
+
+
+def _read_base_npz(path: Path) -> Outcome | None:
+    try:
+        with np.load(path) as z:
+            return Outcome(
+                BASE_ID, z["insolvent_by"], z["funding_gap_bn"], z["months_to_insolvency"]
+            )
+    except (OSError, ValueError, KeyError):
+        return None  # unreadable: the base is run again
+
+
+_PRESENTATION = ("cli.py", "__main__.py", "bench.py", "sweep/report.py", "sweep/command.py")
+"""Modules that only parse, print or draw: editing them does not invalidate a resume."""
+
+
+def _code_sha256() -> str:
+    """Digest of runway's source that computes numbers: a resumed sweep must run the same code.
+
+    Every module counts (new ones too) except :data:`_PRESENTATION` and the run report's
+    plots and pages (``report/``, except ``report/mcse.py``, which the sweep table uses).
+    """
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        rel = f.relative_to(root).as_posix()
+        if rel in _PRESENTATION or (rel.startswith("report/") and rel != "report/mcse.py"):
+            continue
+        h.update(rel.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(sweep: Sweep, paths: int) -> dict[str, Any]:
+    """``sweep.json``: what was run; two runs with the same ``sha256`` give the same rows.
+
+    The digest covers the resolved spec, every scenario's config, paths, seed, years and
+    runway's source code.
+    """
+    from runway import __version__
+
+    code = _code_sha256()
+    h = hashlib.sha256()
+    h.update(sweep.spec.model_dump_json().encode())
+    for s in sweep.scenarios:
+        h.update(s.config.model_dump_json().encode())
+    h.update(json.dumps([paths, sweep.seed, sweep.years, __version__, code]).encode())
+    return {
+        "name": sweep.spec.name,
+        "source": str(sweep.source),
+        "paths": paths,
+        "seed": sweep.seed,
+        "years": sweep.years,
+        "design": sweep.spec.design.kind,
+        "axes": sweep.axis_labels,
+        "scenarios": len(sweep.scenarios),
+        "runway_version": __version__,
+        "code_sha256": code,
+        "sha256": h.hexdigest(),
+    }
+
+
+def default_out_dir(sweep: Sweep) -> Path:
+    """``runs/sweeps/<name>``."""
+    return Path("runs") / "sweeps" / sweep.spec.name
+
+
+def _check_memory(sweep: Sweep, paths: int, concurrent: int) -> None:
+    from runway.engine import estimate_memory_bytes
+    from runway.guard import HEADROOM, available_memory_bytes
+
+    need = concurrent * estimate_memory_bytes(sweep.base, paths)
+    have = available_memory_bytes()
+    if have is not None and need > HEADROOM * have:
+        raise RunwayError(
+            f"--paths {paths:,} x {concurrent} worker(s) needs an estimated "
+            f"{need / 2**30:.1f} GiB of memory but {have / 2**30:.1f} GiB is available; "
+            "use fewer --paths or --workers"
+        )
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+def run_sweep(
+    sweep: str | Path | Sweep,
+    *,
+    out: str | Path | None = None,
+    executor: Executor = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    paths: int | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Run a sweep and write its output directory.
+
+    Parameters
+    ----------
+    sweep : str, Path or Sweep
+        The sweep file, or one already loaded with :func:`load_sweep`.
+    out : str or Path, optional
+        Output directory (default ``runs/sweeps/<name>``). It receives
+        ``scenarios/<id>.json`` (one row each, written atomically as each finishes),
+        ``sweep.parquet`` (a row per scenario, in scenario order), ``sweep.json`` (what was
+        run), ``timings.csv``, ``sweep.md``, ``sweep.html`` and the plots as PNG.
+    executor : {"local", "dask"}
+        Local processes, or dask.distributed: a LocalCluster, or ``scheduler``'s cluster.
+    scheduler : str, optional
+        Address of a running dask scheduler (``executor="dask"`` only).
+    resume : bool
+        Keep the finished scenario files of the same sweep and run only the rest.
+    paths : int, optional
+        Paths per scenario (default: the sweep file's).
+    workers : int, optional
+        Worker processes of the local pool or LocalCluster (default: one per CPU, at most
+        one per scenario to run); each runs numba with ``CPUs // workers`` threads.
+    progress : callable, optional
+        ``progress(done, total)`` as scenarios finish.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The sweep table (``sweep.parquet``).
+    """
+    import pandas as pd
+
+    from runway.io import check_output_dir
+    from runway.sweep.report import REPORT_FILES, write_sweep_report
+
+    sw = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
+    n_paths = paths if paths is not None else sw.spec.paths
+    if not 1 <= n_paths <= 100_000_000:
+        raise RunwayError(f"--paths must be between 1 and 100,000,000, got {n_paths}")
+    if workers is not None and workers < 1:
+        raise RunwayError(f"--workers must be at least 1, got {workers}")
+    if executor not in ("local", "dask"):
+        raise RunwayError(f"--executor must be 'local' or 'dask', got {executor!r}")
+    if scheduler is not None and executor != "dask":
+        raise RunwayError("--scheduler needs --executor dask")
+    if scheduler is not None and workers is not None:
+        raise RunwayError("--workers sizes a local pool or LocalCluster, not a --scheduler's")
+    out_dir = check_output_dir(out if out is not None else default_out_dir(sw))
+    scen_dir = out_dir / "scenarios"
+    scen_dir.mkdir(parents=True, exist_ok=True)
+    meta = fingerprint(sw, n_paths)
+    meta_path = out_dir / "sweep.json"
+    base_npz = scen_dir / "base_paths.npz"
+    timings = out_dir / "timings.csv"
+    if resume and meta_path.is_file():
+        try:
+            old_sha = json.loads(meta_path.read_text()).get("sha256")
+        except (OSError, ValueError):
+            old_sha = None
+        if old_sha != meta["sha256"]:
+            raise RunwayError(
+                f"--resume: {out_dir} holds a different sweep (spec, configs, paths, seed or "
+                "runway's code changed); use another --out or drop --resume"
+            )
+    resuming = resume and meta_path.is_file()
+    for stale in scen_dir.glob(".*.tmp-*"):
+        stale.unlink(missing_ok=True)
+    # The combined outputs are rewritten at the end: never leave old ones beside new rows.
+    for name in ("sweep.parquet", *REPORT_FILES):
+        (out_dir / name).unlink(missing_ok=True)
+    for old_png in out_dir.glob("sweep_*.png"):
+        old_png.unlink()
+    if not resuming:
+        for old_file in [*scen_dir.glob("*.json"), base_npz, timings]:
+            old_file.unlink(missing_ok=True)
+    atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+
+    done = {s.id for s in sw.scenarios if scenario_file(out_dir, s.id).is_file()}
+    base = _read_base_npz(base_npz) if base_npz.is_file() and BASE_ID in done else None
+    if base is None or base.insolvent_by.shape[0] != n_paths:
+        base = None
+        done.discard(BASE_ID)
+    todo = [s for s in sw.scenarios if s.id not in done]
+    n_workers = workers if workers is not None else max(1, min(available_cpus(), len(todo)))
+    threads = max(1, available_cpus() // n_workers)
+    if scheduler is None and todo:
+        _check_memory(sw, n_paths, min(n_workers, len(todo)))
+    tasks = [Task(s.id, s.config, n_paths, sw.seed, tuple(sw.years), threads) for s in todo]
+    by_id = {s.id: s for s in sw.scenarios}
+    if not timings.is_file():
+        timings.write_text(TIMINGS_HEADER)
+    n_total, n_done = len(sw.scenarios), len(done)
+    if progress is not None:
+        progress(n_done, n_total)
+
+    def finish(o: Outcome) -> None:
+        assert base is not None
+        row = {
+            "scenario": o.id,
+            "is_base": o.id == BASE_ID,
+            **by_id[o.id].values,
+            **scenario_row(o, base, sw.years),
+        }
+        text = json.dumps(row) + "\n"  # floats as repr: read back bit for bit
+        atomic_write(scenario_file(out_dir, o.id), lambda p: p.write_text(text))
+        with open(timings, "a") as f:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+            f.write(f"{o.id},{o.seconds:.3f},{o.worker},{o.threads},{executor},{stamp}\n")
+
+    pending: list[Outcome] = []
+    if tasks:
+        stream = (
+            _local_outcomes(tasks, n_workers)
+            if executor == "local"
+            else _dask_outcomes(tasks, n_workers, scheduler, sw.spec.name)
+        )
+        for o in stream:
+            if o.id == BASE_ID:
+                base = o
+                _write_base_npz(base_npz, o)
+                pending.insert(0, o)
+            else:
+                pending.append(o)
+            if base is None:
+                continue  # rows are paired against the base, which was submitted first
+            for p in pending:
+                finish(p)
+                n_done += 1
+                if progress is not None:
+                    progress(n_done, n_total)
+            pending.clear()
+    table = pd.DataFrame([_read_row(scenario_file(out_dir, s.id)) for s in sw.scenarios])
+    atomic_write(out_dir / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
+    write_sweep_report(table, sw, meta, out_dir)
+    return table
