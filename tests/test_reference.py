@@ -77,11 +77,11 @@ def _kernel_rows(inp, theta, cshare, cslip, eps):
     k = K.pack(inp)
     rows = np.zeros((n, inp.n_months, K.N_LINES))
     for p in range(n):
-        _, _, _, pc, cpay, cgw, coff, st, hist, sbuf = K.path_buffers(inp)
-        K.init_path(k, theta[p], cshare[p], cslip[p], pc, cpay, cgw, coff, st, hist, sbuf)
+        _, _, _, pc, cpay, cgw, coff, traj, st, hist, sbuf = K.path_buffers(inp)
+        K.init_path(k, theta[p], cshare[p], cslip[p], pc, cpay, cgw, coff, traj, st, hist, sbuf)
         eps_p = np.ascontiguousarray(eps[:, p, :])
         for m in range(inp.n_months):
-            K.step(m, m + 1, k, theta[p], pc, cpay, cgw, coff, st, hist, sbuf, eps_p, rows[p])
+            K.step(m, m + 1, k, theta[p], pc, traj, st, hist, sbuf, eps_p, rows[p])
         K.backfill_history(k, rows[p])
     return rows
 
@@ -113,11 +113,11 @@ def test_whole_path_call_equals_month_by_month():
     by_month = _kernel_rows(inp, theta, cshare, cslip, eps)
     k = K.pack(inp)
     for p in range(5):
-        _, _, _, pc, cpay, cgw, coff, st, hist, sbuf = K.path_buffers(inp)
-        K.init_path(k, theta[p], cshare[p], cslip[p], pc, cpay, cgw, coff, st, hist, sbuf)
+        _, _, _, pc, cpay, cgw, coff, traj, st, hist, sbuf = K.path_buffers(inp)
+        K.init_path(k, theta[p], cshare[p], cslip[p], pc, cpay, cgw, coff, traj, st, hist, sbuf)
         rows = np.zeros((inp.n_months, K.N_LINES))
         eps_p = np.ascontiguousarray(eps[:, p])
-        K.step(0, inp.n_months, k, theta[p], pc, cpay, cgw, coff, st, hist, sbuf, eps_p, rows)
+        K.step(0, inp.n_months, k, theta[p], pc, traj, st, hist, sbuf, eps_p, rows)
         K.backfill_history(k, rows)
         assert np.array_equal(rows, by_month[p])
 

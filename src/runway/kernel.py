@@ -338,7 +338,7 @@ def remaining_owed(k, cpay, coff, cscale: float, c: int, m: int) -> float:
 
 
 @njit_inline
-def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, st, hist, sbuf) -> None:
+def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf) -> None:
     """Per-path constants (``pc``, ``C_*``), contract coefficients and the state before month 0.
 
     Trends that are exponential in time (the users S-curve's exponential, the enterprise
@@ -390,6 +390,21 @@ def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, st, hist, sbuf) -> N
         cpay[c] = con[CF_VALUE, c] * cshare[c] * r / con[CF_NORM, c]
         cgw[c] = con[CF_GW, c] * cshare[c]
         coff[c] = coni[CI_START, c] + int(cslip[c])
+    # The contract schedule: contract by contract, over its months on the calendar (the sum
+    # over contracts runs in contract order, as a month-by-month loop would).
+    traj[:, :] = 0.0
+    n_months = k.iv[I_N_MONTHS]
+    cap = k.cap
+    s_mask = k.s_mask
+    ns = sbuf.shape[1]
+    for c in range(cpay.size):
+        for m in range(max(coff[c], 0), min(coff[c] + coni[CI_LEN, c], n_months)):
+            cf = cap[c, m - coff[c]]  # capacity_fraction(profile, j, length, ramp)
+            traj[0, m] += cf * cpay[c]
+            g = cf * cgw[c]
+            traj[1, m] += g
+            for s in range(ns):
+                traj[2 + s, m] += g * s_mask[s, c]
 
     st[:] = 0.0
     st[S_PRICE_JUMP] = 1.0
@@ -430,7 +445,7 @@ def log_momentum(revenue: float, base: float, span: int, reference: float) -> fl
 
 
 @njit
-def step(m0, m1, k, theta, pc, cpay, cgw, coff, st, hist, sbuf, eps, rows):
+def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
     """Advance one path through months ``m0 .. m1 - 1``, one monthly step at a time.
 
     The fast kernel calls it once per path with every month's shocks (``m0 = 0``,
@@ -447,8 +462,9 @@ def step(m0, m1, k, theta, pc, cpay, cgw, coff, st, hist, sbuf, eps, rows):
         Packed inputs (:func:`pack`).
     theta, pc : ndarray
         The path's drawn parameters (``P_*``) and derived constants (``C_*``).
-    cpay, cgw, coff : ndarray
-        Per contract: payment per month at full capacity, GW at full capacity, first month.
+    traj : ndarray of shape (2 + n_strategic, n_months)
+        The path's contract schedule (:func:`init_path`): compute payments before
+        renegotiation, GW online, and GW online under each strategic tranche's counterparties.
     st, hist, sbuf : ndarray
         Path state, updated in place (:func:`init_path`).
     eps : ndarray of shape (n_months, N_EPS)
@@ -457,7 +473,7 @@ def step(m0, m1, k, theta, pc, cpay, cgw, coff, st, hist, sbuf, eps, rows):
         Output: ``rows[m]`` gets month ``m``'s lines (``L_*``), $bn per month for flows.
     """
     fs, iv, mon, ld, reg_thr, reg, coni = k.fs, k.iv, k.mon, k.load, k.reg_thr, k.reg, k.coni
-    s_mask, stf, sti, cap = k.s_mask, k.stf, k.sti, k.cap
+    stf, sti = k.stf, k.sti
     nl = iv[I_PAY_LAG] + 1
     for m in range(m0, m1):
         t = mon[M_T, m]
@@ -526,25 +542,14 @@ def step(m0, m1, k, theta, pc, cpay, cgw, coff, st, hist, sbuf, eps, rows):
         # --- costs ---------------------------------------------------------------------------
         rev_share = (theta[P_MS0] + (theta[P_MS1] - theta[P_MS0]) * mon[M_W_MS, m]) * revenue
 
-        compute = 0.0
-        gw = 0.0
+        # contracts: this month's payments and GW at full terms come from the path's
+        # schedule (init_path); renegotiation scales the payments
+        compute = traj[0, m] * st[S_CSCALE]
+        gw = traj[1, m]
         ns = sbuf.shape[1]
-        for c in range(cpay.size):
-            j = m - coff[c]
-            if j < 0 or j >= coni[CI_LEN, c]:
-                continue
-            cf = cap[c, j]  # capacity_fraction(profile, j, length, ramp)
-            if cf > 0.0:
-                compute += cf * cpay[c]
-                g = cf * cgw[c]
-                gw += g
-                for s in range(ns):
-                    sbuf[2, s] += g * s_mask[s, c]
-        compute *= st[S_CSCALE]
         st[S_MAX_GW] = max(st[S_MAX_GW], gw)
         for s in range(ns):
-            sbuf[1, s] = max(sbuf[1, s], sbuf[2, s])
-            sbuf[2, s] = 0.0
+            sbuf[1, s] = max(sbuf[1, s], traj[2 + s, m])
 
         rnd_people = st[S_RND]
         st[S_RND] = rnd_people * pc[C_RND_Q]
@@ -745,14 +750,14 @@ def backfill_history(k, rows) -> None:
 
 
 @njit_inline
-def simulate_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, rng, eps, rows, st, hist, sbuf):
+def simulate_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, rng, eps, rows, st, hist, sbuf):
     """Draw one path's parameters and shocks and fill ``rows`` (n_months, N_LINES).
 
     Draw order, from the chunk's generator: the parameters, shares online and slips
     (:func:`draw_path_params`), then ``N_EPS`` normals per month, month by month.
     """
     draw_path_params(k, rng, theta, cshare, cslip)
-    init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, st, hist, sbuf)
+    init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf)
     n_months = k.iv[I_N_MONTHS]
     if k.iv[I_STOCHASTIC] != 0:
         for m in range(n_months):
@@ -760,12 +765,12 @@ def simulate_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, rng, eps, rows, 
                 eps[m, i] = rng.standard_normal()
     else:
         eps[:, :] = 0.0
-    step(0, n_months, k, theta, pc, cpay, cgw, coff, st, hist, sbuf, eps, rows)
+    step(0, n_months, k, theta, pc, traj, st, hist, sbuf, eps, rows)
     backfill_history(k, rows)
 
 
 def path_buffers(inp):
-    """Fresh per-path work arrays: theta, cshare, cslip, pc, cpay, cgw, coff, st, hist, sbuf."""
+    """Fresh per-path work arrays: theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf."""
     nc = inp.c_value.size
     return (
         np.empty(N_PARAMS),
@@ -775,6 +780,7 @@ def path_buffers(inp):
         np.empty(nc),
         np.empty(nc),
         np.empty(nc, dtype=np.int64),
+        np.empty((2 + inp.s_amount.size, inp.n_months)),
         np.empty(N_STATE),
         np.empty(15 + inp.pay_lag + 1),
         np.empty((3, inp.s_amount.size)),
@@ -854,6 +860,7 @@ def run_chunk(k, rng, n_paths, fan, annual, out, exposure, monthly):
     cpay = np.empty(nc)
     cgw = np.empty(nc)
     coff = np.empty(nc, dtype=np.int64)
+    traj = np.zeros((2 + k.stf.shape[1], n_months))
     eps = np.zeros((n_months, N_EPS))
     rows = np.zeros((n_months, N_LINES))
     st = np.zeros(N_STATE)
@@ -861,7 +868,9 @@ def run_chunk(k, rng, n_paths, fan, annual, out, exposure, monthly):
     sbuf = np.zeros((3, k.stf.shape[1]))
     keep = monthly.shape[0] > 0
     for p in range(n_paths):
-        simulate_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, rng, eps, rows, st, hist, sbuf)
+        simulate_path(
+            k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, rng, eps, rows, st, hist, sbuf
+        )
         for m in range(n_months):
             fan[p, 0, m] = rows[m, L_CASH]
             fan[p, 1, m] = rows[m, L_REVENUE]
