@@ -240,8 +240,9 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     ceil = th[:, P_USERS_CEIL]
     anchor = np.minimum(th[:, P_USERS_ANCHOR], 0.999 * ceil)
     kk = th[:, P_USERS_K]
-    pc[:, C_USERS_A] = ceil / anchor - 1.0
-    pc[:, C_USERS_Q] = exp(-kk * h)
+    some = anchor > 0.0
+    pc[:, C_USERS_A] = np.where(some, ceil / np.where(some, anchor, 1.0) - 1.0, np.inf)
+    pc[:, C_USERS_Q] = np.where(some, exp(-kk * h), 1.0)
     x0 = log(th[:, P_CONV_START] / (1.0 - th[:, P_CONV_START]))
     x1 = log(th[:, P_CONV_TARGET] / (1.0 - th[:, P_CONV_TARGET]))
     pc[:, C_X0] = x0
@@ -281,7 +282,7 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     st[:, S_IPO_MONTH] = -1.0
     st[:, S_MIN_CASH] = BIG
     st[:, S_CSCALE] = 1.0
-    st[:, S_USERS_E] = exp(-kk * (t0 - inp.users_anchor_t))
+    st[:, S_USERS_E] = np.where(some, exp(-kk * (t0 - inp.users_anchor_t)), 1.0)
     if inp.m_anchor > 0:
         st[:, S_MKT] = th[:, P_ENT_MKT] * exp(-(r0 * (ta - t0) + cq * (ta * ta - t0 * t0)))
         st[:, S_MKT_R] = exp(r0 * h + cq * (2.0 * t0 * h + h * h))

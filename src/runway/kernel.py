@@ -359,8 +359,12 @@ def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf
     ceil = theta[P_USERS_CEIL]
     anchor = min(theta[P_USERS_ANCHOR], 0.999 * ceil)
     kk = theta[P_USERS_K]
-    pc[C_USERS_A] = ceil / anchor - 1.0
-    pc[C_USERS_Q] = math.exp(-kk * h)
+    if anchor > 0.0:
+        pc[C_USERS_A] = ceil / anchor - 1.0
+        pc[C_USERS_Q] = math.exp(-kk * h)
+    else:  # no users at the anchor: none ever (the S-curve starts from 0)
+        pc[C_USERS_A] = np.inf
+        pc[C_USERS_Q] = 1.0
     x0 = math.log(theta[P_CONV_START] / (1.0 - theta[P_CONV_START]))
     x1 = math.log(theta[P_CONV_TARGET] / (1.0 - theta[P_CONV_TARGET]))
     pc[C_X0] = x0
@@ -417,7 +421,7 @@ def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf
     st[S_IPO_MONTH] = -1.0
     st[S_MIN_CASH] = BIG
     st[S_CSCALE] = 1.0
-    st[S_USERS_E] = math.exp(-kk * (t0 - fs[F_USERS_ANCHOR_T]))
+    st[S_USERS_E] = math.exp(-kk * (t0 - fs[F_USERS_ANCHOR_T])) if anchor > 0.0 else 1.0
     if k.iv[I_M_ANCHOR] > 0:
         st[S_MKT] = theta[P_ENT_MKT] * math.exp(-(r0 * (ta - t0) + cq * (ta * ta - t0 * t0)))
         st[S_MKT_R] = math.exp(r0 * h + cq * (2.0 * t0 * h + h * h))

@@ -103,13 +103,17 @@ def _quantile_row(counts, lo, hi, q):
                 return lo[b]
             if rank == seen + c - 1:
                 return hi[b]
-            return lo[b] + (hi[b] - lo[b]) * (rank - seen) / (c - 1)
+            # clamped: beyond the histogram's range a bin can span 1e9 to 1e27, where
+            # lo + (hi - lo) * f loses everything to rounding
+            v = lo[b] + (hi[b] - lo[b]) * (rank - seen) / (c - 1)
+            return min(max(v, lo[b]), hi[b])
         if rank < seen + c:
             # between this bin's largest value and the next occupied bin's smallest
             frac = rank - (seen + c - 1)
             for b2 in range(b + 1, counts.size):
                 if counts[b2] > 0:
-                    return hi[b] + (lo[b2] - hi[b]) * frac
+                    v = hi[b] + (lo[b2] - hi[b]) * frac
+                    return min(max(v, hi[b]), lo[b2])
             return hi[b]
         seen += c
     return hi[counts.size - 1]
