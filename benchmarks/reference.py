@@ -35,8 +35,20 @@ import scipy.special
 
 from runway import kernel as K
 from runway.dists import FIXED, LOGNORMAL, NORMAL, PERCENTILES, PERT, TRIANGULAR, UNIFORM
-from runway.kernel import (
+from runway.kernel import (  # the kernel's index constants
     BIG,
+    C_AD_Q,
+    C_DX,
+    C_ENT_AFTER_Q,
+    C_ENT_LG_AFTER,
+    C_ENT_Q,
+    C_PW_Z,
+    C_RND_Q,
+    C_SGA_Q,
+    C_USERS_A,
+    C_USERS_Q,
+    C_VENDOR_KEEP,
+    C_X0,
     E_CONV,
     E_ENT,
     E_IPO,
@@ -77,6 +89,8 @@ from runway.kernel import (
     L_STRATEGIC,
     L_USERS,
     L_WORKING_CAPITAL,
+    LOG_MOM_HI,
+    LOG_MOM_LO,
     N_EPS,
     N_LINES,
     N_STATE,
@@ -112,9 +126,11 @@ from runway.kernel import (
     P_USERS_CEIL,
     P_USERS_K,
     P_VENDOR,
+    S_AD,
     S_ATTEMPTS,
     S_CASH,
     S_CONV_DEV,
+    S_CSCALE,
     S_CUM_FCF,
     S_DEBT,
     S_ENT_G,
@@ -125,6 +141,8 @@ from runway.kernel import (
     S_IPO_MONTH,
     S_MAX_GW,
     S_MIN_CASH,
+    S_MKT,
+    S_MKT_R,
     S_N_PRICE_WARS,
     S_N_ROUNDS,
     S_PRICE_JUMP,
@@ -135,12 +153,15 @@ from runway.kernel import (
     S_RAISED_STRATEGIC,
     S_REGIME,
     S_RENEG_N,
+    S_RND,
     S_ROUND_CD,
     S_ROUND_SIZE,
     S_SENT,
+    S_SGA,
     S_SHADOW,
     S_UNDRAWN,
     S_USERS_DEV,
+    S_USERS_E,
 )
 from runway.model import Inputs
 from runway.model.params import N_PARAMS
@@ -152,7 +173,9 @@ class MathLib(NamedTuple):
     exp: object
     log: object
     log1p: object
+    expm1: object
     erfc: object
+    ppf: object  # inverse standard normal CDF
 
 
 def _libm(fn):
@@ -164,10 +187,17 @@ def _libm(fn):
     return f
 
 
-EXACT = MathLib(_libm(math.exp), _libm(math.log), _libm(math.log1p), _libm(math.erfc))
-"""libm via CPython's ``math``: bit-identical to the numba kernel."""
-FAST = MathLib(np.exp, np.log, np.log1p, scipy.special.erfc)
-"""numpy's SIMD functions and Cephes erfc: what a user would write (1-ulp differences)."""
+EXACT = MathLib(
+    _libm(math.exp),
+    _libm(math.log),
+    _libm(math.log1p),
+    _libm(math.expm1),
+    _libm(math.erfc),
+    _libm(K.norm_ppf),
+)
+"""libm via CPython's ``math`` (and the kernel's own ``norm_ppf``): bit-identical to the kernel."""
+FAST = MathLib(np.exp, np.log, np.log1p, np.expm1, scipy.special.erfc, scipy.special.ndtri)
+"""numpy's SIMD functions and scipy's erfc/ndtri: what a user would write (ulp differences)."""
 
 _SQRT2 = math.sqrt(2.0)
 
@@ -175,22 +205,73 @@ _SQRT2 = math.sqrt(2.0)
 class State(NamedTuple):
     """Path state, one row per path. Arrays are Fortran-ordered so ``a[:, i]`` is contiguous.
 
-    ``st`` (n, N_STATE) holds the kernel's ``S_*`` scalars; ``rev_hist`` (n, 12),
-    ``fcf_hist`` (n, 3), ``comp_hist`` (n, pay_lag + 1), ``cscale`` (n, n_contracts) and
-    ``spaid`` (n, n_strategic) mirror the kernel's per-path buffers.
+    ``st`` (n, N_STATE) holds the kernel's ``S_*`` scalars, ``pc`` (n, N_CONST) its per-path
+    constants ``C_*``; ``cpay``, ``cgw``, ``coff`` (n, n_contracts) the contract
+    coefficients; ``hist`` (n, 15 + pay_lag + 1) the revenue, cash-flow and compute rings;
+    ``sbuf`` (n, 3, n_strategic) strategic money paid and GW online (see
+    :func:`runway.kernel.init_path`).
     """
 
     st: np.ndarray
-    rev_hist: np.ndarray
-    fcf_hist: np.ndarray
-    comp_hist: np.ndarray
-    cscale: np.ndarray
-    spaid: np.ndarray
+    pc: np.ndarray
+    cpay: np.ndarray
+    cgw: np.ndarray
+    coff: np.ndarray
+    hist: np.ndarray
+    sbuf: np.ndarray
 
 
-def init_state(inp: Inputs, n_paths: int) -> State:
-    """State before month 0 for ``n_paths`` paths (as :func:`runway.kernel.init_state`)."""
-    st = np.zeros((n_paths, N_STATE), order="F")
+def init_state(
+    inp: Inputs, theta: np.ndarray, cshare: np.ndarray, cslip: np.ndarray, lib: MathLib = None
+) -> State:
+    """Per-path constants and the state before month 0 (vectorised ``kernel.init_path``)."""
+    lib = EXACT if lib is None else lib
+    with np.errstate(all="ignore"):
+        return _init_state(inp, theta, cshare, cslip, lib)
+
+
+def _init_state(inp, theta, cshare, cslip, lib) -> State:
+    exp, log, log1p, expm1, _, ppf = lib
+    th = theta
+    n = th.shape[0]
+    h = 1.0 / 12.0
+    t0 = float(inp.t[0])
+    pc = np.zeros((n, K.N_CONST), order="F")
+    ceil = th[:, P_USERS_CEIL]
+    anchor = np.minimum(th[:, P_USERS_ANCHOR], 0.999 * ceil)
+    kk = th[:, P_USERS_K]
+    some = anchor > 0.0
+    pc[:, C_USERS_A] = np.where(some, ceil / np.where(some, anchor, 1.0) - 1.0, np.inf)
+    pc[:, C_USERS_Q] = np.where(some, exp(-kk * h), 1.0)
+    x0 = log(th[:, P_CONV_START] / (1.0 - th[:, P_CONV_START]))
+    x1 = log(th[:, P_CONV_TARGET] / (1.0 - th[:, P_CONV_TARGET]))
+    pc[:, C_X0] = x0
+    pc[:, C_DX] = x1 - x0
+    pc[:, C_PW_Z] = ppf(-expm1(-th[:, P_PW_RATE] * h))
+    ta = inp.ent_anchor_t
+    r0 = log1p(th[:, P_ENT_G0])
+    r1 = log1p(th[:, P_ENT_G1])
+    cq = (r1 - r0) / (2.0 * ta) if ta > 0.0 else np.zeros(n)
+    pc[:, C_ENT_Q] = exp(2.0 * cq * h * h)
+    lga = log1p(th[:, P_ENT_G_AFTER])
+    pc[:, C_ENT_LG_AFTER] = lga
+    pc[:, C_ENT_AFTER_Q] = exp(lga * h)
+    lad = log1p(th[:, P_AD_G])
+    lrnd = log1p(th[:, P_RND_G])
+    lsga = log1p(th[:, P_SGA_G])
+    pc[:, C_AD_Q] = exp(lad * h)
+    pc[:, C_RND_Q] = exp(lrnd * h)
+    pc[:, C_SGA_Q] = exp(lsga * h)
+    pc[:, C_VENDOR_KEEP] = 1.0 - th[:, P_VENDOR]
+
+    r_cpgw = th[:, P_CPGW] / inp.cpgw_ref
+    idx = inp.c_indexed > 0.0
+    r = np.where(idx[None, :], r_cpgw[:, None], 1.0)
+    cpay = np.asfortranarray(inp.c_value[None, :] * cshare * r / inp.c_norm[None, :])
+    cgw = np.asfortranarray(inp.c_gw[None, :] * cshare)
+    coff = np.asfortranarray(inp.c_start[None, :] + cslip.astype(np.int64))
+
+    st = np.zeros((n, N_STATE), order="F")
     st[:, S_PRICE_JUMP] = 1.0
     st[:, S_REGIME] = inp.reg_initial
     st[:, S_CASH] = inp.cash0
@@ -200,13 +281,22 @@ def init_state(inp: Inputs, n_paths: int) -> State:
     st[:, S_INSOLVENT] = -1.0
     st[:, S_IPO_MONTH] = -1.0
     st[:, S_MIN_CASH] = BIG
+    st[:, S_CSCALE] = 1.0
+    st[:, S_USERS_E] = np.where(some, exp(-kk * (t0 - inp.users_anchor_t)), 1.0)
+    if inp.m_anchor > 0:
+        st[:, S_MKT] = th[:, P_ENT_MKT] * exp(-(r0 * (ta - t0) + cq * (ta * ta - t0 * t0)))
+        st[:, S_MKT_R] = exp(r0 * h + cq * (2.0 * t0 * h + h * h))
+    st[:, S_AD] = th[:, P_AD_MKT] * exp(lad * (t0 - 0.5))
+    st[:, S_RND] = th[:, P_RND0] / 12.0 * exp(lrnd * (t0 - 0.5))
+    st[:, S_SGA] = th[:, P_SGA0] / 12.0 * exp(lsga * (t0 - 0.5))
     return State(
         st=st,
-        rev_hist=np.zeros((n_paths, 12), order="F"),
-        fcf_hist=np.zeros((n_paths, 3), order="F"),
-        comp_hist=np.zeros((n_paths, inp.pay_lag + 1), order="F"),
-        cscale=np.ones((n_paths, inp.c_value.size), order="F"),
-        spaid=np.zeros((n_paths, inp.s_amount.size), order="F"),
+        pc=pc,
+        cpay=cpay,
+        cgw=cgw,
+        coff=coff,
+        hist=np.zeros((n, 15 + inp.pay_lag + 1), order="F"),
+        sbuf=np.zeros((n, 3, inp.s_amount.size), order="F"),
     )
 
 
@@ -327,8 +417,6 @@ def step(
     m: int,
     inp: Inputs,
     theta: np.ndarray,
-    cshare: np.ndarray,
-    cslip: np.ndarray,
     state: State,
     eps: np.ndarray,
     row: np.ndarray,
@@ -343,9 +431,9 @@ def step(
     inp : Inputs
         Kernel inputs (:func:`runway.model.build_inputs`).
     theta : ndarray of shape (n_paths, N_PARAMS)
-        Per-path parameters; ``cshare`` and ``cslip`` (n_paths, n_contracts) likewise.
+        Per-path parameters.
     state : State
-        Path state, updated in place.
+        Per-path constants and state (:func:`init_state`), updated in place.
     eps : ndarray of shape (n_paths, N_EPS)
         This month's standard normal shocks.
     row : ndarray of shape (n_paths, N_LINES)
@@ -356,57 +444,61 @@ def step(
     """
     # The kernel's error model is numpy's: inf/NaN propagate silently, so here too.
     with np.errstate(all="ignore"):
-        _step(m, inp, theta, cshare, cslip, state, eps, row, lib)
+        _step(m, inp, theta, state, eps, row, lib)
 
 
-def _step(m, inp, theta, cshare, cslip, state, eps, row, lib) -> None:
-    st, rev_hist, fcf_hist, comp_hist, cscale, spaid = state
-    exp, log, log1p, erfc = lib
+def _log_momentum(inp, revenue, base, span, log):
+    """Vectorised :func:`runway.kernel.log_momentum` (``span`` a Python int)."""
+    n = revenue.shape[0]
+    if span <= 0:
+        return np.zeros(n)
+    ok = base > 0.0
+    pos = revenue > 0.0
+    safe = np.where(ok & pos, revenue / np.where(ok, base, 1.0), 1.0)
+    x = 12.0 / span * log(safe) - math.log(inp.fin_mom_ref)
+    x = np.minimum(np.maximum(x, LOG_MOM_LO), LOG_MOM_HI)
+    return np.where(ok, np.where(pos, x, LOG_MOM_LO), 0.0)
+
+
+def _step(m, inp, theta, state, eps, row, lib) -> None:
+    st, pc, cpay, cgw, coff, hist, sbuf = state
+    exp, log, _, _, erfc, _ = lib
     th = theta
     t = float(inp.t[m])
-    load = inp.load
+    ld = inp.load
+    lc = inp.load_c
 
     def phi(z):
         return 0.5 * erfc(-z / _SQRT2)
 
-    rho = inp.sent_rho
-    st[:, S_SENT] = rho * st[:, S_SENT] + math.sqrt(1.0 - rho * rho) * eps[:, E_SENT]
-    f = st[:, S_SENT]
-    z_ent = load[0] * f + math.sqrt(1.0 - load[0] * load[0]) * eps[:, E_ENT]
-    z_users = load[1] * f + math.sqrt(1.0 - load[1] * load[1]) * eps[:, E_USERS]
-    z_pw = load[2] * f + math.sqrt(1.0 - load[2] * load[2]) * eps[:, E_PRICE_WAR]
-    z_reg = load[3] * f + math.sqrt(1.0 - load[3] * load[3]) * eps[:, E_REGIME]
-    z_round = load[4] * f + math.sqrt(1.0 - load[4] * load[4]) * eps[:, E_ROUND]
+    if m == 0:
+        f = eps[:, E_SENT].copy()
+    else:
+        f = inp.sent_rho * st[:, S_SENT] + inp.sent_c * eps[:, E_SENT]
+    st[:, S_SENT] = f
+    z_ent = ld[0] * f + lc[0] * eps[:, E_ENT]
+    z_users = ld[1] * f + lc[1] * eps[:, E_USERS]
+    z_pw = ld[2] * f + lc[2] * eps[:, E_PRICE_WAR]
+    z_reg = ld[3] * f + lc[3] * eps[:, E_REGIME]
+    z_round = ld[4] * f + lc[4] * eps[:, E_ROUND]
 
-    # Market regime: first j with u < cum[r, j], else 2.
+    # Market regime: first j whose threshold the shock exceeds, else 2.
     r_old = st[:, S_REGIME].astype(np.int64)
-    u = phi(-z_reg)
     r = np.full(r_old.shape, 2, dtype=np.int64)
     for j in (1, 0):
-        r = np.where(u < inp.reg_cum[r_old, j], j, r)
+        r = np.where(z_reg > inp.reg_thr[r_old, j], j, r)
     st[:, S_REGIME] = r
 
     # --- revenue -------------------------------------------------------------------------
-    st[:, S_USERS_DEV] = (
-        inp.users_rho * st[:, S_USERS_DEV]
-        + inp.users_vol * math.sqrt(1.0 - inp.users_rho * inp.users_rho) * z_users
-    )
-    ceil = th[:, P_USERS_CEIL]
-    anchor = np.minimum(th[:, P_USERS_ANCHOR], 0.999 * ceil)
-    users = ceil / (1.0 + (ceil / anchor - 1.0) * exp(-th[:, P_USERS_K] * (t - inp.users_anchor_t)))
-    users = users * exp(st[:, S_USERS_DEV])
+    st[:, S_USERS_DEV] = inp.users_rho * st[:, S_USERS_DEV] + inp.users_c * z_users
+    e = st[:, S_USERS_E].copy()
+    st[:, S_USERS_E] = e * pc[:, C_USERS_Q]
+    users = th[:, P_USERS_CEIL] / (1.0 + pc[:, C_USERS_A] * e) * exp(st[:, S_USERS_DEV])
 
-    st[:, S_CONV_DEV] = (
-        inp.conv_rho * st[:, S_CONV_DEV]
-        + inp.conv_vol * math.sqrt(1.0 - inp.conv_rho * inp.conv_rho) * eps[:, E_CONV]
-    )
-    x0 = log(th[:, P_CONV_START] / (1.0 - th[:, P_CONV_START]))
-    x1 = log(th[:, P_CONV_TARGET] / (1.0 - th[:, P_CONV_TARGET]))
-    w = min(max((t - inp.conv_start_t) / (inp.conv_target_t - inp.conv_start_t), 0.0), 1.0)
-    conv = 1.0 / (1.0 + exp(-(x0 + (x1 - x0) * w + st[:, S_CONV_DEV])))
+    st[:, S_CONV_DEV] = inp.conv_rho * st[:, S_CONV_DEV] + inp.conv_c * eps[:, E_CONV]
+    conv = 1.0 / (1.0 + exp(-(pc[:, C_X0] + pc[:, C_DX] * inp.w_conv[m] + st[:, S_CONV_DEV])))
 
-    lam = 1.0 - exp(-th[:, P_PW_RATE] / 12.0)
-    war = phi(z_pw) < lam
+    war = z_pw < pc[:, C_PW_Z]
     st[:, S_PRICE_JUMP] = np.where(
         war, st[:, S_PRICE_JUMP] * (1.0 - th[:, P_PW_CUT]), st[:, S_PRICE_JUMP]
     )
@@ -414,78 +506,74 @@ def _step(m, inp, theta, cshare, cslip, state, eps, row, lib) -> None:
     price = th[:, P_PRICE] * inp.price_mult[m] * st[:, S_PRICE_JUMP]
     consumer = users * conv * price
 
-    a = inp.ent_vol * math.sqrt(1.0 - inp.ent_a * inp.ent_a)
-    st[:, S_ENT_G] = inp.ent_a * st[:, S_ENT_G] + a * z_ent
+    st[:, S_ENT_G] = inp.ent_a * st[:, S_ENT_G] + inp.ent_c * z_ent
     st[:, S_ENT_LVL] += st[:, S_ENT_G] / 12.0
-    ta = inp.ent_anchor_t
-    r0 = log1p(th[:, P_ENT_G0])
-    r1 = log1p(th[:, P_ENT_G1])
-    if t < ta:
-        integral = r0 * (ta - t) + (r1 - r0) / (2.0 * ta) * (ta * ta - t * t)
-        market = th[:, P_ENT_MKT] * exp(-integral)
+    if m < inp.m_anchor:
+        market = st[:, S_MKT].copy()
+        st[:, S_MKT] = market * st[:, S_MKT_R]
+        st[:, S_MKT_R] *= pc[:, C_ENT_Q]
     else:
-        market = th[:, P_ENT_MKT] * exp(log1p(th[:, P_ENT_G_AFTER]) * (t - ta))
-    ws = min(max(t / inp.ent_anchor_t, 0.0), 1.0) if inp.ent_anchor_t > 0.0 else 1.0
-    share = th[:, P_ENT_SHARE0] + (th[:, P_ENT_SHARE1] - th[:, P_ENT_SHARE0]) * ws
+        if m == inp.m_anchor:
+            st[:, S_MKT] = th[:, P_ENT_MKT] * exp(pc[:, C_ENT_LG_AFTER] * (t - inp.ent_anchor_t))
+        market = st[:, S_MKT].copy()
+        st[:, S_MKT] = market * pc[:, C_ENT_AFTER_Q]
+    share = th[:, P_ENT_SHARE0] + (th[:, P_ENT_SHARE1] - th[:, P_ENT_SHARE0]) * inp.w_ent[m]
     enterprise = market / 12.0 * share * exp(st[:, S_ENT_LVL])
 
-    ad_market = th[:, P_AD_MKT] * exp(log1p(th[:, P_AD_G]) * (t - 0.5))
-    span = inp.llm_target_t - inp.llm_start_t
-    wl = min(max((t - inp.llm_start_t) / span, 0.0), 1.0)
-    wo = min(max(t / inp.llm_target_t, 0.0), 1.0) if inp.llm_target_t > 0.0 else 1.0
-    oai = th[:, P_OAI_SHARE0] + (th[:, P_OAI_SHARE1] - th[:, P_OAI_SHARE0]) * wo
-    ads = ad_market / 12.0 * th[:, P_LLM_SHARE] * wl * oai
+    ad_market = st[:, S_AD].copy()
+    st[:, S_AD] = ad_market * pc[:, C_AD_Q]
+    oai = th[:, P_OAI_SHARE0] + (th[:, P_OAI_SHARE1] - th[:, P_OAI_SHARE0]) * inp.w_oai[m]
+    ads = ad_market / 12.0 * th[:, P_LLM_SHARE] * inp.w_llm[m] * oai
 
     revenue = consumer + enterprise + ads
 
     # --- costs ---------------------------------------------------------------------------
-    wm = min(max(t / inp.ms_end_t, 0.0), 1.0) if inp.ms_end_t > 0.0 else 1.0
-    rev_share = (th[:, P_MS0] + (th[:, P_MS1] - th[:, P_MS0]) * wm) * revenue
+    rev_share = (th[:, P_MS0] + (th[:, P_MS1] - th[:, P_MS0]) * inp.w_ms[m]) * revenue
 
     n = revenue.shape[0]
+    ns = inp.s_amount.size
     compute = np.zeros(n)
     gw = np.zeros(n)
-    r_cpgw = th[:, P_CPGW] / inp.cpgw_ref
+    sgw = np.zeros((n, ns))
     for c in range(inp.c_value.size):
-        k = (m - int(inp.c_start[c])) - cslip[:, c].astype(np.int64)
-        cf = _capacity_fraction(int(inp.c_profile[c]), k, int(inp.c_len[c]), int(inp.c_ramp[c]))
-        on = cf > 0.0
-        scale0 = (
-            inp.c_value[c] * cshare[:, c] * r_cpgw
-            if inp.c_indexed[c] > 0.0
-            else inp.c_value[c] * cshare[:, c] * 1.0
+        cf = _capacity_fraction(
+            int(inp.c_profile[c]), m - coff[:, c], int(inp.c_len[c]), int(inp.c_ramp[c])
         )
-        compute = np.where(on, compute + cf / inp.c_norm[c] * scale0 * cscale[:, c], compute)
-        gw = np.where(on, gw + cf * inp.c_gw[c] * cshare[:, c], gw)
+        on = cf > 0.0
+        compute = np.where(on, compute + cf * cpay[:, c], compute)
+        g = cf * cgw[:, c]
+        gw = np.where(on, gw + g, gw)
+        for s in range(ns):
+            sgw[:, s] = np.where(on, sgw[:, s] + g * inp.s_mask[s, c], sgw[:, s])
+    compute = compute * st[:, S_CSCALE]
     st[:, S_MAX_GW] = np.maximum(st[:, S_MAX_GW], gw)
+    for s in range(ns):
+        sbuf[:, 1, s] = np.maximum(sbuf[:, 1, s], sgw[:, s])
 
-    ty = t - 0.5
-    rnd_people = th[:, P_RND0] / 12.0 * exp(log1p(th[:, P_RND_G]) * ty)
-    sga_fixed = th[:, P_SGA0] / 12.0 * exp(log1p(th[:, P_SGA_G]) * ty)
+    rnd_people = st[:, S_RND].copy()
+    st[:, S_RND] = rnd_people * pc[:, C_RND_Q]
+    sga_fixed = st[:, S_SGA].copy()
+    st[:, S_SGA] = sga_fixed * pc[:, C_SGA_Q]
     cos = th[:, P_INFER] * compute + th[:, P_COGS_PCT] * revenue
     rnd = (1.0 - th[:, P_INFER]) * compute + rnd_people
     sga = sga_fixed + th[:, P_SGA_PCT] * revenue
     op_income = revenue - cos - rnd - sga - rev_share
-    wt = min(max(t / inp.t[inp.n_months - 1], 0.0), 1.0)
-    sbc_share = th[:, P_SBC0] + (th[:, P_SBC1] - th[:, P_SBC0]) * wt
+    sbc_share = th[:, P_SBC0] + (th[:, P_SBC1] - th[:, P_SBC0]) * inp.w_sbc[m]
     stock_pay = sbc_share * (rnd_people + sga_fixed)
 
-    lag = inp.pay_lag
+    nl = inp.pay_lag + 1
     if m == 0:
-        comp_hist[:, :] = compute[:, None]
+        hist[:, 15:] = compute[:, None]
     else:
-        comp_hist[:, 1:] = comp_hist[:, :-1].copy()
-        comp_hist[:, 0] = compute
-    paid = comp_hist[:, lag] * (1.0 - th[:, P_VENDOR])
+        hist[:, 15 + m % nl] = compute
+    paid = hist[:, 15 + (m + 1) % nl] * pc[:, C_VENDOR_KEEP]
     wc = compute - paid
     fcf = op_income + stock_pay + wc
     st[:, S_CUM_FCF] += fcf
-
-    fcf_hist[:, 1:] = fcf_hist[:, :-1].copy()
-    fcf_hist[:, 0] = fcf
-    rev_prev = rev_hist[:, 11].copy() if m >= 12 else rev_hist[:, m].copy() if m > 0 else revenue
-    rev_hist[:, 1:] = rev_hist[:, :-1].copy()
-    rev_hist[:, 0] = revenue
+    hist[:, 12 + m % 3] = fcf
+    j12 = m % 12
+    rev_year_ago = hist[:, j12].copy()
+    hist[:, j12] = revenue
 
     row[:, L_REVENUE] = revenue
     row[:, L_CONSUMER] = consumer
@@ -520,43 +608,46 @@ def _step(m, inp, theta, cshare, cslip, state, eps, row, lib) -> None:
 
     strategic = np.zeros(n)
     shadow_strategic = np.zeros(n)
-    for s in range(inp.s_amount.size):
+    for s in range(ns):
         if m < inp.s_start[s] or m > inp.s_lapse[s]:
             continue
         cond = int(inp.s_cond[s])
         if cond == 0:
-            due = inp.s_amount[s] - spaid[:, s]
+            due = inp.s_amount[s] - sbuf[:, 0, s]
         elif cond == 1:
-            due = np.minimum(inp.s_amount[s], inp.s_per_gw[s] * st[:, S_MAX_GW]) - spaid[:, s]
+            due = np.minimum(inp.s_amount[s], inp.s_per_gw[s] * sbuf[:, 1, s]) - sbuf[:, 0, s]
         else:
-            due = np.where(st[:, S_IPO_DONE] > 0.0, inp.s_amount[s] - spaid[:, s], 0.0)
+            due = np.where(st[:, S_IPO_DONE] > 0.0, inp.s_amount[s] - sbuf[:, 0, s], 0.0)
         pay = due > 0.0
-        spaid[:, s] = np.where(pay, spaid[:, s] + due, spaid[:, s])
+        sbuf[:, 0, s] = np.where(pay, sbuf[:, 0, s] + due, sbuf[:, 0, s])
         strategic = np.where(pay, strategic + due, strategic)
         if cond != 2:
             shadow_strategic = np.where(pay, shadow_strategic + due, shadow_strategic)
     cash = cash + strategic
     shadow = shadow + shadow_strategic
 
-    burn = -(fcf_hist[:, 0] + fcf_hist[:, 1] + fcf_hist[:, 2]) / 3.0
+    burn = -(hist[:, 12] + hist[:, 13] + hist[:, 14]) / 3.0
     pos_burn = burn > 0.0
     safe_burn = np.where(pos_burn, burn, 1.0)
     equity = np.zeros(n)
     ipo = np.zeros(n)
     if inp.fin_on:
-        momentum = np.where(rev_prev > 0.0, revenue / np.where(rev_prev > 0.0, rev_prev, 1.0), 1.0)
-        momentum = np.minimum(np.maximum(momentum / inp.fin_mom_ref, 0.1), 10.0)
-        mom = exp(inp.fin_mom_el * log(momentum))
         cd = st[:, S_ROUND_CD]
-        pending = cd >= 0.0
-        fire = pending & (cd <= 0.0)
+        pending = cd > 0.0
+        cd1 = np.where(pending, cd - 1.0, cd)
+        fire = pending & (cd1 <= 0.0)
         equity = np.where(fire, st[:, S_ROUND_SIZE], 0.0)
         st[:, S_N_ROUNDS] += fire & (equity > 0.0)
-        st[:, S_ROUND_CD] = np.where(fire, -1.0, np.where(pending, cd - 1.0, cd))
+        st[:, S_ROUND_CD] = np.where(fire, -1.0, cd1)
         liquid = cash + equity + st[:, S_UNDRAWN] - buffer
         runway = np.where(pos_burn, liquid / safe_burn, INF_RUNWAY)
         attempt = (st[:, S_ROUND_CD] < 0.0) & (runway < inp.fin_trigger)
         st[:, S_ATTEMPTS] += attempt
+        if m >= 12:
+            lm = _log_momentum(inp, revenue, rev_year_ago, 12, log)
+        else:
+            lm = _log_momentum(inp, revenue, hist[:, 0], m, log)
+        mom = exp(inp.fin_mom_el * lm)
         p_close = np.minimum(inp.reg_close[r] * mom, 1.0)
         closes = attempt & (phi(-z_round) < p_close)
         sig = inp.fin_size_sigma
@@ -567,17 +658,17 @@ def _step(m, inp, theta, cshare, cslip, state, eps, row, lib) -> None:
             np.minimum(np.maximum(size, inp.fin_min), inp.fin_max), inp.fin_max_dil * valuation
         )
         size = np.where(closes, size, 0.0)
-        st[:, S_ROUND_SIZE] = np.where(attempt, size, st[:, S_ROUND_SIZE])
-        st[:, S_ROUND_CD] = np.where(attempt, float(inp.fin_lag), st[:, S_ROUND_CD])
         if inp.fin_lag == 0:
             equity = np.where(attempt, equity + size, equity)
             st[:, S_N_ROUNDS] += attempt & (size > 0.0)
-            st[:, S_ROUND_CD] = np.where(attempt, -1.0, st[:, S_ROUND_CD])
+        else:
+            st[:, S_ROUND_SIZE] = np.where(attempt, size, st[:, S_ROUND_SIZE])
+            st[:, S_ROUND_CD] = np.where(attempt, float(inp.fin_lag), st[:, S_ROUND_CD])
         if m >= inp.ipo_earliest:
             go = (
                 (st[:, S_IPO_DONE] == 0.0)
                 & (arr >= inp.ipo_min_arr)
-                & (phi(-eps[:, E_IPO]) < inp.reg_ipo[r])
+                & (eps[:, E_IPO] > inp.reg_ipo_thr[r])
             )
             ipo = np.where(go, inp.ipo_size, 0.0)
             st[:, S_IPO_DONE] = np.where(go, 1.0, st[:, S_IPO_DONE])
@@ -601,7 +692,7 @@ def _step(m, inp, theta, cshare, cslip, state, eps, row, lib) -> None:
     if inp.reneg_on:
         reneg = (st[:, S_RENEG_N] < inp.reneg_max) & (runway < inp.reneg_trigger)
         cut = 1.0 - inp.reneg_share * (1.0 - inp.reneg_cost)
-        cscale[:, :] = np.where(reneg[:, None], cscale * cut, cscale)
+        st[:, S_CSCALE] = np.where(reneg, st[:, S_CSCALE] * cut, st[:, S_CSCALE])
         st[:, S_RENEG_N] += reneg
 
     st[:, S_INSOLVENT] = np.where(
@@ -660,12 +751,12 @@ def run_paths(
     ``eps`` has shape (n_months, n_paths, N_EPS); returns (n_paths, n_months, N_LINES).
     """
     n = theta.shape[0]
-    state = init_state(inp, n)
+    th, sh, sl = (np.asfortranarray(x) for x in (theta, cshare, cslip))
+    state = init_state(inp, th, sh, sl, lib)
     rows = np.zeros((inp.n_months, n, N_LINES))
     row = np.zeros((n, N_LINES), order="F")
-    th, sh, sl = (np.asfortranarray(x) for x in (theta, cshare, cslip))
     for m in range(inp.n_months):
-        step(m, inp, th, sh, sl, state, np.asfortranarray(eps[m]), row, lib)
+        step(m, inp, th, state, np.asfortranarray(eps[m]), row, lib)
         rows[m] = row
     backfill_history(inp, rows)
     return rows.transpose(1, 0, 2).copy()
@@ -693,7 +784,7 @@ def simulate(
         b = min(a + chunk, n_paths)
         nb = b - a
         theta, cshare, cslip = draw_params(inp, rng, nb, lib)
-        state = init_state(inp, nb)
+        state = init_state(inp, theta, cshare, cslip, lib)
         row = np.zeros((nb, N_LINES), order="F")
         ann = np.zeros((nb, inp.n_years, N_LINES), order="F")
         for m in range(inp.n_months):
@@ -701,7 +792,7 @@ def simulate(
                 eps = rng.standard_normal((N_EPS, nb)).T
             else:
                 eps = np.zeros((nb, N_EPS), order="F")
-            step(m, inp, theta, cshare, cslip, state, eps, row, lib)
+            step(m, inp, theta, state, eps, row, lib)
             y = inp.year_idx[m]
             ann[:, y, flow] += row[:, flow]
             ann[:, y, ~flow] = row[:, ~flow]

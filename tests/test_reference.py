@@ -61,45 +61,28 @@ def _variant():
 
 def _kernel_params(inp, n):
     rng = np.random.default_rng(42)
+    k = K.pack(inp)
     nc = inp.c_value.size
     theta = np.empty((n, N_PARAMS))
     cshare = np.empty((n, nc))
     cslip = np.empty((n, nc))
     for p in range(n):
-        K.draw_path_params(inp, rng, theta[p], cshare[p], cslip[p])
+        K.draw_path_params(k, rng, theta[p], cshare[p], cslip[p])
     return theta, cshare, cslip
 
 
 def _kernel_rows(inp, theta, cshare, cslip, eps):
+    """The kernel's step, one month per call, on the given shocks (n_months, n_paths, N_EPS)."""
     n = theta.shape[0]
-    nc = inp.c_value.size
+    k = K.pack(inp)
     rows = np.zeros((n, inp.n_months, K.N_LINES))
     for p in range(n):
-        st = np.zeros(K.N_STATE)
-        rev_hist, fcf_hist = np.zeros(12), np.zeros(3)
-        comp_hist, cscale, spaid = (
-            np.zeros(inp.pay_lag + 1),
-            np.ones(nc),
-            np.zeros(inp.s_amount.size),
-        )
-        K.init_state(inp, st, rev_hist, fcf_hist, comp_hist, cscale, spaid)
+        _, _, _, pc, cpay, cgw, coff, traj, st, hist, sbuf = K.path_buffers(inp)
+        K.init_path(k, theta[p], cshare[p], cslip[p], pc, cpay, cgw, coff, traj, st, hist, sbuf)
+        eps_p = np.ascontiguousarray(eps[:, p, :])
         for m in range(inp.n_months):
-            K.step(
-                m,
-                inp,
-                theta[p],
-                cshare[p],
-                cslip[p],
-                st,
-                rev_hist,
-                fcf_hist,
-                comp_hist,
-                cscale,
-                spaid,
-                eps[m, p],
-                rows[p, m],
-            )
-        K.backfill_history(inp, rows[p])
+            K.step(m, m + 1, k, theta[p], pc, traj, st, hist, sbuf, eps_p, rows[p])
+        K.backfill_history(k, rows[p])
     return rows
 
 
@@ -119,6 +102,35 @@ def test_reference_matches_kernel_exactly(which):
         assert np.ptp(theta[:, K.P_CONV_TARGET]) > 0
         assert np.any(want[:, :, K.LINE_NAMES.index("equity_raised")] > 0)
         assert np.ptp(want[:, -1, K.L_REGIME]) > 0
+        assert np.any(want[:, :, K.L_STRATEGIC] > 0)
+
+
+def test_whole_path_call_equals_month_by_month():
+    """The fast kernel calls step once per path over every month: same lines as month by month."""
+    inp = build_inputs(_variant(), stochastic=True)
+    theta, cshare, cslip = _kernel_params(inp, 5)
+    eps = np.random.default_rng(3).standard_normal((inp.n_months, 5, K.N_EPS))
+    by_month = _kernel_rows(inp, theta, cshare, cslip, eps)
+    k = K.pack(inp)
+    for p in range(5):
+        _, _, _, pc, cpay, cgw, coff, traj, st, hist, sbuf = K.path_buffers(inp)
+        K.init_path(k, theta[p], cshare[p], cslip[p], pc, cpay, cgw, coff, traj, st, hist, sbuf)
+        rows = np.zeros((inp.n_months, K.N_LINES))
+        eps_p = np.ascontiguousarray(eps[:, p])
+        K.step(0, inp.n_months, k, theta[p], pc, traj, st, hist, sbuf, eps_p, rows)
+        K.backfill_history(k, rows)
+        assert np.array_equal(rows, by_month[p])
+
+
+def test_norm_ppf_inverts_the_normal_cdf():
+    """The kernel's inverse normal CDF (price-war thresholds) agrees with scipy to ~1e-15."""
+    import scipy.special
+
+    p = np.concatenate([np.geomspace(1e-300, 0.5, 400), 1.0 - np.geomspace(1e-16, 0.5, 400)])
+    got = np.array([K.norm_ppf(x) for x in p])
+    want = scipy.special.ndtri(p)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    assert K.norm_ppf(0.0) == -np.inf and K.norm_ppf(1.0) == np.inf
 
 
 def test_central_params_match_kernel():

@@ -12,3 +12,5 @@ JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 njit = numba.njit(**JIT)
 njit_parallel = numba.njit(parallel=True, **JIT)
+njit_inline = numba.njit(inline="always", **JIT)
+"""For the monthly step: inlined into the path loop, so its many arguments cost nothing per call."""

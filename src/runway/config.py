@@ -274,6 +274,10 @@ class Strategic(_Model):
         description="none: paid at `start`; per_gw: paid per GW coming online; ipo: paid at the IPO"
     )
     per_gw_bn: NonNeg = Field(default=0.0, description="$bn released per GW online (per_gw)")
+    counterparties: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list,
+        description="per_gw: only GW under these counterparties' contracts count (empty: every contract)",
+    )
     start: Month = Field(description="earliest month money can arrive")
     lapse: Month | None = Field(default=None, description="month after which what is unpaid lapses")
 
@@ -428,6 +432,14 @@ class Config(_Model):
                 f"enterprise.anchor_year: {self.enterprise.anchor_year} must lie within "
                 f"{MAX_ANCHOR_GAP_YEARS} years of the calendar ({lo // 12}..{hi // 12})"
             )
+        known = {c.counterparty for c in self.compute.contracts}
+        for i, s in enumerate(self.liquidity.strategic):
+            unknown = sorted(set(s.counterparties) - known)
+            if unknown:
+                raise ValueError(
+                    f"liquidity.strategic.{i}.counterparties: {unknown[0]!r} is not the counterparty "
+                    f"of any compute contract; use one of {sorted(known)}"
+                )
         return self
 
 

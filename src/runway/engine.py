@@ -116,7 +116,9 @@ def estimate_memory_bytes(cfg: Config, paths: int) -> int:
     n_cp = len({c.counterparty for c in cfg.compute.contracts})
     per_path = 8 * (K.N_OUT + n_cp + len(cal.years) * len(ANNUAL_KEEP) + 1)
     batch = min(paths, BATCH_PATHS) * 8 * (3 * cal.n_months + len(cal.years) * K.N_LINES)
-    hist = (3 * cal.n_months + len(cal.years) * K.N_LINES) * 8192 * 24
+    hist = StreamingQuantiles.memory_bytes(3 * cal.n_months) + StreamingQuantiles.memory_bytes(
+        len(cal.years) * K.N_LINES, scale=min(_line_scale(x) for x in K.LINE_NAMES)
+    )
     trace = paths * cal.n_months * K.N_LINES * 8 if paths <= MAX_TRACE_PATHS else 0
     return paths * per_path + 2 * batch + hist + trace
 
@@ -138,6 +140,7 @@ class _Simulator:
         progress: Callable[[int, int], None] | None,
     ):
         self.inp = inp
+        self.kin = K.pack(inp)  # the kernel's packed view of the inputs, built once
         self.cs = chunk_size
         # spawn() is incremental: child i has spawn_key (i,) however many calls produced it
         self.seq = np.random.SeedSequence(seed)
@@ -222,7 +225,7 @@ class _Simulator:
                 else np.empty((0, inp.n_months, K.N_LINES))
             )
             K.run_chunks(
-                inp,
+                self.kin,
                 rngs,
                 offsets - a,
                 self.fan_buf[r0:r1],

@@ -6,9 +6,11 @@ the kernel itself sees numbers, never pydantic models (STYLE.md: numbers in, num
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
+import scipy.special
 
 from runway.calendar import Calendar, parse_month
 from runway.config import Config
@@ -24,7 +26,8 @@ NEVER = 10**6
 
 class Inputs(NamedTuple):
     """Kernel inputs. Times ``*_t`` are years since the calendar start; month indices are
-    relative to the calendar start and may be negative (before it) or past the horizon."""
+    relative to the calendar start and may be negative (before it) or past the horizon.
+    """
 
     stochastic: bool
     n_months: int
@@ -79,6 +82,7 @@ class Inputs(NamedTuple):
     s_per_gw: np.ndarray
     s_start: np.ndarray
     s_lapse: np.ndarray
+    s_mask: np.ndarray  # (n_strategic, n_contracts) 1.0: the contract's GW count for per_gw money
     # financing
     fin_on: bool
     fin_trigger: float
@@ -95,11 +99,13 @@ class Inputs(NamedTuple):
     ipo_min_arr: float
     ipo_size: float
     reg_cum: np.ndarray  # (3, 3) cumulative transition rows
+    reg_thr: np.ndarray  # (3, 3) -Phi^-1(reg_cum): move to j when the regime shock exceeds it
     reg_initial: int
     reg_close: np.ndarray
     reg_size: np.ndarray
     reg_val: np.ndarray
     reg_ipo: np.ndarray
+    reg_ipo_thr: np.ndarray  # (3,) -Phi^-1(reg_ipo): an IPO happens when its shock exceeds it
     # shocks
     users_vol: float
     users_rho: float
@@ -109,6 +115,19 @@ class Inputs(NamedTuple):
     ent_a: float
     sent_rho: float
     load: np.ndarray  # (5,) enterprise, users, price war, regime, round
+    load_c: np.ndarray  # (5,) sqrt(1 - load**2): weight of each driver's own shock
+    sent_c: float  # sqrt(1 - sent_rho**2)
+    users_c: float  # users_vol * sqrt(1 - users_rho**2)
+    conv_c: float  # conv_vol * sqrt(1 - conv_rho**2)
+    ent_c: float  # ent_vol * sqrt(1 - ent_a**2)
+    # per-month interpolation weights in [0, 1] (n_months,)
+    w_conv: np.ndarray  # conversion: start -> target
+    w_ent: np.ndarray  # enterprise share: start -> anchor year
+    w_llm: np.ndarray  # LLM share of ads: 0 -> target
+    w_oai: np.ndarray  # OpenAI share of LLM ads: start -> target
+    w_ms: np.ndarray  # Microsoft revenue share: start -> end
+    w_sbc: np.ndarray  # stock pay share: start -> end of the horizon
+    m_anchor: int  # first month whose middle is at or after the enterprise anchor
 
 
 def _profile_norm(profile: int, length: int, ramp: int) -> float:
@@ -129,6 +148,13 @@ def _price_multiplier(cfg: Config, cal: Calendar) -> np.ndarray:
     xs = np.array([cal.index(m) for m, _ in pts], dtype=float)
     ys = np.array([v for _, v in pts], dtype=float)
     return np.interp(months, xs, ys)
+
+
+def _ramp(t: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    """Linear weight from 0 at ``t0`` to 1 at ``t1``, clipped to [0, 1] (a step when t1 <= t0)."""
+    if t1 <= t0:
+        return (t >= t1).astype(np.float64)
+    return np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
 
 
 def _t(cal: Calendar, month: str) -> float:
@@ -170,11 +196,29 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
     reg = fin.regime
     sh = cfg.shocks
     ent_decay = float(np.exp(-sh.enterprise_growth_reversion_per_yr / 12.0))
+    t = cal.years_from_start()
+    conv_start_t = _t(cal, cfg.consumer.conversion_start_month)
+    conv_target_t = _t(cal, cfg.consumer.conversion_target_month)
+    ent_anchor_t = (cal.index(f"{cfg.enterprise.anchor_year:04d}-01") + 6.0) / 12.0
+    llm_start_t = _t(cal, cfg.advertising.llm_share_start_month)
+    llm_target_t = _t(cal, cfg.advertising.llm_share_target_month)
+    ms_end_t = _t(cal, cfg.revenue_share.end_month)
+    reg_cum = np.cumsum(np.array(reg.transition, dtype=np.float64), axis=1)
+    load = np.array(
+        [
+            sh.sentiment.loading_enterprise,
+            sh.sentiment.loading_users,
+            sh.sentiment.loading_price_war,
+            sh.sentiment.loading_regime,
+            sh.sentiment.loading_round,
+        ],
+        dtype=np.float64,
+    )
     return Inputs(
         stochastic=bool(stochastic),
         n_months=cal.n_months,
         n_years=len(cal.years),
-        t=cal.years_from_start(),
+        t=t,
         year_idx=cal.year_of_month(),
         cash_start=cal.index(cfg.liquidity.cash_as_of) + 1,
         p_kind=np.array(kinds, dtype=np.int64),
@@ -182,13 +226,13 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         p_lo=np.array(los, dtype=np.float64),
         p_hi=np.array(his, dtype=np.float64),
         users_anchor_t=_t(cal, cfg.consumer.users_anchor_month),
-        conv_start_t=_t(cal, cfg.consumer.conversion_start_month),
-        conv_target_t=_t(cal, cfg.consumer.conversion_target_month),
+        conv_start_t=conv_start_t,
+        conv_target_t=conv_target_t,
         price_mult=_price_multiplier(cfg, cal),
-        ent_anchor_t=(cal.index(f"{cfg.enterprise.anchor_year:04d}-01") + 6.0) / 12.0,
-        llm_start_t=_t(cal, cfg.advertising.llm_share_start_month),
-        llm_target_t=_t(cal, cfg.advertising.llm_share_target_month),
-        ms_end_t=_t(cal, cfg.revenue_share.end_month),
+        ent_anchor_t=ent_anchor_t,
+        llm_start_t=llm_start_t,
+        llm_target_t=llm_target_t,
+        ms_end_t=ms_end_t,
         c_value=np.array([c.value_bn for c in cs], dtype=np.float64),
         c_gw=np.array([c.gw for c in cs], dtype=np.float64),
         c_start=np.array([cal.index(c.start) for c in cs], dtype=np.int64),
@@ -223,6 +267,13 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         s_per_gw=np.array([s.per_gw_bn for s in st], dtype=np.float64),
         s_start=np.array([cal.index(s.start) for s in st], dtype=np.int64),
         s_lapse=np.array([cal.index(s.lapse) if s.lapse else NEVER for s in st], dtype=np.int64),
+        s_mask=np.array(
+            [
+                [1.0 if not s.counterparties or c.counterparty in s.counterparties else 0.0 for c in cs]
+                for s in st
+            ],
+            dtype=np.float64,
+        ).reshape(len(st), len(cs)),
         fin_on=fin.enabled,
         fin_trigger=fin.runway_trigger_months,
         fin_lag=fin.round_lag_months,
@@ -237,12 +288,14 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         ipo_earliest=cal.index(fin.ipo_earliest),
         ipo_min_arr=fin.ipo_min_arr_bn,
         ipo_size=fin.ipo_size_bn,
-        reg_cum=np.cumsum(np.array(reg.transition, dtype=np.float64), axis=1),
+        reg_cum=reg_cum,
+        reg_thr=-scipy.special.ndtri(reg_cum),
         reg_initial=REGIMES.index(reg.initial),
         reg_close=np.array(reg.close_probability, dtype=np.float64),
         reg_size=np.array(reg.size_multiplier, dtype=np.float64),
         reg_val=np.array(reg.valuation_multiple, dtype=np.float64),
         reg_ipo=np.array(reg.ipo_probability_month, dtype=np.float64),
+        reg_ipo_thr=-scipy.special.ndtri(np.array(reg.ipo_probability_month, dtype=np.float64)),
         users_vol=sh.users_vol,
         users_rho=sh.users_persistence,
         conv_vol=sh.conversion_vol,
@@ -250,14 +303,17 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         ent_vol=sh.enterprise_growth_vol,
         ent_a=ent_decay,
         sent_rho=sh.sentiment.persistence,
-        load=np.array(
-            [
-                sh.sentiment.loading_enterprise,
-                sh.sentiment.loading_users,
-                sh.sentiment.loading_price_war,
-                sh.sentiment.loading_regime,
-                sh.sentiment.loading_round,
-            ],
-            dtype=np.float64,
-        ),
+        load=load,
+        load_c=np.sqrt(1.0 - load * load),
+        sent_c=math.sqrt(1.0 - sh.sentiment.persistence**2),
+        users_c=sh.users_vol * math.sqrt(1.0 - sh.users_persistence**2),
+        conv_c=sh.conversion_vol * math.sqrt(1.0 - sh.conversion_persistence**2),
+        ent_c=sh.enterprise_growth_vol * math.sqrt(1.0 - ent_decay * ent_decay),
+        w_conv=_ramp(t, conv_start_t, conv_target_t),
+        w_ent=_ramp(t, 0.0, ent_anchor_t),
+        w_llm=_ramp(t, llm_start_t, llm_target_t),
+        w_oai=_ramp(t, 0.0, llm_target_t),
+        w_ms=_ramp(t, 0.0, ms_end_t),
+        w_sbc=_ramp(t, 0.0, float(t[-1])),
+        m_anchor=int(np.searchsorted(t, ent_anchor_t, side="left")),
     )
