@@ -8,11 +8,14 @@ idata.nc (per-path outcomes, chain = seed stream), config.resolved.toml, determi
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
 
 from runway.io import dump_json, write_run_dir
+from runway.report.plots import PLOTS
 from runway.result import Result
 
 RUN_FILES = (
@@ -27,6 +30,20 @@ RUN_FILES = (
     "report.html",
 )
 
+
+PATHS_DICTIONARY_COLUMNS = (
+    "chain",
+    "insolvent_month",
+    "months_to_insolvency",
+    "ipo_month",
+    "n_rounds",
+    "round_attempts",
+    "renegotiations",
+    "price_wars",
+)
+"""paths.parquet columns of few distinct values, dictionary-encoded. The money columns hold
+about one value per path: dictionary encoding would only cost time before Arrow falls back to
+plain encoding (a third of the write time at 1,000,000 paths)."""
 
 _OTHER_PACKAGES = ("scipy", "pyarrow", "xarray", "arviz", "h5netcdf", "matplotlib", "pydantic")
 """Further packages whose versions ``config.resolved.toml`` records (with python, numpy, ...)."""
@@ -80,6 +97,28 @@ def resolved_config_toml(result: Result, summary: dict) -> str:
     )
 
 
+PARQUET_ROW_GROUP = 65_536
+"""Rows of paths.parquet converted and written at a time (one row group each)."""
+
+
+def write_paths_parquet(paths: pd.DataFrame, path: Path) -> None:
+    """Write the per-path table as what ``paths.to_parquet(path, index=False)`` writes.
+
+    The same schema (pandas metadata included) and values; written in row groups of
+    :data:`PARQUET_ROW_GROUP` rows, so Arrow reuses one batch's buffers instead of allocating
+    (and page-faulting) a copy of the whole table, with dictionary encoding only for
+    :data:`PATHS_DICTIONARY_COLUMNS`.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.Schema.from_pandas(paths, preserve_index=False)
+    with pq.ParquetWriter(path, schema, use_dictionary=list(PATHS_DICTIONARY_COLUMNS)) as w:
+        for i in range(0, max(len(paths), 1), PARQUET_ROW_GROUP):
+            batch = paths.iloc[i : i + PARQUET_ROW_GROUP]
+            w.write_table(pa.Table.from_pandas(batch, schema=schema, preserve_index=False))
+
+
 def deterministic_path(result: Result) -> pd.DataFrame:
     """Monthly cash and revenue of the deterministic path of the run's config."""
     if result.raw.deterministic:
@@ -93,31 +132,109 @@ def deterministic_path(result: Result) -> pd.DataFrame:
     return m[["month", "cash", "revenue"]].reset_index(drop=True)
 
 
+Writer = Callable[[Path], None]
+"""Writes one file of the run directory, given its path."""
+
+
+class _Background:
+    """Writers run in a pool thread while the writers after them run in this one.
+
+    :func:`~runway.io.write_run_dir` swaps the directory in, or removes it on an error, once
+    the last writer returns: so every writer here waits for the background ones before it
+    raises, and the last one waits for them in any case (re-raising their errors).
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self.pool = pool
+        self.jobs: dict[str, Future] = {}
+
+    def start(self, name: str, write: Writer) -> Writer:
+        """``write`` as a writer that starts it in the pool and returns."""
+
+        def start(p: Path) -> None:
+            self.jobs[name] = self.pool.submit(write, p)
+
+        return start
+
+    def guard(self, writers: dict[str, Writer]) -> dict[str, Writer]:
+        """``writers`` made to wait for the background ones (see the class docstring)."""
+        last = list(writers)[-1]
+
+        def guarded(name: str, write: Writer) -> Writer:
+            def run(p: Path) -> None:
+                try:
+                    write(p)
+                except BaseException:
+                    wait(self.jobs.values())  # nothing is removed while a writer writes
+                    raise
+                if name == last:
+                    wait(self.jobs.values())
+                    for job in self.jobs.values():
+                        job.result()
+
+            return run
+
+        return {name: guarded(name, w) for name, w in writers.items()}
+
+
 def write_outputs(result: Result, out: str | Path, *, report: bool = True) -> Path:
     """Write ``result`` as a run directory at ``out`` (replacing it atomically).
 
     ``monthly.csv`` (every monthly line of every path) is added for runs of at most
     1,000 paths, a deterministic run included. With ``report`` the plots, report.md and
     report.html are rendered from the files just written (inside the atomic swap).
+
+    What releases the GIL runs in two pool threads beside the rest: paths.parquet is
+    written and the summary's numbers computed while arviz is imported and ``idata`` built;
+    then ESS and R-hat (``result.diagnostics``) are computed and idata.nc written while the
+    plots are drawn. No file depends on the timing.
     """
     from runway.report.idata import write_idata
-    from runway.report.render import render_report
+    from runway.report.render import draw_plots, render_report
 
-    summary = result.summary()
     det = deterministic_path(result)
-    writers = {
-        "summary.json": dump_json(summary),
-        "annual.csv": lambda p: result.annual_wide().to_csv(p, float_format="%.10g"),
-        "paths.parquet": lambda p: result.paths.to_parquet(p, index=False),
-        "fan.parquet": lambda p: result.fan.to_parquet(p, index=False),
-        "idata.nc": lambda p: write_idata(result.to_idata(), p),
-        "config.resolved.toml": lambda p: p.write_text(resolved_config_toml(result, summary)),
-        "deterministic.csv": lambda p: det.to_csv(p, index=False, float_format="%.10g"),
-    }
-    monthly = result.monthly
-    if monthly is not None:
-        writers["monthly.csv"] = lambda p: monthly.to_csv(p, index=False, float_format="%.10g")
-    if report:
-        # runs last: it reads the files above from the directory being written
-        writers["report.md"] = lambda p: render_report(p.parent)
-    return write_run_dir(out, writers)
+    _ = result.months_to_insolvency, result.raised_total  # cached; the threads all read them
+    summary: dict = {}
+
+    with ThreadPoolExecutor(2, thread_name_prefix="runway-outputs") as pool:
+        background = _Background(pool)
+        numbers = pool.submit(result.summary, diagnostics=False)  # for the plots
+        diagnostics: list[Future] = []
+
+        def write_nc(p: Path) -> None:
+            idata = result.to_idata()  # imports arviz; built once, for idata.nc and diagnostics
+            diagnostics.append(pool.submit(lambda: result.diagnostics))
+            background.start("idata.nc", lambda q: write_idata(idata, q))(p)
+
+        def write_plots(p: Path) -> None:
+            background.jobs["paths.parquet"].result()  # it builds result.paths
+            draw_plots(p.parent, numbers.result(), result.paths)
+
+        def write_summary(p: Path) -> None:
+            diagnostics[0].result()  # re-raises what the diagnostics raised
+            summary.update(result.summary())
+            dump_json(summary)(p)
+
+        writers = {
+            "paths.parquet": background.start(
+                "paths.parquet", lambda p: write_paths_parquet(result.paths, p)
+            ),
+            "idata.nc": write_nc,
+            "fan.parquet": lambda p: result.fan.to_parquet(p, index=False),
+            "annual.csv": lambda p: result.annual_wide().to_csv(p, float_format="%.10g"),
+            "deterministic.csv": lambda p: det.to_csv(p, index=False, float_format="%.10g"),
+        }
+        if report:
+            # the plots read the small files above and the table paths.parquet is written
+            # from; they need no ESS or R-hat, so they are drawn while those are computed
+            writers[next(iter(PLOTS))] = write_plots
+        writers["summary.json"] = write_summary
+        writers["config.resolved.toml"] = lambda p: p.write_text(
+            resolved_config_toml(result, summary)
+        )
+        monthly = result.monthly
+        if monthly is not None:
+            writers["monthly.csv"] = lambda p: monthly.to_csv(p, index=False, float_format="%.10g")
+        if report:
+            writers["report.md"] = lambda p: render_report(p.parent, plots=False)
+        return write_run_dir(out, background.guard(writers))

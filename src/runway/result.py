@@ -19,6 +19,10 @@ from runway.engine import ANNUAL_KEEP, FAN_LINES, RawRun
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 FAN_QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 ANNUAL_METRICS = tuple(n for n in K.LINE_NAMES if n != "regime")
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+"""pandas 3 copies on write: the ``paths`` columns can stay views of the per-path arrays
+instead of being copied into one 2-D block (360 MB at a million paths); with pandas 2 an edit
+of the table would reach those arrays, so it gets its copy."""
 
 
 def _clean(x: float) -> float | None:
@@ -67,15 +71,31 @@ class Result:
         return self.raw.inputs.n_months - self.raw.inputs.cash_start
 
     @cached_property
+    def raised_total(self) -> np.ndarray:
+        """Money raised from every source per path, $bn: ndarray of shape (n_paths,)."""
+        return self.raw.out[:, [K.O_EQUITY, K.O_DEBT, K.O_IPO, K.O_STRATEGIC, K.O_FACILITY]].sum(
+            axis=1
+        )
+
+    def _month_labels(self, month_index: np.ndarray) -> np.ndarray:
+        """``"YYYY-MM"`` of each month index (``None`` where negative), as an object array.
+
+        Each label is formatted once per month of the grid, not once per path.
+        """
+        n = max(self.calendar.n_months, int(month_index.max(initial=-1)) + 1)
+        start = self.calendar.start
+        labels = np.array([format_month(start + m) for m in range(n)] + [None], dtype=object)
+        return labels[np.where(month_index >= 0, month_index, n).astype(np.intp)]
+
+    @cached_property
     def paths(self) -> pd.DataFrame:
         """One row per path (see the class docstring)."""
         raw = self.raw
         ins = raw.out[:, K.O_INSOLVENT]
-        start = self.calendar.start
         cols: dict[str, Any] = {
             "path": np.arange(raw.n_paths, dtype=np.int64),
             "chain": raw.chain.astype(np.int64),
-            "insolvent_month": [format_month(start + int(m)) if m >= 0 else None for m in ins],
+            "insolvent_month": self._month_labels(ins),
             "months_to_insolvency": np.where(
                 np.isfinite(self.months_to_insolvency), self.months_to_insolvency, np.nan
             ),
@@ -85,18 +105,14 @@ class Result:
             if name in ("insolvent_month",):
                 continue
             cols[name] = raw.out[:, i]
-        cols["ipo_month"] = [
-            format_month(start + int(m)) if m >= 0 else None for m in raw.out[:, K.O_IPO_MONTH]
-        ]
-        cols["raised_total"] = raw.out[
-            :, [K.O_EQUITY, K.O_DEBT, K.O_IPO, K.O_STRATEGIC, K.O_FACILITY]
-        ].sum(axis=1)
+        cols["ipo_month"] = self._month_labels(raw.out[:, K.O_IPO_MONTH])
+        cols["raised_total"] = self.raised_total
         for j, year in enumerate(self.calendar.years):
             for k, name in enumerate(ANNUAL_KEEP):
                 cols[f"{name}_{year}"] = raw.annual_paths[:, j, k]
         for c, cp in enumerate(raw.counterparties):
             cols[f"owed_{cp}"] = raw.exposure[:, c]
-        return pd.DataFrame(cols)
+        return pd.DataFrame(cols, copy=not _COPY_ON_WRITE)
 
     @cached_property
     def annual(self) -> pd.DataFrame:
@@ -150,14 +166,25 @@ class Result:
             out[str(year)] = float(np.mean((ins >= 0) & (ins <= last)))
         return out
 
+    @cached_property
+    def _sorted_funding_gap(self) -> list[np.ndarray]:
+        """Per year, the funding gap of every path sorted (quantiles and their MCSE)."""
+        gi = ANNUAL_KEEP.index("funding_gap")
+        return [np.sort(self.raw.annual_paths[:, j, gi]) for j in range(len(self.calendar.years))]
+
+    @cached_property
+    def _sorted_months_to_insolvency(self) -> np.ndarray:
+        """:attr:`months_to_insolvency` sorted (its quantiles and their MCSE)."""
+        return np.sort(self.months_to_insolvency)
+
     def funding_gap_quantiles(self) -> dict[str, dict[str, float]]:
         """Mean, p05, p50, p95 of the funding gap per year, exact over paths."""
         gi = ANNUAL_KEEP.index("funding_gap")
         out = {}
         for j, year in enumerate(self.calendar.years):
-            g = self.raw.annual_paths[:, j, gi]
+            g = self._sorted_funding_gap[j]  # a quantile depends on the values, not their order
             out[str(year)] = {
-                "mean": float(g.mean()),
+                "mean": float(self.raw.annual_paths[:, j, gi].mean()),
                 **{k: float(np.quantile(g, v)) for k, v in QUANTILES.items()},
             }
         return out
@@ -172,7 +199,7 @@ class Result:
         h = self.horizon_months
         out: dict[str, float | None] = {}
         for k, v in QUANTILES.items():
-            x = float(np.quantile(t, v, method="inverted_cdf"))
+            x = float(np.quantile(self._sorted_months_to_insolvency, v, method="inverted_cdf"))
             out[k] = x if math.isfinite(x) else None
         out["mean_censored"] = float(np.minimum(t, h).mean())
         out["horizon_months"] = float(h)
@@ -189,11 +216,12 @@ class Result:
 
     @cached_property
     def _idata(self):
-        from runway.report.idata import to_idata
+        from runway.report.idata import outcomes_from_result, to_idata
 
         cfg = self.config
         return to_idata(
-            self.paths,
+            outcomes_from_result(self),
+            self.raw.chain,
             list(self.calendar.years),
             float(self.horizon_months),
             attrs={
@@ -215,18 +243,20 @@ class Result:
             out[f"p_insolvent_by_{year}"] = mcse_proportion(p, n)
         gi = ANNUAL_KEEP.index("funding_gap")
         for j, yr in enumerate(self.calendar.years):
-            g = self.raw.annual_paths[:, j, gi]
-            out[f"funding_gap_{yr}_mean"] = mcse_mean(g)
+            out[f"funding_gap_{yr}_mean"] = mcse_mean(self.raw.annual_paths[:, j, gi])
+            g = self._sorted_funding_gap[j]
             for k, v in QUANTILES.items():
-                out[f"funding_gap_{yr}_{k}"] = mcse_quantile(g, v)
-        t = self.months_to_insolvency
+                out[f"funding_gap_{yr}_{k}"] = mcse_quantile(g, v, presorted=True)
+        t = self._sorted_months_to_insolvency
         for k, v in QUANTILES.items():
             out[f"time_to_insolvency_{k}"] = (
-                mcse_quantile(t, v)
+                mcse_quantile(t, v, presorted=True)
                 if np.isfinite(np.quantile(t, v, method="inverted_cdf"))
                 else None
             )
-        out["time_to_insolvency_mean_censored"] = mcse_mean(np.minimum(t, self.horizon_months))
+        out["time_to_insolvency_mean_censored"] = mcse_mean(
+            np.minimum(self.months_to_insolvency, self.horizon_months)  # path order: same sums
+        )
         return {k: (None if v is None else _clean(v)) for k, v in out.items()}
 
     @cached_property
@@ -281,16 +311,33 @@ class Result:
             "checks": checks,
         }
 
-    def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` dictionary (keys of DESIGN.md; more may be added, never renamed)."""
-        import numba
-
-        cfg = self.config
+    @cached_property
+    def _headline(self) -> dict[str, Any]:
+        """The summary's numbers that take a pass over every path (computed once)."""
         annual: dict[str, dict[str, dict[str, float | None]]] = {}
         for (year, metric), row in self.annual.iterrows():
             annual.setdefault(str(year), {})[str(metric)] = {
                 k: _clean(row[k]) for k in ("mean", "p05", "p50", "p95")
             }
+        return {
+            "annual": annual,
+            "p_insolvent_by": self.p_insolvent_by(),
+            "time_to_insolvency_months": self.time_to_insolvency(),
+            "funding_gap": self.funding_gap_quantiles(),
+        }
+
+    def summary(self, *, diagnostics: bool = True) -> dict[str, Any]:
+        """The ``summary.json`` dictionary (keys of DESIGN.md; more may be added, never renamed).
+
+        With ``diagnostics=False`` the ESS and R-hat (seconds at a million paths) are left
+        out: ``"diagnostics"`` is then ``None``.
+        """
+        import copy
+
+        import numba
+
+        cfg = self.config
+        headline = copy.deepcopy(self._headline)
         return {
             "scenario": cfg.scenario.name,
             "description": cfg.scenario.description,
@@ -302,12 +349,9 @@ class Result:
             "cash_as_of": cfg.liquidity.cash_as_of,
             "min_cash_buffer_bn": cfg.liquidity.min_cash_buffer_bn,
             "units": "US$ bn; flows per calendar year, balances at year end",
-            "annual": annual,
-            "p_insolvent_by": self.p_insolvent_by(),
-            "time_to_insolvency_months": self.time_to_insolvency(),
-            "funding_gap": self.funding_gap_quantiles(),
+            **headline,
             "mcse": self.mcse,
-            "diagnostics": self.diagnostics,
+            "diagnostics": self.diagnostics if diagnostics else None,
             "target_mcse": self.target_summary(),
             "chunk_size": int(self.raw.chunk_size),
             "provenance": {

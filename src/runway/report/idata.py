@@ -11,17 +11,26 @@ the single partial chunk is the one chain.
 from __future__ import annotations
 
 import math
+import os
 import warnings
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
+
+from runway import kernel as K
+from runway.engine import ANNUAL_KEEP
+
+if TYPE_CHECKING:
+    from runway.result import Result
 
 # per-path outcomes that get ESS and R-hat (the headline numbers are functions of them)
 SCALARS = ("months_to_insolvency", "min_cash", "raised_total")
 PER_YEAR = ("funding_gap", "revenue", "insolvent_by")
 MIN_DRAWS = 4
 """arviz's minimum draws per chain for ESS and R-hat (its shape validation)."""
+MAX_DIAGNOSTIC_THREADS = 4
+"""Threads computing ESS and R-hat of different outcomes at once (sorting releases the GIL)."""
 
 
 def arviz():
@@ -32,34 +41,69 @@ def arviz():
     return az
 
 
-def outcomes_from_paths(
-    paths: pd.DataFrame, years: list[int], horizon_months: float
-) -> dict[str, np.ndarray]:
-    """Per-path outcome arrays from a ``paths`` table.
+def _cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def chain_layout(chain: np.ndarray) -> tuple[np.ndarray | slice, int, int]:
+    """Which paths become draws, and the number of chains and of draws per chain.
+
+    Parameters
+    ----------
+    chain : ndarray of shape (n_paths,)
+        Seed stream (chunk) of each path.
+
+    Returns
+    -------
+    keep : slice or ndarray of bool
+        The paths kept (a slice when they are the leading ones, as a ragged chunk is last).
+    n_chain, n_draw : int
+    """
+    ids, counts = np.unique(chain, return_counts=True)
+    keep_ids = ids[counts == counts.max()] if len(ids) > 1 and counts[-1] < counts.max() else ids
+    if len(keep_ids) > 1 and len(set(counts[np.isin(ids, keep_ids)])) != 1:  # pragma: no cover
+        raise ValueError("chains of unequal length")
+    mask = np.isin(chain, keep_ids)
+    n_used = int(mask.sum())
+    keep: np.ndarray | slice = slice(0, n_used) if mask[:n_used].all() else mask
+    return keep, len(keep_ids), n_used // len(keep_ids)
+
+
+def outcomes_from_result(result: Result) -> dict[str, np.ndarray]:
+    """Per-path outcome arrays, built from the run's raw per-path arrays.
 
     ``months_to_insolvency`` is censored at the horizon (survivors get the horizon), so
     every value is finite; ``insolvent_by`` is 1.0 when the path is insolvent by the end of
-    that year.
+    that year (the event behind ``p_insolvent_by``).
+
+    Returns
+    -------
+    dict of ndarray
+        Shape (n_paths,) for :data:`SCALARS`, (n_paths, n_years) for :data:`PER_YEAR`.
     """
-    t = paths["months_to_insolvency"].to_numpy(dtype=float)
-    t_cens = np.where(np.isnan(t), horizon_months, np.minimum(t, horizon_months))
-    ins = paths["insolvent_month"]
-    ins_year = np.array([int(m[:4]) if isinstance(m, str) else 10**6 for m in ins])
-    out = {
-        "months_to_insolvency": t_cens,
-        "min_cash": paths["min_cash"].to_numpy(dtype=float),
-        "raised_total": paths["raised_total"].to_numpy(dtype=float),
-        "funding_gap": np.stack(
-            [paths[f"funding_gap_{y}"].to_numpy(dtype=float) for y in years], axis=1
-        ),
-        "revenue": np.stack([paths[f"revenue_{y}"].to_numpy(dtype=float) for y in years], axis=1),
-        "insolvent_by": np.stack([(ins_year <= y).astype(float) for y in years], axis=1),
+    raw = result.raw
+    cal = result.calendar
+    gap, rev = ANNUAL_KEEP.index("funding_gap"), ANNUAL_KEEP.index("revenue")
+    ins = raw.out[:, K.O_INSOLVENT]
+    # month index of the last month of each year (insolvent by then <=> insolvent_month <= it)
+    last = np.array([y * 12 + 11 - cal.start for y in cal.years], dtype=float)
+    return {
+        "months_to_insolvency": np.minimum(result.months_to_insolvency, result.horizon_months),
+        "min_cash": raw.out[:, K.O_MIN_CASH].copy(),
+        "raised_total": result.raised_total,
+        "funding_gap": np.ascontiguousarray(raw.annual_paths[:, :, gap]),
+        "revenue": np.ascontiguousarray(raw.annual_paths[:, :, rev]),
+        "insolvent_by": ((ins[:, None] >= 0) & (ins[:, None] <= last[None, :])).astype(float),
     }
-    return out
 
 
 def to_idata(
-    paths: pd.DataFrame,
+    outcomes: dict[str, np.ndarray],
+    chain: np.ndarray,
     years: list[int],
     horizon_months: float,
     attrs: dict[str, Any] | None = None,
@@ -68,8 +112,10 @@ def to_idata(
 
     Parameters
     ----------
-    paths : DataFrame
-        The run's ``paths`` table (needs ``chain`` and the per-year columns).
+    outcomes : dict of ndarray
+        Per-path outcomes (:func:`outcomes_from_result`), first axis the path.
+    chain : ndarray of shape (n_paths,)
+        Seed stream of each path.
     years : list of int
         Calendar years of the per-year outcomes.
     horizon_months : float
@@ -79,29 +125,19 @@ def to_idata(
     """
     az = arviz()
 
-    chain = paths["chain"].to_numpy()
-    ids, counts = np.unique(chain, return_counts=True)
-    full = ids[counts == counts.max()]
-    if len(ids) > 1 and counts[-1] < counts.max():
-        keep_ids = full
-    else:
-        keep_ids = ids
-    if len(keep_ids) > 1 and len(set(counts[np.isin(ids, keep_ids)])) != 1:  # pragma: no cover
-        raise ValueError("chains of unequal length")
-    mask = np.isin(chain, keep_ids)
-    n_chain = len(keep_ids)
-    n_draw = int(mask.sum()) // n_chain
-    outcomes = outcomes_from_paths(paths[mask], years, horizon_months)
-    post = {}
-    for name, arr in outcomes.items():
-        post[name] = arr.reshape((n_chain, n_draw) + arr.shape[1:])
+    keep, n_chain, n_draw = chain_layout(chain)
+    n_paths = len(chain)
+    n_used = n_chain * n_draw
+    post = {
+        name: arr[keep].reshape((n_chain, n_draw) + arr.shape[1:]) for name, arr in outcomes.items()
+    }
     dims = {name: ["year"] for name in PER_YEAR}
     all_attrs = {
         "chain_meaning": "independent seed stream (one chunk of paths)",
         "draw_meaning": "path within the chunk",
-        "paths_total": int(len(paths)),
-        "paths_used": int(mask.sum()),
-        "paths_dropped": int((~mask).sum()),
+        "paths_total": int(n_paths),
+        "paths_used": int(n_used),
+        "paths_dropped": int(n_paths - n_used),
         "months_to_insolvency_censored_at": float(horizon_months),
         "units": "US$ bn; months",
         **(attrs or {}),
@@ -117,40 +153,80 @@ def to_idata(
     return idata
 
 
-def diagnostics(idata) -> dict[str, dict[str, float | None]]:
+def diagnostics(idata, threads: int | None = None) -> dict[str, dict[str, float | None]]:
     """ESS (bulk) and R-hat (rank-normalised) of every headline outcome, flattened by year.
 
     R-hat needs two chains or more; with one chain it is ``None``. A constant outcome (for
     example a year in which no path can be insolvent) has no defined ESS or R-hat: ``None``.
     With fewer than :data:`MIN_DRAWS` paths per seed stream (a tiny ``run.chunk_size``) arviz
-    declines both (and logs a warning), so every value is ``None``.
+    declines both, so every value is ``None``. The outcomes are computed in ``threads``
+    threads (default: the CPU count, at most :data:`MAX_DIAGNOSTIC_THREADS`); the numbers do
+    not depend on it. No warnings filter is touched (those are process-wide), so this may run
+    in a background thread.
     """
-    az = arviz()
-
     post = idata.posterior
     n_chain = post.sizes["chain"]
     short = post.sizes["draw"] < MIN_DRAWS
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        ess = None if short else az.ess(post, method="bulk")
-        rhat = az.rhat(post) if (n_chain > 1 and not short) else None
+    years = [int(y) for y in post["year"].values]
+    draws: dict[str, np.ndarray] = {}
+    for name in SCALARS:
+        draws[name] = post[name].values
+    for name in PER_YEAR:
+        v = post[name].values
+        for j, y in enumerate(years):
+            draws[f"{name}_{y}"] = v[:, :, j]
+    # a constant outcome has no rank to normalise: undefined, not computed
+    todo = {k: x for k, x in draws.items() if not short and x.min() != x.max()}
+
+    from runway.report.rank_normal import ess_rhat
+
+    def one(x: np.ndarray) -> tuple[float, float]:
+        return ess_rhat(x, rhat=n_chain > 1)
+
+    arviz()  # imported here, not in the threads (importing touches the warnings filters)
+    n_threads = threads or min(_cpus(), MAX_DIAGNOSTIC_THREADS)
+    if n_threads > 1 and len(todo) > 1:
+        with ThreadPoolExecutor(n_threads, thread_name_prefix="runway-ess-rhat") as pool:
+            done = dict(zip(todo, pool.map(one, todo.values()), strict=True))
+    else:
+        done = {k: one(x) for k, x in todo.items()}
     out_ess: dict[str, float | None] = {}
     out_rhat: dict[str, float | None] = {}
-    for name in list(SCALARS) + list(PER_YEAR):
-        keys: list[tuple[str, dict]] = (
-            [(name, {})]
-            if name in SCALARS
-            else [(f"{name}_{int(y)}", {"year": y}) for y in post["year"].values]
-        )
-        for key, sel in keys:
-            constant = float(post[name].sel(sel).std()) == 0.0
-            e = float(ess[name].sel(sel)) if (ess is not None and not constant) else math.nan
-            out_ess[key] = e if math.isfinite(e) else None
-            r = float(rhat[name].sel(sel)) if (rhat is not None and not constant) else math.nan
-            out_rhat[key] = r if math.isfinite(r) else None
+    for key in draws:
+        e, r = done.get(key, (math.nan, math.nan))
+        out_ess[key] = e if math.isfinite(e) else None
+        out_rhat[key] = r if math.isfinite(r) else None
     return {"ess": out_ess, "rhat": out_rhat}
 
 
+NETCDF_COMPRESSION = {"zlib": True, "complevel": 1, "shuffle": True}
+"""Encoding of the compressed variables of ``idata.nc`` (deflate level 1 after the byte
+shuffle filter, both standard in netCDF-4/HDF5)."""
+NETCDF_COMPRESSED = ("months_to_insolvency", "insolvent_by")
+"""Variables of whole numbers (months, 0/1) and the coordinates: compressed 10 to 20 times.
+The money variables are stored as they are: deflate saves 5 to 50% of them (most of it on
+the funding gap's zeros) at five times the time of writing the whole file uncompressed."""
+
+
 def write_idata(idata, path) -> None:
-    """Write ``idata`` as netCDF (h5netcdf engine, no netCDF4 needed)."""
-    idata.to_netcdf(str(path), engine="h5netcdf")
+    """Write ``idata`` as netCDF-4 (h5netcdf engine, no netCDF4 needed), one group per group.
+
+    What ``InferenceData.to_netcdf`` writes, with :data:`NETCDF_COMPRESSION` on the
+    coordinates and :data:`NETCDF_COMPRESSED` (arviz compresses every variable);
+    ``arviz.from_netcdf`` reads it back.
+    """
+    import xarray as xr
+
+    mode: Literal["w", "a"] = "w"
+    if idata.attrs:
+        xr.Dataset(attrs=idata.attrs).to_netcdf(str(path), mode=mode, engine="h5netcdf")
+        mode = "a"
+    for group in idata.groups():
+        data = getattr(idata, group)
+        encoding = {
+            name: dict(NETCDF_COMPRESSION)
+            for name in data.variables
+            if name in data.coords or name in NETCDF_COMPRESSED
+        }
+        data.to_netcdf(str(path), mode=mode, group=group, engine="h5netcdf", encoding=encoding)
+        mode = "a"

@@ -29,9 +29,12 @@ def mcse_mean(x: np.ndarray) -> float:
     return float(np.std(x, ddof=1) / math.sqrt(n)) if n > 1 else 0.0
 
 
-def quantile_ci(x: np.ndarray, q: float) -> tuple[float, float]:
-    """Order-statistic 95% confidence interval of the ``q``-quantile of ``x``."""
-    s = np.sort(np.asarray(x, dtype=float))
+def quantile_ci(x: np.ndarray, q: float, *, presorted: bool = False) -> tuple[float, float]:
+    """Order-statistic 95% confidence interval of the ``q``-quantile of ``x``.
+
+    ``presorted``: ``x`` is already sorted ascending (it is then not sorted again).
+    """
+    s = np.asarray(x, dtype=float) if presorted else np.sort(np.asarray(x, dtype=float))
     n = s.size
     half = Z95 * math.sqrt(n * q * (1.0 - q))
     lo = int(min(max(math.floor(n * q - half), 0), n - 1))
@@ -39,9 +42,9 @@ def quantile_ci(x: np.ndarray, q: float) -> tuple[float, float]:
     return float(s[lo]), float(s[hi])
 
 
-def mcse_quantile(x: np.ndarray, q: float) -> float | None:
+def mcse_quantile(x: np.ndarray, q: float, *, presorted: bool = False) -> float | None:
     """Standard error of the sample ``q``-quantile; ``None`` when its interval is unbounded."""
-    lo, hi = quantile_ci(x, q)
+    lo, hi = quantile_ci(x, q, presorted=presorted)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return None
     return (hi - lo) / (2.0 * Z95)

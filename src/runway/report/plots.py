@@ -28,6 +28,15 @@ PLOTS = {
 }
 
 
+def path_columns(years: list[int]) -> list[str]:
+    """The ``paths.parquet`` columns the plots read (of its 1 + 2 x n_years, out of many)."""
+    return (
+        ["months_to_insolvency"]
+        + [f"revenue_{y}" for y in years]
+        + [f"funding_gap_{y}" for y in years]
+    )
+
+
 def _plt():
     import matplotlib
 

@@ -359,23 +359,42 @@ def to_html(blocks: list[Block], run_dir: Path, title: str) -> str:
     )
 
 
-def render_report(run_dir: str | Path, *, plots: bool = True) -> list[Path]:
+def draw_plots(
+    run_dir: str | Path, summary: dict[str, Any], paths: pd.DataFrame | None = None
+) -> list[str]:
+    """Draw the PNG plots in ``run_dir``; returns their file names.
+
+    Reads ``fan.parquet``, ``annual.csv``, when present ``deterministic.csv`` (the
+    deterministic path overlaid on the cash fan), and the per-path columns the plots need
+    (:func:`runway.report.plots.path_columns`) from ``paths.parquet``, or from ``paths``
+    when given (the run's own table, which that file is written from). ``summary`` is the
+    ``summary.json`` dictionary; its ``diagnostics`` are not used.
+    """
+    d = Path(run_dir)
+    if paths is None:
+        years = [int(y) for y in summary["funding_gap"]]
+        paths = pd.read_parquet(d / "paths.parquet", columns=P.path_columns(years))
+    fan = pd.read_parquet(d / "fan.parquet")
+    annual = pd.read_csv(d / "annual.csv")
+    det_file = d / "deterministic.csv"
+    det = pd.read_csv(det_file, dtype={"month": str}) if det_file.exists() else None
+    return P.draw_all(d, summary, paths, fan, annual, det)
+
+
+def render_report(
+    run_dir: str | Path, *, plots: bool = True, paths: pd.DataFrame | None = None
+) -> list[Path]:
     """Write report.md, report.html (and the PNG plots) in ``run_dir`` from its files.
 
-    Reads ``summary.json``, ``paths.parquet``, ``fan.parquet``, ``annual.csv`` and, when
-    present, ``deterministic.csv`` (the deterministic path overlaid on the cash fan).
-    Nothing is simulated. Returns the paths written.
+    Reads ``summary.json`` and, with ``plots``, what :func:`draw_plots` reads (``paths``:
+    see there); without ``plots`` the PNGs already in ``run_dir`` are used. Nothing is
+    simulated. Returns the paths written.
     """
     d = Path(run_dir)
     s = json.loads((d / "summary.json").read_text())
     written: list[Path] = []
     if plots:
-        paths = pd.read_parquet(d / "paths.parquet")
-        fan = pd.read_parquet(d / "fan.parquet")
-        annual = pd.read_csv(d / "annual.csv")
-        det_file = d / "deterministic.csv"
-        det = pd.read_csv(det_file, dtype={"month": str}) if det_file.exists() else None
-        files = P.draw_all(d, s, paths, fan, annual, det)
+        files = draw_plots(d, s, paths)
         written += [d / f for f in files]
     else:
         files = [f for f in P.PLOTS if (d / f).exists()]
