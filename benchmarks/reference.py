@@ -208,7 +208,7 @@ class State(NamedTuple):
     ``st`` (n, N_STATE) holds the kernel's ``S_*`` scalars, ``pc`` (n, N_CONST) its per-path
     constants ``C_*``; ``cpay``, ``cgw``, ``coff`` (n, n_contracts) the contract
     coefficients; ``hist`` (n, 15 + pay_lag + 1) the revenue, cash-flow and compute rings;
-    ``sbuf`` (n, 3, n_strategic) strategic money paid and GW online (see
+    ``sbuf`` (n, 2, n_strategic) strategic money paid and GW online (see
     :func:`runway.kernel.init_path`).
     """
 
@@ -296,7 +296,7 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
         cgw=cgw,
         coff=coff,
         hist=np.zeros((n, 15 + inp.pay_lag + 1), order="F"),
-        sbuf=np.zeros((n, 3, inp.s_amount.size), order="F"),
+        sbuf=np.zeros((n, 2, inp.s_amount.size), order="F"),
     )
 
 

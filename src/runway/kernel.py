@@ -82,6 +82,7 @@ LINE_IS_FLOW = np.array(
     [1] * 20 + [0] * 10, dtype=np.bool_
 )  # flows sum over a year; stocks take the year-end value
 assert len(LINE_NAMES) == N_LINES == LINE_IS_FLOW.size
+assert np.array_equal(LINE_IS_FLOW, np.arange(N_LINES) < L_CUM_FCF)  # summarise_path relies on it
 
 # --- packed kernel inputs ------------------------------------------------------------------
 (
@@ -329,14 +330,6 @@ def capacity_fraction(profile: int, k: int, length: int, ramp: int) -> float:
     return min(1.0, (k + 1.0) / ramp)
 
 
-@njit
-def remaining_owed(k, cpay, coff, cscale: float, c: int, m: int) -> float:
-    """Payments still scheduled under contract ``c`` after month ``m`` (incl. past the horizon)."""
-    n = k.coni[CI_LEN, c]
-    j = min(max(m - coff[c] + 1, 0), n)
-    return k.cap_tail[c, j] * cpay[c] * cscale
-
-
 @njit_inline
 def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf) -> None:
     """Per-path constants (``pc``, ``C_*``), contract coefficients and the state before month 0.
@@ -350,8 +343,8 @@ def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf
     ``cpay[c]``: contract ``c``'s payment per month at full capacity ($bn); ``cgw[c]``: its
     GW at full capacity; ``coff[c]``: its first month after slip. ``hist``: rings of the
     last 12 revenues, 3 free cash flows and ``pay_lag + 1`` compute expenses. ``sbuf``
-    (3, n_strategic): strategic money paid, largest GW online so far under the counterparties
-    it is tied to, and this month's GW (scratch).
+    (2, n_strategic): strategic money paid, and the largest GW online so far under the
+    counterparties it is tied to.
     """
     fs = k.fs
     t0 = k.mon[M_T, 0]
@@ -787,7 +780,7 @@ def path_buffers(inp):
         np.empty((2 + inp.s_amount.size, inp.n_months)),
         np.empty(N_STATE),
         np.empty(15 + inp.pay_lag + 1),
-        np.empty((3, inp.s_amount.size)),
+        np.empty((2, inp.s_amount.size)),
     )
 
 
@@ -842,7 +835,7 @@ def summarise_path(k, cpay, coff, st, rows, annual, out, exposure):
     exposure[:] = 0.0
     coni = k.coni
     cap_tail = k.cap_tail
-    for c in range(cpay.size):  # remaining_owed, inlined
+    for c in range(cpay.size):  # payments still scheduled after m_ref, renegotiation included
         j = min(max(m_ref - coff[c] + 1, 0), coni[CI_LEN, c])
         exposure[coni[CI_CP, c]] += cap_tail[c, j] * cpay[c] * st[S_CSCALE]
 
@@ -869,7 +862,7 @@ def run_chunk(k, rng, n_paths, fan, annual, out, exposure, monthly):
     rows = np.zeros((n_months, N_LINES))
     st = np.zeros(N_STATE)
     hist = np.zeros(15 + k.iv[I_PAY_LAG] + 1)
-    sbuf = np.zeros((3, k.stf.shape[1]))
+    sbuf = np.zeros((2, k.stf.shape[1]))
     keep = monthly.shape[0] > 0
     for p in range(n_paths):
         simulate_path(
