@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from runway.sweep import (
     scenario_row,
     shift_param,
 )
+from runway.sweep.execute import local_cluster_kwargs
 from runway.sweep.report import plots
 
 BASE = runway.default_config_path()
@@ -329,25 +331,68 @@ def test_sweep_outputs_and_crn(tiny: tuple[Path, pd.DataFrame]) -> None:
     assert w.loc[0.03, "p_insolvent_2030_diff_lo"] > 0
 
 
-def test_dask_local_cluster_matches_local(tiny: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
-    """``--executor dask`` without a scheduler: run_sweep starts (and stops) a LocalCluster."""
+@pytest.fixture
+def port_8787_taken() -> Iterator[None]:
+    """Port 8787 (dask's default dashboard port) held for the test, as another program would.
+
+    When something else already holds it (``python -m http.server 8787``), that is the same.
+    """
+    import socket
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        try:
+            s.bind(("0.0.0.0", 8787))
+            s.listen(1)
+        except OSError:
+            pass  # already taken by another process: the condition under test holds anyway
+        yield
+    finally:
+        s.close()
+
+
+def _listening_ports() -> set[int]:
+    import psutil
+
+    return {
+        c.laddr.port
+        for c in psutil.Process().net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    }
+
+
+def test_dask_local_cluster_matches_local(
+    tiny: tuple[Path, pd.DataFrame], tmp_path: Path, port_8787_taken: None
+) -> None:
+    """``--executor dask`` without a scheduler: run_sweep starts (and stops) a LocalCluster.
+
+    With port 8787 taken it starts all the same and warns nothing (``filterwarnings =
+    error``), and it leaves no listening socket behind.
+    """
     spec, table = tiny
+    before = _listening_ports()
     got = run_sweep(spec, out=tmp_path / "dask", executor="dask", workers=2)
     pd.testing.assert_frame_equal(got, table)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "sweep.parquet"), table)
     assert set(pd.read_csv(tmp_path / "dask" / "timings.csv")["executor"]) == {"dask"}
+    assert _listening_ports() <= before, "the LocalCluster left a listening socket open"
+
+
+def test_local_cluster_binds_no_fixed_port() -> None:
+    kw = local_cluster_kwargs(2)
+    assert kw["dashboard_address"].endswith(":0") and kw["scheduler_port"] == 0
+    assert kw.get("worker_dashboard_address") is None  # workers serve no dashboard
 
 
 def test_dask_scheduler_address_matches_local(
-    tiny: tuple[Path, pd.DataFrame], tmp_path: Path
+    tiny: tuple[Path, pd.DataFrame], tmp_path: Path, port_8787_taken: None
 ) -> None:
     """``--scheduler ADDRESS``: a running in-process cluster on loopback."""
     from distributed import LocalCluster
 
     spec, table = tiny
-    with LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster:
+    kwargs = {**local_cluster_kwargs(1, processes=False), "threads_per_worker": 2}
+    with LocalCluster(**kwargs) as cluster:
         got = run_sweep(
             spec, out=tmp_path / "sched", executor="dask", scheduler=cluster.scheduler_address
         )

@@ -111,15 +111,35 @@ def _local_outcomes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def local_cluster_kwargs(workers: int, *, processes: bool = True) -> dict[str, Any]:
+    """Arguments of the ``LocalCluster`` that ``--executor dask`` starts: no fixed port anywhere.
+
+    ``dashboard_address=None`` does not free port 8787: the scheduler's HTTP server (health
+    and metrics routes) still binds its default port 8787 and, when another process holds it,
+    warns and moves (a failure under ``filterwarnings = error``). Port 0 lets the OS choose a
+    free port for that server; the scheduler and the workers listen on loopback, on ports the
+    OS chooses too (``scheduler_port=0``, the default ``worker_dashboard_address=None``).
+    ``processes=False`` (tests) runs the workers as threads that talk ``inproc://``.
+    """
+    kwargs: dict[str, Any] = {
+        "n_workers": workers,
+        "threads_per_worker": 1,
+        "processes": processes,
+        "scheduler_port": 0,
+        "dashboard_address": ":0",
+    }
+    if processes:  # in one process the scheduler talks inproc://, which takes no host
+        kwargs["host"] = "127.0.0.1"
+    return kwargs
+
+
 def _dask_client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - dask is a declared dependency
         raise RunwayError("--executor dask needs dask[distributed] installed") from None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
+        cluster = LocalCluster(**local_cluster_kwargs(workers))
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout="20s"), None
