@@ -127,19 +127,35 @@ def test_config_resolved_round_trips(run_dir):
         and r["numba"]
         and r["python"]
     )
-    assert r["target_mcse"] == "none"
+    assert r["target_mcse"] == "none" and r["overrides"] == []
     cfg = runway.config.Config.model_validate(data)
-    assert cfg == runway.load_config(runway.default_config_path())
+    ran = runway.load_config(runway.default_config_path()).with_overrides(
+        {"run.paths": 2000, "run.seed": 7, "run.chunk_size": 256, "run.deterministic": False}
+    )
+    assert cfg == ran  # every value, with [run] holding what ran
+    # and the file itself is a config: it loads as written ([resolved] is kept, not used)
+    again = runway.load_config(run_dir / "config.resolved.toml")
+    assert again.model_copy(update={"resolved": None}) == ran
 
 
 def _leaves(x):
     if isinstance(x, dict):
         for v in x.values():
             yield from _leaves(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _leaves(v)
     elif isinstance(x, bool) or x is None or isinstance(x, str):
         return
     elif isinstance(x, int | float):
         yield x
+
+
+def _strip_quoted_text(body: str, s: dict) -> str:
+    """Published figures' names and sources are text from the config ("24 Nov 2025")."""
+    for r in s.get("references") or []:
+        body = body.replace(r["source"], "").replace(r["name"], "")
+    return body
 
 
 NUMBER = re.compile(r"(?<![\w.-])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w.])")
@@ -152,22 +168,27 @@ def assert_report_numbers_in_summary(run_dir):
     body = md.split("## Provenance")[0]
     body = re.sub(r"`[^`]*`", "", body)  # summary keys and dates
     body = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", body)  # figure captions
+    body = _strip_quoted_text(body, s)
     years = {str(y) for y in range(2020, 2041)}
-    reference = {"207"}  # HSBC's $207bn (FIGURES.md), named as a reference in the text
     formatted = set()
     leaves = [v for k, v in s.items() if k != "provenance" for v in _leaves({k: v})]
     for v in leaves:
         formatted.add(f"{v:g}")  # settings the user typed (--target-mcse)
         for d in range(5):
             formatted.add(f"{v:,.{d}f}")
+        if abs(v) <= 1:  # a probability, share or relative miss, shown in per cent
+            for d in range(3):
+                formatted.add(f"{100 * v:,.{d}f}")
     tokens = NUMBER.findall(body)
     assert len(tokens) > 100
-    bad = [t for t in tokens if t not in formatted and t not in years and t not in reference]
+    bad = [t for t in tokens if t not in formatted and t not in years]
     assert not bad, bad[:20]
-    # and the headline numbers are there
+    # and the headline numbers are there, in words
     last = list(s["p_insolvent_by"])[-1]
-    assert f"{s['p_insolvent_by'][last]:.4f}" in md
-    assert f"{s['funding_gap'][last]['p50']:,.1f}" in md
+    p = 100 * s["p_insolvent_by"][last]
+    assert f"**{p:.0f}%" in md or f"**{p:.1f}%" in md
+    assert f"**${s['funding_gap'][last]['p50']:,.0f}bn" in md
+    assert f"{s['funding_gap'][last]['p50']:,.1f}" in md  # and in the table
     return s, md
 
 
@@ -246,3 +267,155 @@ def test_regenerate_writes_small_complete_report_dirs(tmp_path):
     r = CliRunner().invoke(app, ["report", str(d)])  # the kept files are enough to re-render
     assert r.exit_code == 0, r.output
     assert (d / "report.html").is_file()
+
+
+def test_report_leads_with_the_four_answers_in_words(run_dir):
+    s = json.loads((run_dir / "summary.json").read_text())
+    md = (run_dir / "report.md").read_text()
+    answers = md.split("## The four answers")[1].split("\n## ")[0]
+    for q in (
+        "How big is the funding gap?",
+        "When does cash run out?",
+        "With what probability?",
+        "What drives it?",
+    ):
+        assert q in answers
+    d = s["insolvency_dates"]
+    from runway.report.render import date
+
+    assert date(d["first"]) in answers and date(d["p05"]) in answers
+    assert date(d["riskiest_months"][0]["month"]) in answers
+    assert "Not computed in this run" in answers and "](#what-drives-it)" in answers
+    assert "## What drives it" in md
+    # human headers: no code identifier in a table header, diagnostics after the answers
+    for line in md.splitlines():
+        if line.startswith("| ") and "---" not in line:
+            assert "_" not in line.split("|")[1] or line.startswith("| Year"), line
+    assert md.index("## Appendix") > md.index("## Figures") > md.index("## The four answers")
+    assert "cumulative_fcf" not in md and "MCSE 1." not in md
+    # references come from the config; the HSBC config quotes HSBC's $207bn
+    assert "$207bn" in answers
+
+
+def test_insolvency_dates_match_the_paths(run_dir):
+    s = json.loads((run_dir / "summary.json").read_text())
+    paths = pd.read_parquet(run_dir / "paths.parquet")
+    months = paths["insolvent_month"].dropna()
+    d = s["insolvency_dates"]
+    assert d["first"] == months.min()
+    counts = months.value_counts()
+    assert d["riskiest_months"][0]["share"] == pytest.approx(counts.iloc[0] / len(paths))
+    assert d["riskiest_months"][0]["month"] in set(counts[counts == counts.iloc[0]].index)
+    # 5% of paths insolvent by p05's month, fewer by the month before
+    share_by = (months <= d["p05"]).sum() / len(paths)
+    assert share_by >= 0.05
+    hz = s["insolvency_hazard_by_year"]
+    pb = s["p_insolvent_by"]
+    years = list(pb)
+    for a, b in zip(years, years[1:], strict=False):  # survival multiplies the hazards
+        assert 1 - pb[b] == pytest.approx((1 - pb[a]) * (1 - hz[b]))
+
+
+def _own_config(tmp_path, mutate=None):
+    """The HSBC numbers as a user's own config: another name, no description, no references."""
+    from tests.conftest import hsbc_dict
+
+    from runway.config import config_from_dict
+
+    d = hsbc_dict()
+    d.pop("references")
+    d["scenario"] = {"name": "my_scenario", "description": "my own assumptions"}
+    if mutate is not None:
+        mutate(d)
+    return config_from_dict(d, "test")
+
+
+def test_a_config_without_references_quotes_no_published_figure(tmp_path):
+    cfg = _own_config(tmp_path)
+    res = runway.simulate(cfg, paths=600, seed=3)
+    d = write_outputs(res, tmp_path / "own")
+    md = (d / "report.md").read_text()
+    assert "HSBC" not in md and "207" not in md and "Bain" not in md
+    assert "HSBC" not in (d / "report.html").read_text()
+    assert json.loads((d / "summary.json").read_text())["references"] == []
+
+
+def test_revenue_axis_follows_the_horizon(tmp_path):
+    """A published 2029/2030 point does not stretch the axis of a run that ends in 2027."""
+    from tests.conftest import hsbc_dict
+
+    from runway.config import config_from_dict
+    from runway.report import plots
+
+    d = hsbc_dict()
+    d["calendar"]["end"] = "2027-12"
+    d["consumer"]["conversion_target_month"] = "2027-12"
+    cfg = config_from_dict(d, "test")
+    res = runway.simulate(cfg, paths=300, seed=1)
+    figs = plots.from_result(res)
+    assert set(figs) == set(PLOTS)
+    ax = figs["revenue_fan.png"].axes[0]
+    assert ax.get_xlim()[1] < 2028
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not any("Revenue 2029" in x or "Revenue 2030" in x for x in labels), labels
+    assert any("Revenue 2025" in x for x in labels)  # a point inside the horizon is drawn
+    assert any("Bain" in x for x in labels)  # a horizontal line has no year to leave out
+
+
+def test_plot_functions_return_figures_and_write_nothing(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from runway.report import plots
+
+    monkeypatch.chdir(tmp_path)
+    res = runway.simulate(runway.default_config_path(), paths=300, seed=2)
+    figs = plots.from_result(res)
+    assert all(isinstance(f, Figure) for f in figs.values())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_deterministic_report_is_model_versus_published(tmp_path):
+    res = runway.simulate(runway.default_config_path(), deterministic=True)
+    d = write_outputs(res, tmp_path / "det")
+    s = json.loads((d / "summary.json").read_text())
+    md = (d / "report.md").read_text()
+    table = md.split("## Model versus published figures")[1].split("\n## ")[0]
+    targets = [r for r in s["references"] if r["tolerance"] is not None]
+    assert len(targets) == 13
+    for r in targets:
+        assert f"| {r['name']} | {r['published_bn']:,.1f} | {r['model_bn']:,.1f} |" in table
+        assert r["within"] is (abs(r["model_bn"] / r["published_bn"] - 1) <= r["tolerance"])
+    # the one-path Monte Carlo template is gone: no survival curve, no P5/P95 ranges
+    assert not (d / "survival.png").exists()
+    assert "5th percentile" not in md and "Monte Carlo standard error" not in md
+    assert_numbers = md.split("## Provenance")[0]
+    assert "Not meaningful for one path" in assert_numbers
+
+
+def test_deterministic_report_numbers_in_summary(tmp_path):
+    res = runway.simulate(runway.default_config_path(), deterministic=True)
+    d = write_outputs(res, tmp_path / "det")
+    s = json.loads((d / "summary.json").read_text())
+    md = (d / "report.md").read_text().split("## Provenance")[0]
+    md = re.sub(r"`[^`]*`", "", md)
+    md = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", md)
+    md = _strip_quoted_text(md, s)
+    formatted = set()
+    for v in (v for k, v in s.items() if k != "provenance" for v in _leaves({k: v})):
+        for dd in range(5):
+            formatted.add(f"{v:,.{dd}f}")
+        if abs(v) <= 1:
+            for dd in range(3):
+                formatted.add(f"{100 * v:,.{dd}f}")
+    years = {str(y) for y in range(2020, 2041)}
+    bad = [t for t in NUMBER.findall(md) if t not in formatted and t not in years]
+    assert not bad, bad[:20]
+
+
+def test_result_repr_and_html_headline():
+    res = runway.simulate(runway.default_config_path(), paths=300, seed=4)
+    text = repr(res)
+    assert text.startswith("<runway.Result hsbc_2025_11: 300 paths") and "funding gap" in text
+    h = res._repr_html_()
+    assert "How big is the funding gap?" in h and "What drives it?" in h
+    assert "<img" not in h and "## " not in h

@@ -495,7 +495,6 @@ def test_cli_bad_sweep_exits_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--executor", "spark"], "--executor"),
         (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --executor dask"),
         (["--paths", "0"], "--paths"),
         (["--workers", "0"], "--workers"),

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from runway.config import Config, load_config
 from runway.errors import ConfigError, RunwayError
+
+if TYPE_CHECKING:
+    from runway.config import Config, load_config
+    from runway.result import Result
 
 __version__ = "0.1.0"
 __all__ = ["Config", "ConfigError", "Result", "RunwayError", "default_config_path", "load_config", "simulate"]
@@ -30,20 +34,32 @@ def default_config_path() -> Path:
 
 
 def simulate(
-    config, paths=None, seed=None, *, deterministic=False, threads=None, chunk_size=None, progress=None,
-    target_mcse=None, max_paths=None, on_check=None,
+    config,
+    paths=None,
+    seed=None,
+    *,
+    deterministic=None,
+    threads=None,
+    chunk_size=None,
+    progress=None,
+    target_mcse=None,
+    max_paths=None,
+    on_check=None,
 ):
     """Run the model.
 
     Parameters
     ----------
     config : Config or str or Path
-        A validated config or the path of a TOML file.
+        A config or the path of a TOML file. A :class:`Config` is validated again first, so
+        one changed with ``model_copy(update=...)`` (which skips validation) is checked like
+        a file; to change values the validated way use :meth:`Config.with_overrides`.
     paths, seed : int, optional
         Number of paths and the seed (default: the config's ``[run]`` values). With
         ``target_mcse``, ``paths`` is the first step (default 32,768, whole chunks).
-    deterministic : bool
-        Every distribution at its central value and every shock at its median: one path.
+    deterministic : bool, optional
+        Every distribution at its central value and every shock at its median: one path
+        (default: the config's ``run.deterministic``, itself false by default).
     threads : int, optional
         Numba threads; results are bit-identical for any value.
     chunk_size : int, optional
@@ -66,15 +82,20 @@ def simulate(
     Result
     """
     from runway import engine
+    from runway.config import Config, load_config, revalidate
     from runway.result import Result
 
     sha = None
-    if not isinstance(config, Config):
+    if isinstance(config, Config):
+        config = revalidate(config)
+    else:
         p = Path(config)
         config = load_config(p)
         import hashlib
 
         sha = hashlib.sha256(p.read_bytes()).hexdigest()
+    if deterministic is None:
+        deterministic = config.run.deterministic
     raw = engine.run(
         config, paths=paths, seed=seed, deterministic=deterministic, threads=threads,
         chunk_size=chunk_size, progress=progress, target_mcse=target_mcse, max_paths=max_paths,
@@ -83,9 +104,18 @@ def simulate(
     return Result(raw, config_sha256=sha)
 
 
-def __getattr__(name: str):
-    if name == "Result":
-        from runway.result import Result
+_LAZY = {"Config": "runway.config", "load_config": "runway.config", "Result": "runway.result"}
+"""Imported on first use, so ``import runway`` (and ``runway --help``) stays light."""
 
-        return Result
-    raise AttributeError(name)
+
+_SUBMODULES = {"config", "engine", "result", "outputs", "kernel", "report", "sweep", "cli", "io"}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"runway.{name}")
+    raise AttributeError(f"module 'runway' has no attribute {name!r}")

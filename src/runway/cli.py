@@ -1,6 +1,11 @@
 """Command line: thin typer commands that parse, call and print.
 
-Exit codes: 0 success, 2 bad input (one line on stderr naming the key or option), 1 a bug.
+Exit codes: 0 success, 2 bad input (one line on stderr naming the key or option, or click's
+usage message with its "Try ... --help" line), 1 a bug.
+
+``runway --help`` imports neither numba nor pandas: the commands import what they need when
+they run, and the commands defined in other modules (``report``, ``sweep``, ``bench``) are
+imported only when invoked (:data:`LAZY_COMMANDS`).
 """
 
 from __future__ import annotations
@@ -11,12 +16,76 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from runway.errors import RunwayError
 
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "report": (
+        "runway.report.command",
+        "report",
+        "Render report.md, report.html and the plots again from a run directory's files.",
+    ),
+    "sweep": (
+        "runway.sweep.command",
+        "sweep_command",
+        "Run a sweep of scenarios with common random numbers; write the sweep table and report.",
+    ),
+    "bench": (
+        "runway.bench",
+        "bench",
+        "Benchmark the numba kernel against the numpy reference; scaling, memory, start-up.",
+    ),
+}
+"""Commands defined elsewhere: name -> (module, function, the one-line help ``--help`` lists).
+
+The line is the first line of the function's docstring (tested), so the list in
+``runway --help`` needs no import of the module.
+"""
+
+
+class _LazyGroup(TyperGroup):
+    """A typer group whose :data:`LAZY_COMMANDS` are imported when invoked, not when listed."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return names + [n for n in LAZY_COMMANDS if n not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is None and cmd_name in LAZY_COMMANDS:
+            from typer.core import TyperCommand
+
+            short = LAZY_COMMANDS[cmd_name][2]
+            return TyperCommand(cmd_name, help=short, short_help=short)  # listed, not loaded
+        return cmd
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if name in LAZY_COMMANDS and name not in self.commands:
+            cmd = load_command(name)
+            self.commands[name] = cmd
+        return name, cmd, rest
+
+
+def load_command(name: str) -> Any:
+    """The click command of lazy command ``name`` (imports its module)."""
+    import importlib
+
+    module, attr, _ = LAZY_COMMANDS[name]
+    func = getattr(importlib.import_module(module), attr)
+    sub = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    sub.command(name)(func)
+    cmd = typer.main.get_command(sub)
+    cmd.name = name
+    return cmd
+
+
 app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=False,
+    cls=_LazyGroup,
+    add_completion=True,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="runway: Monte Carlo model of OpenAI's cash runway (funding gap, time to insolvency).",
     pretty_exceptions_enable=False,
 )
@@ -31,12 +100,52 @@ def _fail(msg: str) -> None:
     raise RunwayError(msg)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("runway")
+    except PackageNotFoundError:  # pragma: no cover - a source tree on sys.path
+        from runway import __version__
+
+        return __version__
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"runway {_version()}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks (for bug reports).")] = False,
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks (for bug reports).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_show_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
     global _DEBUG
     _DEBUG = debug
+    if ctx.invoked_subcommand is None:  # bare `runway`: the help, exit 0
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+def _quiet_libraries() -> None:
+    """--quiet: matplotlib's and numba's own warnings and log lines are not printed either."""
+    import logging
+    import warnings
+
+    for name in ("matplotlib", "matplotlib.font_manager", "numba", "distributed"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="matplotlib")
+    warnings.filterwarnings("ignore", message=r"Matplotlib .*")
 
 
 @app.command()
@@ -44,32 +153,80 @@ def run(
     config: Annotated[
         Path | None, typer.Argument(help="Config TOML (default: the shipped HSBC base config).")
     ] = None,
-    paths: Annotated[int | None, typer.Option("--paths", "-n", help="Number of paths (default: the config's run.paths).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", "-s", help="Seed (default: the config's run.seed).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory to write (default: runs/<scenario>).")] = None,
-    deterministic: Annotated[bool, typer.Option("--deterministic", help="Central values, no shocks: one path.")] = False,
-    threads: Annotated[int | None, typer.Option("--threads", "-t", help="Numba threads (results do not depend on it).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
-    target_mcse: Annotated[float | None, typer.Option(
-        "--target-mcse", metavar="X",
-        help="Add paths until the MCSE of P(insolvent by the last full year) is <= X and the "
-             "MCSE of that year's median funding gap is <= X of the median; --paths is then "
-             "the first step.",
-    )] = None,
-    max_paths: Annotated[int | None, typer.Option(
-        "--max-paths", help="Cap on the paths --target-mcse may add up to (default 1,000,000).",
-    )] = None,
+    paths: Annotated[
+        int | None,
+        typer.Option("--paths", "-n", help="Number of paths (default: the config's run.paths)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", "-s", help="Seed (default: the config's run.seed).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Run directory to write (default: runs/<scenario>)."),
+    ] = None,
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            "--deterministic",
+            help="Central values, no shocks: one path (also run.deterministic in the config).",
+        ),
+    ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", "-t", help="Numba threads (results do not depend on it)."),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar, summary or library warnings."),
+    ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Change one config value, e.g. --set consumer.conversion_target=0.15 "
+            "(dotted key; the value is TOML: 0.15, true, \"2027-01\", [1, 2]); repeatable. "
+            "Validated like the file and recorded in config.resolved.toml.",
+        ),
+    ] = None,
+    monthly: Annotated[
+        bool,
+        typer.Option(
+            "--monthly",
+            help="Also write monthly.csv: every monthly line of every path (runs of at most "
+            "1,000 paths).",
+        ),
+    ] = False,
+    target_mcse: Annotated[
+        float | None,
+        typer.Option(
+            "--target-mcse",
+            metavar="X",
+            help="Add paths until the MCSE of P(insolvent by the last full year) is <= X and the "
+            "MCSE of that year's median funding gap is <= X of the median; --paths is then "
+            "the first step.",
+        ),
+    ] = None,
+    max_paths: Annotated[
+        int | None,
+        typer.Option(
+            "--max-paths", help="Cap on the paths --target-mcse may add up to (default 1,000,000)."
+        ),
+    ] = None,
 ) -> None:
     """Simulate a config and write a run directory.
 
     With --target-mcse X the path count is chosen by the run: it is the same run, bit for bit,
-    as --paths N with the N it reports (summary.json: target_mcse).
+    as --paths N with the N it reports (summary.json: target_mcse). A run directory's
+    config.resolved.toml runs as it is written and reproduces the run.
     """
+    if quiet:
+        _quiet_libraries()
     import runway
+    from runway.config import apply_override_strings
+    from runway.guard import check_memory
     from runway.io import check_output_dir
     from runway.outputs import write_outputs
-
-    from runway.guard import check_memory
 
     if paths is not None and not 1 <= paths <= MAX_PATHS:
         _fail(f"--paths must be between 1 and {MAX_PATHS:,}, got {paths}")
@@ -79,6 +236,9 @@ def run(
         _fail(f"--threads must be between 1 and {MAX_THREADS}, got {threads}")
     path = config if config is not None else runway.default_config_path()
     cfg = runway.load_config(path)
+    if set_:
+        cfg = apply_override_strings(cfg, set_)
+    deterministic = deterministic or cfg.run.deterministic
     out_dir = out if out is not None else Path("runs") / cfg.scenario.name
     check_output_dir(out_dir, replacing=True)
     if max_paths is not None and not 1 <= max_paths <= MAX_PATHS:
@@ -92,46 +252,69 @@ def run(
         planned = 1 if deterministic else (paths if paths is not None else cfg.run.paths)
     check_memory(cfg, planned)
     t0 = time.perf_counter()
-    progress = None if quiet else _progress_bar(target_mcse)
+    progress = None if quiet else _progress_bar(target_mcse, compiling=_kernel_cache_cold())
+    import hashlib
+
+    sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     try:
         res = runway.simulate(
-            path, paths=paths, seed=seed, deterministic=deterministic, threads=threads,
-            progress=progress, target_mcse=target_mcse, max_paths=max_paths,
+            cfg,
+            paths=paths,
+            seed=seed,
+            deterministic=deterministic,
+            threads=threads,
+            progress=progress,
+            target_mcse=target_mcse,
+            max_paths=max_paths,
             on_check=None if progress is None else progress.check,
         )
     finally:
         if progress is not None:
             progress.close()
+    from runway.result import Result
+
+    res = Result(res.raw, config_sha256=sha)  # the file's hash, as for a path given to simulate
+    res.overrides = list(set_ or [])
     if quiet:
-        written = write_outputs(res, out_dir)
+        written = write_outputs(res, out_dir, monthly=monthly)
     else:
         from rich.console import Console
 
         # summary, ESS/R-hat, idata.nc, Parquet and plots take seconds on large runs
         with Console(stderr=True).status(f"writing {out_dir} (tables, idata.nc, plots, report)"):
-            written = write_outputs(res, out_dir)
+            written = write_outputs(res, out_dir, monthly=monthly)
     if not quiet:
-        s = res.summary()
-        last = str(res.calendar.full_years[-1]) if res.calendar.full_years else str(res.calendar.years[-1])
-        gap = s["funding_gap"][last]
-        typer.echo(
-            f"{cfg.scenario.name}: {res.raw.n_paths:,} path(s) in {time.perf_counter() - t0:.1f} s; "
-            f"funding gap {last}: median ${gap['p50']:.1f}bn (P5 {gap['p05']:.1f}, P95 {gap['p95']:.1f}); "
-            f"P(insolvent by {last}) = {s['p_insolvent_by'][last]:.3f}"
-        )
-        tm = s.get("target_mcse")
+        typer.echo(_summary_line(res, time.perf_counter() - t0))
+        tm = res.summary(diagnostics=False).get("target_mcse")
         if tm:
             rel = tm["rel_mcse_funding_gap_p50"]
-            got = (f"MCSE of P(insolvent by {tm['year']}) {tm['mcse_p_insolvent']:.4g}, "
-                   "relative MCSE of the median funding gap "
-                   f"{'n/a' if rel is None else f'{rel:.4g}'}")
+            got = (
+                f"MCSE of P(insolvent by {tm['year']}) {tm['mcse_p_insolvent']:.4g}, "
+                "relative MCSE of the median funding gap "
+                f"{'n/a' if rel is None else f'{rel:.4g}'}"
+            )
             if tm["reached"]:
-                typer.echo(f"--target-mcse {tm['target']:g} reached with {tm['paths']:,} paths "
-                           f"({got})")
+                typer.echo(
+                    f"--target-mcse {tm['target']:g} reached with {tm['paths']:,} paths ({got})"
+                )
             else:
-                typer.echo(f"--target-mcse {tm['target']:g} NOT reached: stopped at the cap of "
-                           f"--max-paths {tm['max_paths']:,} paths ({got})")
-        typer.echo(f"wrote {written}")
+                typer.echo(
+                    f"--target-mcse {tm['target']:g} NOT reached: stopped at the cap of "
+                    f"--max-paths {tm['max_paths']:,} paths ({got})"
+                )
+        typer.echo(f"report: {Path(written) / 'report.html'}")
+
+
+def _summary_line(res: Any, seconds: float) -> str:
+    s = res.summary(diagnostics=False)
+    cal = res.calendar
+    last = str(cal.full_years[-1]) if cal.full_years else str(cal.years[-1])
+    gap = s["funding_gap"][last]
+    return (
+        f"{s['scenario']}: {res.raw.n_paths:,} path(s) in {seconds:.1f} s; "
+        f"funding gap {last}: median ${gap['p50']:.1f}bn (P5 {gap['p05']:.1f}, "
+        f"P95 {gap['p95']:.1f}); P(insolvent by {last}) = {s['p_insolvent_by'][last]:.3f}"
+    )
 
 
 @app.command()
@@ -140,24 +323,69 @@ def validate(config: Annotated[Path, typer.Argument(help="Config TOML to check."
     import runway
 
     cfg = runway.load_config(config)
-    typer.echo(f"{config}: ok ({cfg.scenario.name}, {cfg.calendar.start}..{cfg.calendar.end}, {len(cfg.compute.contracts)} contracts)")
+    typer.echo(
+        f"{config}: ok ({cfg.scenario.name}, {cfg.calendar.start}..{cfg.calendar.end}, "
+        f"{len(cfg.compute.contracts)} contracts)"
+    )
+
+
+def _kernel_cache_cold() -> bool:
+    """Whether numba must compile the kernel on this run (no cache entry, or an older one).
+
+    Reads numba's cache index files of the kernel module's compiled functions; any doubt
+    counts as warm (no message).
+    """
+    try:
+        from numba.core.dispatcher import Dispatcher
+
+        from runway import kernel as K
+
+        src = Path(K.__file__).stat().st_mtime
+        for obj in vars(K).values():
+            if isinstance(obj, Dispatcher) and obj._cache is not None:
+                index = Path(obj._cache._cache_path) / obj._cache._index_name
+                if not index.is_file() or index.stat().st_mtime < src:
+                    return True
+    except Exception:  # pragma: no cover - numba internals moved: no message, no harm
+        return False
+    return False
+
+
+COMPILE_MESSAGE = (
+    "compiling the numba kernel (first run after an install or an update, about 20-30 s; "
+    "cached for later runs)"
+)
 
 
 class _progress_bar:
     """A rich progress bar over paths, shown only when a run lasts more than a moment.
 
-    With --target-mcse the total is the current step's path count and a status column shows
-    the last check's MCSEs against the target.
+    With ``compiling`` a message and a spinner are shown until the first paths are done (the
+    kernel compiles before them). With --target-mcse the total is the current step's path
+    count and a status column shows the last check's MCSEs against the target.
     """
 
-    def __init__(self, target_mcse: float | None = None) -> None:
+    def __init__(self, target_mcse: float | None = None, *, compiling: bool = False) -> None:
         self._bar: Any = None
         self._task: Any = None
         self._t0 = time.perf_counter()
         self._target = target_mcse
         self._status = f"target MCSE {target_mcse:g}" if target_mcse is not None else ""
+        self._spinner: Any = None
+        if compiling:
+            from rich.console import Console
+
+            self._spinner = Console(stderr=True).status(COMPILE_MESSAGE)
+            self._spinner.start()
+
+    def _stop_spinner(self) -> None:
+        if self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
+            self._t0 = time.perf_counter()
 
     def __call__(self, done: int, total: int) -> None:
+        self._stop_spinner()
         if self._bar is None:
             if (done >= total and self._target is None) or time.perf_counter() - self._t0 < 0.5:
                 return
@@ -183,44 +411,31 @@ class _progress_bar:
     def check(self, chk) -> None:
         """Show a :class:`runway.engine.TargetCheck` (called after each --target-mcse step)."""
         rel = "n/a" if chk.rel_mcse_gap_p50 == float("inf") else f"{chk.rel_mcse_gap_p50:.4f}"
-        self._status = (f"MCSE: P(insolvent) {chk.mcse_p_insolvent:.4f}, median gap (relative) "
-                        f"{rel}; target {self._target:g}{' met' if chk.met else ''}")
+        self._status = (
+            f"MCSE: P(insolvent) {chk.mcse_p_insolvent:.4f}, median gap (relative) "
+            f"{rel}; target {self._target:g}{' met' if chk.met else ''}"
+        )
         if self._bar is not None:
             self._bar.update(self._task, status=self._status)
 
     def close(self) -> None:
+        self._stop_spinner()
         if self._bar is not None:
             self._bar.stop()
-
-
-def _click_exception_types() -> tuple[type[BaseException], ...]:
-    """Click's exception base classes: typer >= 0.2x vendors its own click, older ones use click."""
-    types: list[type[BaseException]] = []
-    try:
-        from typer._click import exceptions as vendored
-
-        types.append(vendored.ClickException)
-    except ImportError:  # pragma: no cover - depends on the typer version
-        pass
-    try:
-        import click
-
-        types.append(click.ClickException)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(types)
 
 
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit code 2.
 
-    Without ``--debug`` no traceback reaches the user for a problem they can fix
-    (:class:`RunwayError`, a bad option or argument, a file that cannot be read or written);
-    anything else is a bug and keeps its traceback (exit code 1).
+    Without ``--debug`` no traceback reaches the user for a problem they can fix: a
+    :class:`RunwayError` is one line; a usage error (a bad option or argument) is click's
+    usage message, its "Try ... --help" line and the error. Anything else is a bug and keeps
+    its traceback (exit code 1).
     """
+    from typer._click import exceptions as click_exc
+
     global _DEBUG
     _DEBUG = "--debug" in sys.argv[1:2] or _DEBUG
-    click_errors = _click_exception_types()
     try:
         # With standalone_mode=False click returns (not raises) the code of a typer.Exit.
         rc = app(standalone_mode=False)
@@ -234,10 +449,10 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except click_errors as exc:
+    except click_exc.ClickException as exc:
         if _DEBUG:
             raise
-        typer.echo(f"error: {_one_line(exc.format_message())}", err=True)  # type: ignore[attr-defined]
+        exc.show()  # a usage error prints "Usage: ...", "Try '... --help' for help." too
         sys.exit(2)
     if isinstance(rc, int) and rc != 0:
         sys.exit(rc)
@@ -245,13 +460,3 @@ def main() -> None:
 
 def _one_line(msg: str) -> str:
     return " ".join(msg.split()) or "invalid input"
-
-
-# --- further commands, each in its own module (one registration line each) -----------------
-from runway.report.command import report as _report_cmd  # noqa: E402
-
-app.command("report")(_report_cmd)
-from runway.sweep import sweep_command  # noqa: E402
-app.command("sweep")(sweep_command)
-from runway.bench import bench  # noqa: E402
-app.command("bench")(bench)

@@ -15,7 +15,16 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from runway.calendar import MAX_MONTHS, format_month, parse_month
 from runway.dists import Param, _Dist, central
@@ -115,6 +124,11 @@ class RunCfg(_Model):
     paths: Annotated[int, Field(ge=1, le=100_000_000)] = 100_000
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     chunk_size: Annotated[int, Field(ge=1, le=1_000_000)] = 2048
+    deterministic: bool = Field(
+        default=False,
+        description="central values, no shocks: one path (as --deterministic); "
+        "config.resolved.toml of a deterministic run says true",
+    )
 
 
 class Consumer(_Model):
@@ -394,6 +408,64 @@ class Shocks(_Model):
     sentiment: Sentiment = Sentiment()
 
 
+REFERENCE_MEASURES = (
+    "revenue", "consumer", "enterprise", "advertising", "cost_of_sales", "rnd", "sga",
+    "revenue_share", "operating_income", "compute_rent", "fcf", "funding_gap",
+)
+"""What a published figure can be compared with: a monthly flow line summed over the
+reference's months, or ``funding_gap`` (the gap at the end of ``to_month``)."""
+
+
+class Reference(_Model):
+    """A published figure: quoted by the report, drawn on its plots, compared in a deterministic run.
+
+    The model's value is the sum of the monthly line ``measure`` over ``from_month`` to
+    ``to_month`` (both included), times ``sign``; for ``measure = "funding_gap"`` it is the
+    funding gap at the end of ``to_month``'s year. A reference whose months lie outside the
+    calendar is quoted but not compared or drawn.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=120)] = Field(
+        description="what the figure is, as the report names it"
+    )
+    source: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="who published it and when"
+    )
+    sources_row: str = Field(default="", max_length=40, description="row id in docs/sources.md")
+    value_bn: Annotated[float, Field(ge=-MAX_BN, le=MAX_BN, allow_inf_nan=False)] = Field(
+        description="the published figure, US$ bn"
+    )
+    measure: Literal[REFERENCE_MEASURES] = Field(  # type: ignore[valid-type]
+        description="model line it is compared with (see REFERENCE_MEASURES)"
+    )
+    from_month: Month = Field(description="first month summed")
+    to_month: Month = Field(description="last month summed (funding_gap: the year of the gap)")
+    sign: Literal[1, -1] = Field(default=1, description="-1 where the figure is a loss")
+    tolerance: Annotated[float, Field(gt=0, le=10)] | None = Field(
+        default=None, description="relative tolerance of the comparison (0.05: within 5%)"
+    )
+    draw: Literal["none", "point", "line"] = Field(
+        default="point",
+        description="on the plot of its measure (revenue, funding gap): a point at to_month's "
+        "year, a horizontal line, or nothing",
+    )
+
+    @model_validator(mode="after")
+    def _months(self) -> Reference:
+        if parse_month(self.to_month) < parse_month(self.from_month):
+            raise ValueError(f"to_month: {self.to_month} is before from_month ({self.from_month})")
+        return self
+
+
+class References(_Model):
+    """Published figures the report quotes (``[[references.figures]]``); none by default."""
+
+    figures: list[Reference] = Field(default_factory=list)
+
+
+ResolvedValue = str | int | float | bool | list[str]
+
+
 class Config(_Model):
     """A whole runway scenario."""
 
@@ -409,6 +481,42 @@ class Config(_Model):
     liquidity: Liquidity
     financing: Financing
     shocks: Shocks = Shocks(price_war_per_yr=0.0, price_war_cut=0.0)
+    references: References = References()
+    resolved: dict[str, ResolvedValue] | None = Field(
+        default=None,
+        description="what a run recorded in its config.resolved.toml (paths, seed, versions, "
+        "overrides): read and kept, never used by the model",
+    )
+
+    def with_overrides(self, overrides: dict[str, Any], source: str = "overrides") -> Config:
+        """A copy with values changed, validated like a config file.
+
+        Parameters
+        ----------
+        overrides : dict
+            Dotted keys to new values: ``{"consumer.conversion_target": 0.15,
+            "financing.round_lag_months": 1}``. A list of named tables is indexed by name or
+            position (``"compute.contracts.oracle.share_online"``). A value replaces what is
+            there: a number replaces a distribution, a dict such as ``{"dist": "normal",
+            "mean": 0.15, "sd": 0.02}`` gives a distribution.
+        source : str
+            Names the overrides in an error message.
+
+        Raises
+        ------
+        ConfigError
+            One line naming the key: an unknown key, or a value the config does not allow.
+
+        Notes
+        -----
+        ``model_copy(update=...)`` (pydantic) does not validate; :func:`runway.simulate`
+        validates a config again before running it, but this is the route that says what
+        is wrong at once.
+        """
+        data = self.model_dump(mode="json")
+        for key, value in overrides.items():
+            _set_dotted(data, str(key), value, source)
+        return config_from_dict(data, source)
 
     @model_validator(mode="after")
     def _cash_month(self) -> Config:
@@ -483,6 +591,65 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
     return f"{source}: {loc}: {msg}"
 
 
+def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
+    """Set ``data[a][b]... = value`` for ``key = "a.b..."``; lists by name or position."""
+    parts = key.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts):
+        here = ".".join(parts[: depth + 1])
+        last = depth == len(parts) - 1
+        if isinstance(node, dict):
+            if part not in node:
+                keys = ", ".join(sorted(node))
+                raise ConfigError(f"{source}: {here}: unknown key (keys here: {keys})")
+            k: Any = part
+        elif isinstance(node, list):
+            names = [x.get("name") if isinstance(x, dict) else None for x in node]
+            if part.isdigit() and int(part) < len(node):
+                k = int(part)
+            elif part in names:
+                k = names.index(part)
+            else:
+                raise ConfigError(f"{source}: {here}: no entry named or numbered {part!r}")
+        else:
+            raise ConfigError(f"{source}: {'.'.join(parts[:depth])}: is a value, not a table")
+        if last:
+            node[k] = value
+        else:
+            node = node[k]
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"consumer.conversion_target=0.15"`` -> ``("consumer.conversion_target", 0.15)``.
+
+    The value is read as a TOML value (``0.15``, ``true``, ``"2027-01"``, ``[1, 2]``,
+    ``{ dist = "normal", mean = 0.15, sd = 0.02 }``); text that is not one is a string.
+    """
+    key, sep, raw = text.partition("=")
+    key, raw = key.strip(), raw.strip()
+    if not sep or not key or not raw:
+        raise ConfigError(f"--set {text}: expected KEY=VALUE, e.g. consumer.conversion_target=0.15")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def apply_override_strings(cfg: Config, items: list[str]) -> Config:
+    """``cfg`` with ``--set KEY=VALUE`` items applied one by one, each validated."""
+    for item in items:
+        key, value = parse_override(item)
+        cfg = cfg.with_overrides({key: value}, source=f"--set {item}")
+    return cfg
+
+
+def revalidate(cfg: Config) -> Config:
+    """``cfg`` validated again (a ``model_copy(update=...)`` skips validation)."""
+    data = cfg.model_dump(mode="json", warnings=False)
+    return config_from_dict(data, "config")
+
+
 def config_from_dict(data: dict[str, Any], source: str = "config") -> Config:
     """Validate a parsed TOML document; raises :class:`ConfigError` with one line."""
     try:
@@ -526,4 +693,9 @@ def load_config(path: str | Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    if "scenario" not in data and ("axes" in data or "base" in data):
+        raise ConfigError(
+            f"{p}: this is a sweep file (it has base and [[axes]]), not a config; "
+            f"run it with `runway sweep {p}`"
+        )
     return config_from_dict(data, str(p))

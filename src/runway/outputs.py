@@ -1,6 +1,6 @@
 """The run directory (DESIGN.md): every file an analyst opens, forwards and cites.
 
-summary.json, annual.csv, paths.parquet, fan.parquet (+ monthly.csv for small runs),
+summary.json, annual.csv, paths.parquet, fan.parquet (+ monthly.csv on request),
 idata.nc (per-path outcomes, chain = seed stream), config.resolved.toml, deterministic.csv
 (the deterministic path the plots overlay), the PNG plots, report.md and report.html.
 """
@@ -72,6 +72,12 @@ def resolved_config_toml(result: Result, summary: dict) -> str:
 
     data = result.config.model_dump(mode="json")
     prov = summary["provenance"]
+    # the [run] table holds what ran, so the file runs as written and reproduces the run
+    data["run"]["paths"] = int(summary["paths"])
+    if summary["seed"] is not None:
+        data["run"]["seed"] = int(summary["seed"])
+    data["run"]["chunk_size"] = int(result.raw.chunk_size)
+    data["run"]["deterministic"] = bool(summary["deterministic"])
     data["resolved"] = {
         "paths": int(summary["paths"]),
         "seed": summary["seed"] if summary["seed"] is not None else "none",
@@ -87,13 +93,14 @@ def resolved_config_toml(result: Result, summary: dict) -> str:
         "pandas": pd.__version__,
         **{name.replace("-", "_"): _version_of(name) for name in _OTHER_PACKAGES},
         "created": prov["created"],
+        "overrides": list(getattr(result, "overrides", None) or []),
     }
     return dumps(
         data,
-        header="runway: every value this run used (config defaults included).\n"
-        "Re-run: delete the [resolved] table, then\n"
-        "`runway run config.resolved.toml --paths P --seed S` with P and S from it\n"
-        "(a --target-mcse run is reproduced exactly by its final --paths).",
+        header="runway: every value this run used (config defaults and --set overrides\n"
+        "included); [run] holds the paths, seed and chunk size that ran (a --target-mcse run:\n"
+        "its final path count). `runway run config.resolved.toml` reproduces the run; the\n"
+        "[resolved] table records what ran and is not used by the model.",
     )
 
 
@@ -177,22 +184,27 @@ class _Background:
         return {name: guarded(name, w) for name, w in writers.items()}
 
 
-def write_outputs(result: Result, out: str | Path, *, report: bool = True) -> Path:
+def write_outputs(
+    result: Result, out: str | Path, *, report: bool = True, monthly: bool = False
+) -> Path:
     """Write ``result`` as a run directory at ``out`` (replacing it atomically).
 
-    ``monthly.csv`` (every monthly line of every path) is added for runs of at most
-    1,000 paths, a deterministic run included. With ``report`` the plots, report.md and
-    report.html are rendered from the files just written (inside the atomic swap).
+    With ``monthly`` (``runway run --monthly``), ``monthly.csv`` (every monthly line of
+    every path) is added for runs of at most 1,000 paths, a deterministic run included.
+    With ``report`` the plots, report.md and report.html are rendered from the files just
+    written (inside the atomic swap).
 
     What releases the GIL runs in two pool threads beside the rest: paths.parquet is
     written and the summary's numbers computed while arviz is imported and ``idata`` built;
     then ESS and R-hat (``result.diagnostics``) are computed and idata.nc written while the
     plots are drawn. No file depends on the timing.
     """
+    from runway.report.answers import answers
     from runway.report.idata import write_idata
     from runway.report.render import draw_plots, render_report
 
     det = deterministic_path(result)
+    extra = answers(result)
     _ = result.months_to_insolvency, result.raised_total  # cached; the threads all read them
     summary: dict = {}
 
@@ -208,11 +220,12 @@ def write_outputs(result: Result, out: str | Path, *, report: bool = True) -> Pa
 
         def write_plots(p: Path) -> None:
             background.jobs["paths.parquet"].result()  # it builds result.paths
-            draw_plots(p.parent, numbers.result(), result.paths)
+            draw_plots(p.parent, {**numbers.result(), **extra}, result.paths)
 
         def write_summary(p: Path) -> None:
             diagnostics[0].result()  # re-raises what the diagnostics raised
             summary.update(result.summary())
+            summary.update(extra)  # dates, hazard, published references
             dump_json(summary)(p)
 
         writers = {
@@ -232,9 +245,9 @@ def write_outputs(result: Result, out: str | Path, *, report: bool = True) -> Pa
         writers["config.resolved.toml"] = lambda p: p.write_text(
             resolved_config_toml(result, summary)
         )
-        monthly = result.monthly
-        if monthly is not None:
-            writers["monthly.csv"] = lambda p: monthly.to_csv(p, index=False, float_format="%.10g")
+        lines = result.monthly if monthly else None
+        if lines is not None:
+            writers["monthly.csv"] = lambda p: lines.to_csv(p, index=False, float_format="%.10g")
         if report:
             writers["report.md"] = lambda p: render_report(p.parent, plots=False)
         return write_run_dir(out, background.guard(writers))

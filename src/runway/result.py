@@ -36,8 +36,9 @@ class Result:
     Attributes
     ----------
     paths : DataFrame
-        One row per path: insolvency month (``NaT``-like empty string when the path
-        survives the horizon), months to insolvency, minimum cash, money raised by source,
+        One row per path: insolvency month (``None`` when the path survives the horizon;
+        ``censored`` is then true and ``months_to_insolvency`` NaN), months from the cash
+        anchor to insolvency, minimum cash, money raised by source,
         revenue, free cash flow, cash and funding gap per year, compute obligations owed per
         counterparty at insolvency (or at the horizon).
     annual : DataFrame
@@ -46,7 +47,8 @@ class Result:
     fan : DataFrame
         One row per (month, metric) for cash, revenue and burn with monthly quantiles.
     monthly : DataFrame or None
-        Every monthly line of every path, kept for runs of up to 1,000 paths.
+        Every monthly line of every path, kept for runs of up to 1,000 paths (written as
+        ``monthly.csv`` only with ``runway run --monthly``).
     """
 
     def __init__(self, raw: RawRun, config_sha256: str | None = None):
@@ -363,6 +365,30 @@ class Result:
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         }
+
+
+    # --- notebooks (a self-contained block: repr and the Jupyter display) ------------------
+    def _notebook_summary(self) -> dict[str, Any]:
+        from runway.report.answers import answers
+
+        return {**self.summary(diagnostics=False), **answers(self)}
+
+    def __repr__(self) -> str:
+        """One line: scenario, paths, the last year's median funding gap and P(insolvent)."""
+        s = self.summary(diagnostics=False)
+        last = list(s["p_insolvent_by"])[-1]
+        gap = s["funding_gap"][last]["p50"]
+        kind = "deterministic path" if s["deterministic"] else f"{s['paths']:,} paths"
+        return (
+            f"<runway.Result {s['scenario']}: {kind}, seed {s['seed']}; median funding gap "
+            f"{last} ${gap:,.1f}bn; P(insolvent by {last}) {s['p_insolvent_by'][last]:.3f}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The report's headline (the four answers) as HTML, for Jupyter."""
+        from runway.report.render import headline_html
+
+        return headline_html(self._notebook_summary())
 
 
 def _version() -> str:

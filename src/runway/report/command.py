@@ -22,10 +22,22 @@ def report(
     A directory without the per-path files (the committed ``reports/<scenario>/``) keeps its
     PNGs and gets report.md and report.html again.
     """
-    from runway.io import require_complete
+    from runway.io import MARKER, recover_run_dir, require_complete
     from runway.report.plots import PLOTS
     from runway.report.render import render_report
 
+    recover_run_dir(run_dir)
+    if run_dir.is_dir() and not (run_dir / MARKER).is_file():
+        if not (run_dir / "summary.json").is_file():
+            raise OutputError(
+                f"{run_dir}: not a run directory (no summary.json); give a directory written "
+                "by `runway run CONFIG --out DIR`"
+            )
+        raise OutputError(
+            f"{run_dir}: an incomplete run directory (no {MARKER} marker: the run writing it "
+            "was interrupted); run it again into a new directory: "
+            "`runway run CONFIG --out NEW_DIR`"
+        )
     require_complete(run_dir)  # never read what an interrupted run left behind
     if not (run_dir / "summary.json").is_file():
         raise OutputError(f"{run_dir}: not a run directory (missing summary.json)")

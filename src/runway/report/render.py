@@ -2,9 +2,15 @@
 
 The report is built once as a list of blocks and written twice, as Markdown and as a
 self-contained HTML page (every PNG embedded as a base64 data URI, no external resource,
-so it opens offline). Every number in it comes from ``summary.json`` through :func:`fmt`
-(tested); the only other figures are the published references of FIGURES.md (HSBC's
-revenue and funding gap, Bain's $2tn), named as such.
+so it opens offline). It opens with four answers in words and numbers (how big the funding
+gap is, when cash runs out, with what probability, what drives it), then the tables with
+human headers and units, the figures, and an appendix with the Monte Carlo precision and
+diagnostics. A deterministic run (one path) gets a model-versus-published table instead.
+
+Every number in it is a value of ``summary.json``, rounded (tested); probabilities are shown
+as percentages of those values. Published figures come only from the summary's
+``references`` (the config's ``[[references.figures]]``): a config without them is quoted
+against nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from runway.report import plots as P
 
 # decimals per kind of number: one rule for the whole report
 DECIMALS = {"bn": 1, "prob": 4, "months": 1, "mcse": 4, "ess": 0, "rhat": 3}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def fmt(x: float | int | None, kind: str) -> str:
@@ -35,119 +42,241 @@ def fmt(x: float | int | None, kind: str) -> str:
     return f"{float(x):,.{DECIMALS[kind]}f}"
 
 
+def money(x: float | None) -> str:
+    """``$165bn``: whole billions from $10bn up, one decimal below (``$2.3bn``)."""
+    if x is None:
+        return "n/a"
+    d = 0 if abs(x) >= 10 or x == 0 else 1
+    sign = "-" if x < 0 else ""
+    return f"{sign}${abs(x):,.{d}f}bn"
+
+
+def plus_minus(se: float | None) -> str:
+    """`` ± 1bn`` for a Monte Carlo standard error in $bn (empty when there is none)."""
+    if not se:
+        return ""
+    d = 0 if se >= 1 else (1 if se >= 0.1 else 2)
+    return f" ± {se:,.{d}f}bn"
+
+
+def pct(p: float | None) -> str:
+    """``23%`` (``1.9%`` below 10%, ``0%`` for none)."""
+    if p is None:
+        return "n/a"
+    v = 100 * p
+    if v == 0 or v >= 10:
+        return f"{v:.0f}%"
+    return f"{v:.1f}%"
+
+
+def pct_pm(se: float | None) -> str:
+    """`` ± 0.3 pts`` for the MCSE of a probability, in percentage points."""
+    if not se:
+        return ""
+    return f" ± {100 * se:.1f} pts"
+
+
+def date(month: str | None) -> str:
+    """``"2026-09"`` -> ``"Sep 2026"``."""
+    if not month:
+        return "n/a"
+    y, m = month.split("-")
+    return f"{MONTHS[int(m) - 1]} {y}"
+
+
+METRIC_NAMES = {
+    "revenue": "Revenue",
+    "consumer": "Consumer subscriptions",
+    "enterprise": "Enterprise and API",
+    "advertising": "Advertising",
+    "cost_of_sales": "Cost of sales",
+    "rnd": "R&D",
+    "sga": "SG&A",
+    "revenue_share": "Microsoft revenue share",
+    "operating_income": "Operating income",
+    "compute_rent": "Compute rent",
+    "fcf": "Free cash flow",
+    "cumulative_fcf": "Free cash flow since the start",
+    "cash": "Cash at year end",
+    "funding_gap": "Funding gap",
+}
+"""Human names of the summary's metrics (report headers: never a code identifier)."""
+
+OUTCOME_NAMES = {
+    "months_to_insolvency": "Months until cash runs out",
+    "min_cash": "Lowest cash balance",
+    "raised_total": "Money raised",
+    "funding_gap": "Funding gap",
+    "revenue": "Revenue",
+    "insolvent_by": "Run out of cash by year end",
+}
+
+
+def _mcse_name(key: str) -> str:
+    """A summary MCSE key in words: ``funding_gap_2030_p50`` -> "Funding gap 2030, median"."""
+    stat = {"p05": "5th percentile", "p50": "median", "p95": "95th percentile", "mean": "mean"}
+    m = re.fullmatch(r"p_insolvent_by_(\d{4})", key)
+    if m:
+        return f"Probability of running out of cash by end-{m.group(1)}"
+    m = re.fullmatch(r"funding_gap_(\d{4})_(\w+)", key)
+    if m:
+        return f"Funding gap {m.group(1)}, {stat.get(m.group(2), m.group(2))}"
+    m = re.fullmatch(r"time_to_insolvency_(\w+)", key)
+    if m:
+        s = stat.get(m.group(1), "mean of the months, the horizon for survivors")
+        return f"Months until cash runs out, {s}"
+    return key.replace("_", " ")
+
+
+def _outcome_name(key: str) -> str:
+    m = re.fullmatch(r"(\w+?)_(\d{4})", key)
+    if m and m.group(1) in OUTCOME_NAMES:
+        return f"{OUTCOME_NAMES[m.group(1)]}, {m.group(2)}"
+    return OUTCOME_NAMES.get(key, key.replace("_", " "))
+
+
 Block = tuple
 
 
-def _blocks(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
+def _last_year(s: dict[str, Any]) -> str:
+    return list(s["p_insolvent_by"])[-1]
+
+
+def _refs(s: dict[str, Any], measure: str | None = None) -> list[dict[str, Any]]:
+    return [r for r in (s.get("references") or []) if measure is None or r["measure"] == measure]
+
+
+def _ref_quote(r: dict[str, Any]) -> str:
+    return f"{r['source']}: {r['name']}, {money(r['published_bn'])}"
+
+
+def _dates_sentence(s: dict[str, Any]) -> str:
+    """When cash runs out, in dates (from ``insolvency_dates``; older runs: from the months)."""
+    d = s.get("insolvency_dates")
+    if d is None:
+        return "Dates were not recorded by the run that wrote this directory (re-run it)."
+    horizon = date(d["horizon"])
+    if d["first"] is None:
+        return f"No path runs out of cash before the horizon ({horizon})."
+    parts = [f"The first paths run out of cash in **{date(d['first'])}**"]
+    if d["p05"] is not None:
+        parts.append(f"1 in 20 paths has run out by **{date(d['p05'])}**")
+    else:
+        parts.append(f"fewer than 1 in 20 paths runs out before the horizon ({horizon})")
+    if d["p50"] is not None:
+        parts.append(f"half of them by **{date(d['p50'])}** (the median date)")
+    else:
+        parts.append(
+            f"more than half still have cash at the horizon ({horizon}), so the median date "
+            "lies beyond it"
+        )
+    text = "; ".join(parts) + "."
+    risky = d.get("riskiest_months") or []
+    if risky:
+        months = ", ".join(f"{date(r['month'])} ({pct(r['share'])} of paths)" for r in risky)
+        text += f" The riskiest months, those in which most paths run out: {months}."
+    return text
+
+
+def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
     b: list[Block] = []
     prov = s.get("provenance", {})
-    years = list(s["p_insolvent_by"])
-    last = years[-1]
+    last = _last_year(s)
+    mc = s.get("mcse") or {}
+    g = s["funding_gap"][last]
     b.append(("h", 1, f"runway report: {s['scenario']}"))
     if s.get("description"):
         b.append(("p", s["description"]))
-    det = s.get("deterministic")
     b.append(
         (
             "p",
-            (
-                f"{fmt(s['paths'], 'int')} path(s), "
-                f"seed {s['seed'] if s['seed'] is not None else 'n/a'}, "
-                f"{'deterministic run (central values, no shocks)' if det else 'Monte Carlo run'}; "
-                f"calendar `{s['start']}` to `{s['end']}`, cash as of `{s.get('cash_as_of', '')}`. "
-                "Money in US$ bn; flows per calendar year, balances at year end."
-            ),
+            f"Monte Carlo run of {fmt(s['paths'], 'int')} paths from {date(s['start'])} to "
+            f"{date(s['end'])}, cash as of {date(s.get('cash_as_of'))}. Money in US$ billions; "
+            "flows per calendar year, balances at year end. A path runs out of cash when, "
+            "after every financing the model allows that month (equity rounds, debt, an IPO, "
+            "committed money), its cash is below the minimum buffer.",
         )
     )
-    g = s["funding_gap"][last]
-    mc = s.get("mcse") or {}
-    b.append(
-        (
-            "p",
+    if s.get("overrides"):
+        b.append(
             (
-                f"**Headline.** P(insolvent by {last}) = {fmt(s['p_insolvent_by'][last], 'prob')} "
-                f"(MCSE {fmt(mc.get(f'p_insolvent_by_{last}'), 'mcse')}); "
-                f"median funding gap in {last} ${fmt(g['p50'], 'bn')}bn "
-                f"(MCSE {fmt(mc.get(f'funding_gap_{last}_p50'), 'mcse')}), "
-                f"P5 ${fmt(g['p05'], 'bn')}bn, P95 ${fmt(g['p95'], 'bn')}bn. "
-                "Reference: HSBC's deterministic funding gap is $207bn by 2030."
-            ),
-        )
-    )
-    tm = s.get("target_mcse")
-    if tm:
-        x, ty = fmt(tm["target"], "g"), tm["year"]
-        goal = (
-            f"paths were added until the MCSE of P(insolvent by {ty}) was at most {x} and the MCSE "
-            f"of the median {ty} funding gap at most {x} of the median"
-        )
-        got = (
-            f"MCSE {fmt(tm['mcse_p_insolvent'], 'mcse')} and, relative, "
-            f"{fmt(tm['rel_mcse_funding_gap_p50'], 'mcse')}"
-        )
-        head = f"**Path count.** Set by `--target-mcse` {x}: {goal}"
-        if tm["reached"]:
-            text = f"{head}. That took {fmt(tm['paths'], 'int')} paths ({got})."
-        else:
-            text = (
-                f"{head}. **Target not reached**: the run stopped at the cap of "
-                f"{fmt(tm['max_paths'], 'int')} paths (`--max-paths`) with {got}."
+                "p",
+                "Changed from the config file: "
+                + ", ".join(f"`{o}`" for o in s["overrides"])
+                + ".",
             )
-        b.append(("p", text))
-
-    b.append(("h", 2, "Probability of insolvency"))
-    b.append(
-        (
-            "table",
-            ["year", "P(insolvent by year end)", "MCSE"],
-            [
-                [y, fmt(p, "prob"), fmt(mc.get(f"p_insolvent_by_{y}"), "mcse")]
-                for y, p in s["p_insolvent_by"].items()
-            ],
         )
+
+    b.append(("h", 2, "The four answers"))
+    # 1. funding gap
+    per_year = ", ".join(f"{y} {money(v['p50'])}" for y, v in s["funding_gap"].items())
+    text = (
+        f"**1. How big is the funding gap?** By the end of {last}: "
+        f"**{money(g['p50'])}{plus_minus(mc.get(f'funding_gap_{last}_p50'))}** (median of the "
+        f"paths; 90% of them between {money(g['p05'])} and {money(g['p95'])}). This is the "
+        "external money needed, beyond what is committed, to keep cash at the buffer. "
+        f"Median by year end: {per_year}."
     )
-    t = s["time_to_insolvency_months"]
+    quotes = [r for r in _refs(s, "funding_gap")]
+    if quotes:
+        text += " Published: " + "; ".join(_ref_quote(r) for r in quotes) + "."
+    b.append(("p", text, "answer"))
+    # 2. when
+    b.append(("p", "**2. When does cash run out?** " + _dates_sentence(s), "answer"))
+    # 3. probability
+    pb = s["p_insolvent_by"]
+    terms = ", ".join(f"{y} {pct(p)}" for y, p in pb.items())
     b.append(
         (
             "p",
-            (
-                "Time to insolvency, months from the cash anchor (n/a: beyond the horizon of "
-                f"{fmt(t.get('horizon_months'), 'months')} months, "
-                "where surviving paths are censored):"
-            ),
+            f"**3. With what probability?** Probability of having run out of cash by the end "
+            f"of {last}: **{pct(pb[last])}{pct_pm(mc.get(f'p_insolvent_by_{last}'))}**. By "
+            f"year end: {terms}.",
+            "answer",
         )
     )
     b.append(
         (
-            "table",
-            ["statistic", "months", "MCSE"],
-            [
-                [
-                    k.replace("p05", "P5")
-                    .replace("p50", "P50")
-                    .replace("p95", "P95")
-                    .replace("mean_censored", "mean of min(T, horizon)"),
-                    fmt(t.get(k), "months"),
-                    fmt(mc.get(f"time_to_insolvency_{k}"), "mcse"),
-                ]
-                for k in ("p05", "p50", "p95", "mean_censored")
-            ],
+            "p",
+            "**4. What drives it?** Not computed in this run: ranking the assumptions by their "
+            "effect on the gap and on the probability needs a sensitivity analysis, which this "
+            "run did not do (see [What drives it](#what-drives-it)).",
+            "answer",
         )
     )
+    b.append(("h", 3, "Probability of running out of cash, by year"))
+    hz = s.get("insolvency_hazard_by_year") or {}
+    head = ["Year", "Run out by year end", "± (Monte Carlo standard error)"]
+    if hz:
+        head.insert(2, "Of the paths with cash at the start of the year, run out during it")
+    rows = []
+    for y, p in pb.items():
+        row = [y, pct(p), pct_pm(mc.get(f"p_insolvent_by_{y}")).strip(" ±") or "0 pts"]
+        if hz:
+            row.insert(2, pct(hz.get(y)))
+        rows.append(row)
+    b.append(("table", head, rows))
 
-    b.append(("h", 2, "Funding gap"))
+    tm = s.get("target_mcse")
+    b.append(("h", 2, "Funding gap by year"))
     b.append(
         (
             "p",
             "External capital needed to keep cash at the buffer through each year, with no new "
-            "money beyond what is committed (HSBC's definition). MCSE of the median in the last "
-            "column.",
+            "money beyond what is committed. US$ bn.",
         )
     )
     b.append(
         (
             "table",
-            ["year", "mean", "P5", "P50", "P95", "MCSE P50"],
+            [
+                "Year",
+                "Mean",
+                "5th percentile",
+                "Median",
+                "95th percentile",
+                "Median ± (standard error)",
+            ],
             [
                 [
                     y,
@@ -162,107 +291,346 @@ def _blocks(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
         )
     )
 
-    b.append(("h", 2, "Annual lines (median, P5 to P95)"))
+    b.append(("h", 2, "Annual figures"))
+    b.append(("p", "Median of the paths, with the range of 90% of them in brackets. US$ bn."))
     metrics = ("revenue", "operating_income", "compute_rent", "fcf", "cumulative_fcf", "cash")
-    rows = []
-    for y, m in s["annual"].items():
-        rows.append(
-            [y]
-            + [
-                f"{fmt(m[k]['p50'], 'bn')} ({fmt(m[k]['p05'], 'bn')} to {fmt(m[k]['p95'], 'bn')})"
-                for k in metrics
-                if k in m
-            ]
+    first = next(iter(s["annual"].values()))
+    shown = [k for k in metrics if k in first]
+    rows = [
+        [y]
+        + [
+            f"{fmt(m[k]['p50'], 'bn')} ({fmt(m[k]['p05'], 'bn')} to {fmt(m[k]['p95'], 'bn')})"
+            for k in shown
+        ]
+        for y, m in s["annual"].items()
+    ]
+    b.append(("table", ["Year"] + [METRIC_NAMES[k] for k in shown], rows))
+    refs = [
+        r for r in _refs(s) if r.get("median_bn") is not None and r.get("tolerance") is not None
+    ]
+    if refs:
+        b.append(("h", 2, "Published figures"))
+        b.append(("p", "From the config's references; the run's median on the same definition."))
+        b.append(
+            (
+                "table",
+                ["Figure", "Source", "Published (US$ bn)", "This run's median (US$ bn)"],
+                [
+                    [
+                        r["name"],
+                        r["source"],
+                        fmt(r["published_bn"], "bn"),
+                        fmt(r["median_bn"], "bn"),
+                    ]
+                    for r in refs
+                ],
+            )
         )
-    b.append(
-        ("table", ["year"] + [k for k in metrics if k in next(iter(s["annual"].values()))], rows)
-    )
 
     b.append(("h", 2, "Figures"))
     for f in plot_files:
         b.append(("img", f, P.PLOTS.get(f, f)))
 
-    b.append(("h", 2, "Convergence"))
+    b.append(("h", 2, "What drives it"))
     b.append(
         (
             "p",
-            (
-                "Monte Carlo standard errors (MCSE): binomial for probabilities, sd/sqrt(n) for "
-                "means, order statistics for quantiles (paths are independent). "
-                "Every MCSE in summary.json:"
-            ),
+            "Not computed in this run. A sensitivity analysis (each assumption moved over its "
+            "range, the others held) will rank the drivers of the funding gap and of the "
+            "probability of running out of cash here.",
         )
     )
-    b.append(("table", ["number", "MCSE"], [[f"`{k}`", fmt(v, "mcse")] for k, v in mc.items()]))
-    if tm:
-        b.append(
-            (
-                "p",
-                (
-                    f"Steps of `--target-mcse` {fmt(tm['target'], 'g')} (each step adds whole "
-                    "chunks; the outputs equal those of a plain run of the final path count "
-                    "with the same seed):"
-                ),
-            )
+
+    b.append(("h", 2, "Appendix: Monte Carlo precision and diagnostics"))
+    b.extend(_target_blocks(tm))
+    b.append(
+        (
+            "p",
+            "Monte Carlo standard errors: binomial for probabilities, standard deviation over "
+            "the square root of the path count for means, order statistics for quantiles "
+            "(the paths are independent).",
         )
-        b.append(
-            (
-                "table",
-                [
-                    "paths",
-                    f"MCSE P(insolvent by {tm['year']})",
-                    f"relative MCSE median gap {tm['year']}",
-                    "target met",
-                ],
-                [
-                    [
-                        fmt(c["paths"], "int"),
-                        fmt(c["mcse_p_insolvent"], "mcse"),
-                        fmt(c["rel_mcse_funding_gap_p50"], "mcse"),
-                        "yes" if c["met"] else "no",
-                    ]
-                    for c in tm["checks"]
-                ],
-            )
+    )
+    b.append(
+        (
+            "table",
+            ["Number", "Monte Carlo standard error"],
+            [[_mcse_name(k), fmt(v, "mcse")] for k, v in mc.items()],
         )
+    )
+    t = s["time_to_insolvency_months"]
+    b.append(
+        (
+            "p",
+            "Months from the cash anchor until cash runs out (n/a: beyond the horizon of "
+            f"{fmt(t.get('horizon_months'), 'months')} months, where the paths that still have "
+            "cash are censored):",
+        )
+    )
+    b.append(
+        (
+            "table",
+            ["Statistic", "Months", "Monte Carlo standard error"],
+            [
+                [
+                    {
+                        "p05": "5th percentile",
+                        "p50": "Median",
+                        "p95": "95th percentile",
+                        "mean_censored": "Mean, counting the horizon for paths with cash left",
+                    }[k],
+                    fmt(t.get(k), "months"),
+                    fmt(mc.get(f"time_to_insolvency_{k}"), "mcse"),
+                ]
+                for k in ("p05", "p50", "p95", "mean_censored")
+            ],
+        )
+    )
     d = s.get("diagnostics") or {}
-    if d.get("ess") is None:
-        b.append(("p", "ESS and R-hat: not applicable (deterministic run)."))
-    else:
+    if d.get("ess") is not None:
+        rh = [v for v in (d.get("rhat") or {}).values() if v is not None]
+        summary_line = (
+            f"R-hat from {fmt(min(rh), 'rhat')} to {fmt(max(rh), 'rhat')} (1 means the seed "
+            "streams agree). "
+            if rh
+            else "R-hat needs two seed streams or more. "
+        )
         b.append(
             (
                 "p",
-                (
-                    "ESS (bulk) and R-hat (rank-normalised) from arviz across "
-                    f"{fmt(d.get('chains'), 'int')} seed stream(s) of "
-                    f"{fmt(d.get('draws_per_chain'), 'int')} paths (complete chunks only; "
-                    "R-hat needs two streams or more):"
-                ),
+                summary_line + "Effective sample size (bulk) and rank-normalised R-hat from "
+                f"arviz, across {fmt(d.get('chains'), 'int')} seed streams of "
+                f"{fmt(d.get('draws_per_chain'), 'int')} paths:",
             )
         )
         b.append(
             (
                 "table",
-                ["outcome", "ESS", "R-hat"],
+                ["Outcome", "Effective sample size", "R-hat"],
                 [
-                    [f"`{k}`", fmt(v, "ess"), fmt((d.get("rhat") or {}).get(k), "rhat")]
+                    [_outcome_name(k), fmt(v, "ess"), fmt((d.get("rhat") or {}).get(k), "rhat")]
                     for k, v in d["ess"].items()
                 ],
             )
         )
+    b.extend(_provenance(prov))
+    return b
 
-    b.append(("h", 2, "Provenance"))
+
+def _target_blocks(tm: dict[str, Any] | None) -> list[Block]:
+    if not tm:
+        return []
+    b: list[Block] = []
+    x, ty = fmt(tm["target"], "g"), tm["year"]
+    goal = (
+        f"paths were added until the MCSE of P(insolvent by {ty}) was at most {x} and the MCSE "
+        f"of the median {ty} funding gap at most {x} of the median"
+    )
+    got = (
+        f"MCSE {fmt(tm['mcse_p_insolvent'], 'mcse')} and, relative, "
+        f"{fmt(tm['rel_mcse_funding_gap_p50'], 'mcse')}"
+    )
+    head = f"**Path count.** Set by `--target-mcse` {x}: {goal}"
+    if tm["reached"]:
+        text = f"{head}. That took {fmt(tm['paths'], 'int')} paths ({got})."
+    else:
+        text = (
+            f"{head}. **Target not reached**: the run stopped at the cap of "
+            f"{fmt(tm['max_paths'], 'int')} paths (`--max-paths`) with {got}."
+        )
+    b.append(("p", text))
     b.append(
+        (
+            "p",
+            f"Steps of `--target-mcse` {fmt(tm['target'], 'g')} (each step adds whole "
+            "chunks; the outputs equal those of a plain run of the final path count "
+            "with the same seed):",
+        )
+    )
+    b.append(
+        (
+            "table",
+            [
+                "Paths",
+                f"MCSE of P(insolvent by {tm['year']})",
+                f"Relative MCSE of the median gap {tm['year']}",
+                "Target met",
+            ],
+            [
+                [
+                    fmt(c["paths"], "int"),
+                    fmt(c["mcse_p_insolvent"], "mcse"),
+                    fmt(c["rel_mcse_funding_gap_p50"], "mcse"),
+                    "yes" if c["met"] else "no",
+                ]
+                for c in tm["checks"]
+            ],
+        )
+    )
+    return b
+
+
+def _provenance(prov: dict[str, Any]) -> list[Block]:
+    return [
+        ("h", 2, "Provenance"),
         (
             "ul",
             [f"{k}: `{v}`" for k, v in prov.items()]
             + [
                 "files: `summary.json`, `annual.csv`, `paths.parquet`, `fan.parquet`, `idata.nc`, "
-                "`config.resolved.toml`"
+                "`config.resolved.toml` (runs as written: `runway run config.resolved.toml`)"
+            ],
+        ),
+    ]
+
+
+def _blocks_deterministic(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
+    b: list[Block] = []
+    last = _last_year(s)
+    b.append(("h", 1, f"runway report: {s['scenario']}, deterministic"))
+    if s.get("description"):
+        b.append(("p", s["description"]))
+    b.append(
+        (
+            "p",
+            "One deterministic path: every uncertain input at its central value, no shocks, "
+            f"from {date(s['start'])} to {date(s['end'])}, cash as of {date(s.get('cash_as_of'))}. "
+            "It checks the config against the published figures it is built to reproduce; run "
+            "without `--deterministic` for the distribution and the probabilities. Money in US$ "
+            "billions.",
+        )
+    )
+    if s.get("overrides"):
+        b.append(
+            (
+                "p",
+                "Changed from the config file: "
+                + ", ".join(f"`{o}`" for o in s["overrides"])
+                + ".",
+            )
+        )
+    refs = _refs(s)
+    targets = [r for r in refs if r.get("tolerance") is not None]
+    b.append(("h", 2, "Model versus published figures"))
+    if targets:
+        misses = [r["name"] for r in targets if r.get("within") is False]
+        verdict = (
+            "Every figure is within its tolerance."
+            if not misses and all(r.get("within") for r in targets)
+            else "Outside tolerance or not comparable: "
+            + "; ".join(r["name"] for r in targets if not r.get("within"))
+            + "."
+        )
+        b.append(("p", verdict))
+        b.append(
+            (
+                "table",
+                [
+                    "Figure",
+                    "Published (US$ bn)",
+                    "Model (US$ bn)",
+                    "Miss",
+                    "Tolerance",
+                    "Within",
+                    "Source",
+                ],
+                [
+                    [
+                        r["name"],
+                        fmt(r["published_bn"], "bn"),
+                        fmt(r.get("model_bn"), "bn"),
+                        "n/a" if r.get("miss") is None else f"{100 * r['miss']:+.1f}%",
+                        f"± {100 * r['tolerance']:.0f}%",
+                        {True: "yes", False: "**no**", None: "n/a"}[r.get("within")],
+                        r["source"],
+                    ]
+                    for r in targets
+                ],
+            )
+        )
+    else:
+        b.append(("p", "The config lists no published figures to compare with (`[references]`)."))
+    context = [r for r in refs if r.get("tolerance") is None]
+    if context:
+        b.append(
+            (
+                "p",
+                "For context (not a target of this config): "
+                + "; ".join(
+                    f"{_ref_quote(r)}, against {money(r.get('model_bn'))} on this path"
+                    for r in context
+                )
+                + ".",
+            )
+        )
+
+    b.append(("h", 2, "The four answers, on this one path"))
+    g = s["funding_gap"][last]["p50"]
+    b.append(
+        ("p", f"**1. How big is the funding gap?** {money(g)} by the end of {last}.", "answer")
+    )
+    b.append(
+        (
+            "table",
+            [
+                "Year",
+                "Funding gap (US$ bn)",
+                "Revenue (US$ bn)",
+                "Free cash flow (US$ bn)",
+                "Cash at year end (US$ bn)",
+            ],
+            [
+                [
+                    y,
+                    fmt(s["funding_gap"][y]["p50"], "bn"),
+                    fmt(m["revenue"]["p50"], "bn"),
+                    fmt(m["fcf"]["p50"], "bn"),
+                    fmt(m["cash"]["p50"], "bn"),
+                ]
+                for y, m in s["annual"].items()
             ],
         )
     )
+    d = s.get("insolvency_dates") or {}
+    when = (
+        f"This path runs out of cash in **{date(d['first'])}**."
+        if d.get("first")
+        else "This path does not run out of cash before the horizon "
+        f"({date(d.get('horizon') or s['end'])})."
+    )
+    b.append(("p", "**2. When does cash run out?** " + when))
+    b.append(
+        (
+            "p",
+            "**3. With what probability?** Not meaningful for one path: run without "
+            "`--deterministic` for the probabilities by year.",
+        )
+    )
+    b.append(("p", "**4. What drives it?** Not computed in this run (no sensitivity analysis)."))
+    b.append(("h", 2, "Figures"))
+    for f in plot_files:
+        b.append(("img", f, P.DETERMINISTIC_CAPTIONS.get(f, f)))
+    b.extend(_provenance(s.get("provenance", {})))
     return b
+
+
+def _blocks(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
+    if s.get("deterministic"):
+        return _blocks_deterministic(s, plot_files)
+    return _blocks_monte_carlo(s, plot_files)
+
+
+def headline_html(s: dict[str, Any]) -> str:
+    """The report's opening (title, run, first section) as an HTML fragment (notebooks)."""
+    out: list[Block] = []
+    h2 = 0
+    for blk in _blocks(s, []):
+        if blk[0] == "h" and blk[1] == 2:
+            h2 += 1
+            if h2 > 1:
+                break
+        out.append(blk)
+    return "<div>" + _body_html(out, None) + "</div>"
 
 
 def _inline_md(text: str) -> str:
@@ -277,8 +645,15 @@ def _inline_html(text: str) -> str:
             out.append(f"<code>{html.escape(p[1:-1])}</code>")
         else:
             e = html.escape(p)
-            out.append(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", e))
+            e = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", e)
+            out.append(re.sub(r"\[([^\]]+)\]\((#[\w-]+)\)", r'<a href="\2">\1</a>', e))
     return "".join(out)
+
+
+def slug(text: str) -> str:
+    """A header's anchor, as GitHub's Markdown makes it: "What drives it" -> "what-drives-it"."""
+    t = re.sub(r"[^\w\- ]", "", text.lower()).strip()
+    return re.sub(r" ", "-", t)
 
 
 def to_markdown(blocks: list[Block]) -> str:
@@ -321,20 +696,25 @@ console.error=function(){window.__errors.push('console');ce.apply(console,argume
 window.addEventListener('load',function(){var im=document.images,ok=0;
 for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0){ok++;}}
 var n=window.__errors.length;
+var ans=document.querySelectorAll('p.answer'),fold=0;
+for(var j=0;j<ans.length;j++){if(ans[j].getBoundingClientRect().bottom<=window.innerHeight){fold++;}}
+document.body.setAttribute('data-answers',String(ans.length));
+document.body.setAttribute('data-answers-first-screen',String(fold));
 document.title=(ok===im.length&&n===0?'ok':'fail')+':'+ok+'/'+im.length+':errors='+n;
 document.body.setAttribute('data-images-ok',String(ok));});
 </script>"""
 
 
-def to_html(blocks: list[Block], run_dir: Path, title: str) -> str:
-    """The report blocks as one self-contained HTML page (PNGs from ``run_dir`` inlined)."""
+def _body_html(blocks: list[Block], run_dir: Path | None) -> str:
     body: list[str] = []
     for blk in blocks:
         kind = blk[0]
         if kind == "h":
-            body.append(f"<h{blk[1]}>{_inline_html(blk[2])}</h{blk[1]}>")
+            n = blk[1]
+            body.append(f'<h{n} id="{slug(blk[2])}">{_inline_html(blk[2])}</h{n}>')
         elif kind == "p":
-            body.append(f"<p>{_inline_html(blk[1])}</p>")
+            cls = f' class="{blk[2]}"' if len(blk) > 2 else ""
+            body.append(f"<p{cls}>{_inline_html(blk[1])}</p>")
         elif kind == "table":
             head = "".join(f"<th>{_inline_html(h)}</th>" for h in blk[1])
             rows = "".join(
@@ -342,7 +722,7 @@ def to_html(blocks: list[Block], run_dir: Path, title: str) -> str:
                 for r in blk[2]
             )
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-        elif kind == "img":
+        elif kind == "img" and run_dir is not None:
             data = base64.b64encode((run_dir / blk[1]).read_bytes()).decode("ascii")
             alt = html.escape(blk[2])
             body.append(
@@ -352,10 +732,17 @@ def to_html(blocks: list[Block], run_dir: Path, title: str) -> str:
             )
         elif kind == "ul":
             body.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in blk[1]) + "</ul>")
+    return "\n".join(body)
+
+
+def to_html(blocks: list[Block], run_dir: Path, title: str) -> str:
+    """The report blocks as one self-contained HTML page (PNGs from ``run_dir`` inlined)."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width"><title>{html.escape(title)}</title>'
-        f"<style>{_CSS}</style>{_CHECK}</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+        f"<style>{_CSS}</style>{_CHECK}</head><body>\n"
+        + _body_html(blocks, run_dir)
+        + "\n</body></html>\n"
     )
 
 
@@ -397,7 +784,8 @@ def render_report(
         files = draw_plots(d, s, paths)
         written += [d / f for f in files]
     else:
-        files = [f for f in P.PLOTS if (d / f).exists()]
+        names = P.DETERMINISTIC_PLOTS if s.get("deterministic") else P.PLOTS
+        files = [f for f in names if (d / f).exists()]
     blocks = _blocks(s, files)
     (d / "report.md").write_text(to_markdown(blocks))
     (d / "report.html").write_text(to_html(blocks, d, f"runway report: {s['scenario']}"))

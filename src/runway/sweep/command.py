@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,11 +12,18 @@ import typer
 from runway.errors import RunwayError
 
 
+class ExecutorChoice(str, enum.Enum):
+    """``--executor`` values (click lists them in --help and rejects others as a usage error)."""
+
+    local = "local"
+    dask = "dask"
+
+
 def sweep_command(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep TOML (see configs/sweeps/).")],
     executor: Annotated[
-        str, typer.Option("--executor", "-e", help="local (processes) or dask.")
-    ] = "local",
+        ExecutorChoice, typer.Option("--executor", "-e", help="local (processes) or dask.")
+    ] = ExecutorChoice.local,
     scheduler: Annotated[
         str | None,
         typer.Option("--scheduler", help="Address of a running dask scheduler (--executor dask)."),
@@ -43,8 +51,7 @@ def sweep_command(
     from runway.sweep.execute import default_out_dir, run_sweep
     from runway.sweep.spec import load_sweep
 
-    if executor not in ("local", "dask"):
-        raise RunwayError(f"--executor must be 'local' or 'dask', got {executor!r}")
+    executor = ExecutorChoice(executor).value  # type: ignore[assignment]
     sweep = load_sweep(sweep_file)
     t0 = time.perf_counter()
     bar = None if quiet else ScenarioBar()
