@@ -401,7 +401,7 @@ def test_deterministic_report_numbers_in_summary(tmp_path):
     md = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", md)
     md = _strip_quoted_text(md, s)
     formatted = set()
-    for v in (v for k, v in s.items() if k != "provenance" for v in _leaves({k: v})):
+    for v in (x for k, val in s.items() if k != "provenance" for x in _leaves({k: val})):
         for dd in range(5):
             formatted.add(f"{v:,.{dd}f}")
         if abs(v) <= 1:

@@ -189,6 +189,11 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    if "scenario" in data and "axes" not in data:
+        raise ConfigError(
+            f"{p}: this is a config file (it has [scenario]), not a sweep file; "
+            f"run it with `runway run {p}`"
+        )
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
