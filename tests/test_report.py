@@ -419,3 +419,25 @@ def test_result_repr_and_html_headline():
     h = res._repr_html_()
     assert "How big is the funding gap?" in h and "What drives it?" in h
     assert "<img" not in h and "## " not in h
+
+
+def test_every_source_cited_by_a_config_is_a_row_of_docs_sources():
+    """Traceability: config comments and references name rows of docs/sources.md."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "sources.md").read_text()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| ([a-z0-9-]+) \|.*$", text, re.M)}
+    rows.pop("id", None)
+    assert len(rows) > 40
+    for row in rows.values():
+        assert "http" in row and re.search(r"\b(19|20)\d\d\b", row), row  # a URL and a date
+    cited: set[str] = set()
+    pattern = r"\b((?:hsbc|bain|openai|compute|financing|stress)-[a-z0-9-]+[a-z0-9])"
+    for f in (root / "configs").rglob("*.toml"):
+        t = f.read_text()
+        assert "FIGURES.md" not in t, f  # the record the repository does not hold
+        cited |= set(re.findall(pattern, t))
+        for ref in tomllib.loads(t).get("references", {}).get("figures", []):
+            assert ref["sources_row"] in rows, ref["sources_row"]
+    assert cited and cited <= set(rows), sorted(cited - set(rows))
