@@ -64,7 +64,7 @@ def pct(p: float | None) -> str:
     if p is None:
         return "n/a"
     v = 100 * p
-    if v == 0 or v >= 10:
+    if v == 0 or round(v, 1) >= 10:
         return f"{v:.0f}%"
     return f"{v:.1f}%"
 
