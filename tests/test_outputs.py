@@ -53,8 +53,8 @@ def test_same_seed_gives_the_same_files(written, tmp_path):
     s1["provenance"].pop("created"), s2["provenance"].pop("created")
     assert s1 == s2
     with (
-        xr.open_dataset(d / "idata.nc", group="posterior", engine="h5netcdf") as a,
-        xr.open_dataset(d2 / "idata.nc", group="posterior", engine="h5netcdf") as b,
+        xr.open_dataset(d / "idata.nc", group="posterior_predictive", engine="h5netcdf") as a,
+        xr.open_dataset(d2 / "idata.nc", group="posterior_predictive", engine="h5netcdf") as b,
     ):
         xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
 

@@ -54,8 +54,9 @@ def test_every_file_written_and_readable(run_dir):
     fan = pd.read_parquet(run_dir / "fan.parquet")
     assert set(fan["metric"]) == {"cash", "revenue", "burn"}
     idata = _az().from_netcdf(str(run_dir / "idata.nc"))
-    post = idata.posterior
-    assert post.sizes["chain"] == 7 and post.sizes["draw"] == 256
+    assert idata.groups() == ["posterior_predictive"]  # outcomes are predictions, not a posterior
+    pp = idata.posterior_predictive
+    assert pp.sizes["chain"] == 1 and pp.sizes["draw"] == 2000  # every path, none dropped
     for v in (
         "months_to_insolvency",
         "funding_gap",
@@ -64,27 +65,32 @@ def test_every_file_written_and_readable(run_dir):
         "raised_total",
         "insolvent_by",
     ):
-        assert v in post
-    assert post.attrs["paths_dropped"] == 2000 - 7 * 256
+        assert v in pp
+    assert pp.attrs["paths_dropped"] == 0
+    # the seed stream of each path is a coordinate; the ragged last stream is there too
+    assert np.bincount(pp["seed_stream"].values).tolist() == [256] * 7 + [2000 - 7 * 256]
     # plain xarray reads it too (the arviz groups are netCDF groups)
     import xarray as xr
 
-    with xr.open_dataset(run_dir / "idata.nc", group="posterior", engine="h5netcdf") as ds:
-        assert ds.sizes["chain"] == 7 and ds.sizes["draw"] == 256
+    with xr.open_dataset(
+        run_dir / "idata.nc", group="posterior_predictive", engine="h5netcdf"
+    ) as ds:
+        assert ds.sizes["chain"] == 1 and ds.sizes["draw"] == 2000
         assert list(ds["year"].values) == [
             int(y) for y in json.loads((run_dir / "summary.json").read_text())["funding_gap"]
         ]
     ann = pd.read_csv(run_dir / "annual.csv")
-    assert len(ann) == len(post["year"]) and {"revenue", "funding_gap", "cash_p05"} <= set(
+    assert len(ann) == len(pp["year"]) and {"revenue", "funding_gap", "cash_p05"} <= set(
         ann.columns
     )
 
 
 def test_idata_matches_paths(run_dir):
     paths = pd.read_parquet(run_dir / "paths.parquet")
-    post = _az().from_netcdf(str(run_dir / "idata.nc")).posterior
-    g = post["funding_gap"].sel(year=2030).values.ravel()
-    np.testing.assert_array_equal(g, paths["funding_gap_2030"].to_numpy()[: g.size])
+    pp = _az().from_netcdf(str(run_dir / "idata.nc")).posterior_predictive
+    g = pp["funding_gap"].sel(year=2030).values.ravel()
+    np.testing.assert_array_equal(g, paths["funding_gap_2030"].to_numpy())
+    np.testing.assert_array_equal(pp["seed_stream"].values, paths["chain"].to_numpy())
 
 
 def test_summary_mcse_and_diagnostics(run_dir):

@@ -209,10 +209,10 @@ class Result:
 
     # --- convergence ---------------------------------------------------------------------
     def to_idata(self):
-        """Per-path outcomes as arviz ``InferenceData`` (chain = seed stream, draw = path).
+        """Per-path outcomes as arviz ``InferenceData``: group ``posterior_predictive``.
 
-        See :mod:`runway.report.idata` for the variables and how a ragged last chunk is
-        handled.
+        Dims ``(chain, draw[, year])`` with one chain and ``draw`` = path (every path; the
+        ``seed_stream`` coordinate gives each path's chunk). See :mod:`runway.report.idata`.
         """
         return self._idata
 
@@ -268,10 +268,7 @@ class Result:
             return {"ess": None, "rhat": None, "chains": None, "draws_per_chain": None}
         from runway.report.idata import diagnostics
 
-        idata = self._idata
-        d: dict[str, Any] = diagnostics(idata)
-        d["chains"] = int(idata.posterior.sizes["chain"])
-        d["draws_per_chain"] = int(idata.posterior.sizes["draw"])
+        d: dict[str, Any] = diagnostics(self._idata)  # chains: the complete seed streams
         return d
 
     def target_summary(self) -> dict[str, Any] | None:

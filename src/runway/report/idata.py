@@ -1,11 +1,20 @@
 """Per-path outcomes as an arviz ``InferenceData`` and the convergence numbers built on it.
 
-Chains are the independent seed streams of a run (``SeedSequence(seed).spawn(n_chunks)``,
-one per chunk of ``run.chunk_size`` paths) and draws are the paths within a chunk. Only
-complete chunks become chains: a ragged last chunk would need NaN padding, which arviz's
-ESS and R-hat do not accept, so its paths are left out of ``idata.nc`` (their number is in
-the ``paths_dropped`` attribute). When no chunk is complete (fewer paths than one chunk)
-the single partial chunk is the one chain.
+Layout, following arviz's conventions for simulated (not fitted) quantities:
+
+- ``posterior_predictive``: every per-path outcome (:data:`SCALARS`, :data:`PER_YEAR`) with
+  dims ``(chain, draw[, year])``. The paths are independent draws of one forward Monte Carlo,
+  so there is one chain and ``draw`` is the path number: every path is there, none dropped.
+  The coordinate ``seed_stream`` (along ``draw``) is each path's seed stream, the chunk of
+  ``run.chunk_size`` paths whose generator drew it.
+- ``posterior`` (the drawn inputs of each path) is absent: the engine does not keep the
+  per-path parameter draws, so there is nothing honest to put there.
+
+The diagnostics (:func:`diagnostics`) treat the complete seed streams as chains: R-hat across
+streams checks that they agree. A ragged last stream would need NaN padding, which ESS and
+R-hat do not accept, so its paths are left out of the ESS and R-hat only (everything else,
+``idata.nc`` included, has them). When no stream is complete (fewer paths than one chunk) the
+single partial stream is the one chain.
 """
 
 from __future__ import annotations
@@ -108,73 +117,88 @@ def to_idata(
     horizon_months: float,
     attrs: dict[str, Any] | None = None,
 ):
-    """Build ``InferenceData`` with a ``posterior`` group of dims ``(chain, draw[, year])``.
+    """Build ``InferenceData`` with a ``posterior_predictive`` group of every path.
 
     Parameters
     ----------
     outcomes : dict of ndarray
         Per-path outcomes (:func:`outcomes_from_result`), first axis the path.
     chain : ndarray of shape (n_paths,)
-        Seed stream of each path.
+        Seed stream of each path (the ``seed_stream`` coordinate).
     years : list of int
         Calendar years of the per-year outcomes.
     horizon_months : float
         Censoring time of ``months_to_insolvency``.
     attrs : dict, optional
         Extra attributes (scenario, seed, ...).
+
+    Returns
+    -------
+    arviz.InferenceData
+        Group ``posterior_predictive``, dims ``(chain, draw[, year])`` of sizes
+        ``(1, n_paths[, n_years])``.
     """
     az = arviz()
 
-    keep, n_chain, n_draw = chain_layout(chain)
     n_paths = len(chain)
-    n_used = n_chain * n_draw
-    post = {
-        name: arr[keep].reshape((n_chain, n_draw) + arr.shape[1:]) for name, arr in outcomes.items()
-    }
+    pp = {name: np.asarray(arr)[None, ...] for name, arr in outcomes.items()}
     dims = {name: ["year"] for name in PER_YEAR}
     all_attrs = {
-        "chain_meaning": "independent seed stream (one chunk of paths)",
-        "draw_meaning": "path within the chunk",
+        "chain_meaning": "one forward Monte Carlo: the paths are independent draws",
+        "draw_meaning": "path number (paths.parquet row)",
+        "seed_stream_meaning": "seed stream (chunk of run.chunk_size paths) of each path",
         "paths_total": int(n_paths),
-        "paths_used": int(n_used),
-        "paths_dropped": int(n_paths - n_used),
+        "paths_dropped": 0,
         "months_to_insolvency_censored_at": float(horizon_months),
         "units": "US$ bn; months",
         **(attrs or {}),
     }
-    with warnings.catch_warnings():
-        # The arrays are built as (chain, draw, ...) above; arviz's guess that more chains than
-        # draws means a transposed array does not apply (small run.chunk_size: many short streams).
-        warnings.filterwarnings(
-            "ignore", message=r"More chains \(\d+\) than draws", category=UserWarning
-        )
-        idata = az.from_dict(posterior=post, dims=dims, coords={"year": list(years)})
-    idata.posterior.attrs.update(all_attrs)
+    idata = az.from_dict(
+        posterior_predictive=pp,
+        dims=dims,
+        coords={"year": list(years), "draw": np.arange(n_paths)},
+    )
+    group = idata.posterior_predictive.assign_coords(
+        seed_stream=("draw", np.asarray(chain, dtype=np.int64))
+    )
+    group.attrs.update(all_attrs)
+    idata.posterior_predictive = group
     return idata
 
 
-def diagnostics(idata, threads: int | None = None) -> dict[str, dict[str, float | None]]:
+def seed_stream_draws(idata, name: str, year: int | None = None) -> np.ndarray:
+    """An outcome as ``(stream, path within it)`` over the complete seed streams.
+
+    What :func:`diagnostics` passes to ESS and R-hat (see the module docstring).
+    """
+    pp = idata.posterior_predictive
+    v = pp[name] if year is None else pp[name].sel(year=year)
+    keep, n_chain, n_draw = chain_layout(pp["seed_stream"].values)
+    return v.values[0][keep].reshape(n_chain, n_draw)
+
+
+def diagnostics(idata, threads: int | None = None) -> dict[str, Any]:
     """ESS (bulk) and R-hat (rank-normalised) of every headline outcome, flattened by year.
 
-    R-hat needs two chains or more; with one chain it is ``None``. A constant outcome (for
-    example a year in which no path can be insolvent) has no defined ESS or R-hat: ``None``.
-    With fewer than :data:`MIN_DRAWS` paths per seed stream (a tiny ``run.chunk_size``) arviz
-    declines both, so every value is ``None``. The outcomes are computed in ``threads``
-    threads (default: the CPU count, at most :data:`MAX_DIAGNOSTIC_THREADS`); the numbers do
-    not depend on it. No warnings filter is touched (those are process-wide), so this may run
-    in a background thread.
+    The chains are the complete seed streams (:func:`seed_stream_draws`); ``chains`` and
+    ``draws_per_chain`` say how many and how long. R-hat needs two chains or more; with one
+    chain it is ``None``. A constant outcome (for example a year in which no path can be
+    insolvent) has no defined ESS or R-hat: ``None``. With fewer than :data:`MIN_DRAWS` paths
+    per seed stream (a tiny ``run.chunk_size``) arviz declines both, so every value is
+    ``None``. The outcomes are computed in ``threads`` threads (default: the CPU count, at
+    most :data:`MAX_DIAGNOSTIC_THREADS`); the numbers do not depend on it. No warnings filter
+    is touched (those are process-wide), so this may run in a background thread.
     """
-    post = idata.posterior
-    n_chain = post.sizes["chain"]
-    short = post.sizes["draw"] < MIN_DRAWS
-    years = [int(y) for y in post["year"].values]
+    pp = idata.posterior_predictive
+    _, n_chain, n_draw = chain_layout(pp["seed_stream"].values)
+    short = n_draw < MIN_DRAWS
+    years = [int(y) for y in pp["year"].values]
     draws: dict[str, np.ndarray] = {}
     for name in SCALARS:
-        draws[name] = post[name].values
+        draws[name] = seed_stream_draws(idata, name)
     for name in PER_YEAR:
-        v = post[name].values
-        for j, y in enumerate(years):
-            draws[f"{name}_{y}"] = v[:, :, j]
+        for y in years:
+            draws[f"{name}_{y}"] = seed_stream_draws(idata, name, y)
     # a constant outcome has no rank to normalise: undefined, not computed
     todo = {k: x for k, x in draws.items() if not short and x.min() != x.max()}
 
@@ -196,7 +220,7 @@ def diagnostics(idata, threads: int | None = None) -> dict[str, dict[str, float 
         e, r = done.get(key, (math.nan, math.nan))
         out_ess[key] = e if math.isfinite(e) else None
         out_rhat[key] = r if math.isfinite(r) else None
-    return {"ess": out_ess, "rhat": out_rhat}
+    return {"ess": out_ess, "rhat": out_rhat, "chains": n_chain, "draws_per_chain": n_draw}
 
 
 NETCDF_COMPRESSION = {"zlib": True, "complevel": 1, "shuffle": True}

@@ -160,9 +160,9 @@ def _dates_sentence(s: dict[str, Any]) -> str:
         return f"No path runs out of cash before the horizon ({horizon})."
     parts = [f"The first paths run out of cash in **{date(d['first'])}**"]
     if d["p05"] is not None:
-        parts.append(f"1 in 20 paths has run out by **{date(d['p05'])}**")
+        parts.append(f"one path in twenty has run out by **{date(d['p05'])}**")
     else:
-        parts.append(f"fewer than 1 in 20 paths runs out before the horizon ({horizon})")
+        parts.append(f"fewer than one path in twenty runs out before the horizon ({horizon})")
     if d["p50"] is not None:
         parts.append(f"half of them by **{date(d['p50'])}** (the median date)")
     else:
@@ -213,7 +213,7 @@ def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]
     text = (
         f"**1. How big is the funding gap?** By the end of {last}: "
         f"**{money(g['p50'])}{plus_minus(mc.get(f'funding_gap_{last}_p50'))}** (median of the "
-        f"paths; 90% of them between {money(g['p05'])} and {money(g['p95'])}). This is the "
+        f"paths; nine paths in ten between {money(g['p05'])} and {money(g['p95'])}). This is the "
         "external money needed, beyond what is committed, to keep cash at the buffer. "
         f"Median by year end: {per_year}."
     )
@@ -292,7 +292,7 @@ def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]
     )
 
     b.append(("h", 2, "Annual figures"))
-    b.append(("p", "Median of the paths, with the range of 90% of them in brackets. US$ bn."))
+    b.append(("p", "Median of the paths, with the range of nine paths in ten in brackets. US$ bn."))
     metrics = ("revenue", "operating_income", "compute_rent", "fcf", "cumulative_fcf", "cash")
     first = next(iter(s["annual"].values()))
     shown = [k for k in metrics if k in first]
@@ -598,15 +598,22 @@ def _blocks_deterministic(s: dict[str, Any], plot_files: list[str]) -> list[Bloc
         else "This path does not run out of cash before the horizon "
         f"({date(d.get('horizon') or s['end'])})."
     )
-    b.append(("p", "**2. When does cash run out?** " + when))
+    b.append(("p", "**2. When does cash run out?** " + when, "answer"))
     b.append(
         (
             "p",
             "**3. With what probability?** Not meaningful for one path: run without "
             "`--deterministic` for the probabilities by year.",
+            "answer",
         )
     )
-    b.append(("p", "**4. What drives it?** Not computed in this run (no sensitivity analysis)."))
+    b.append(
+        (
+            "p",
+            "**4. What drives it?** Not computed in this run (no sensitivity analysis).",
+            "answer",
+        )
+    )
     b.append(("h", 2, "Figures"))
     for f in plot_files:
         b.append(("img", f, P.DETERMINISTIC_CAPTIONS.get(f, f)))
