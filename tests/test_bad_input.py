@@ -78,9 +78,15 @@ def _check(case: dict, r: Outcome, expect: str) -> None:
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
     assert "Traceback" not in r.stderr
     lines = r.stderr.strip("\n").split("\n")
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith("error: ")
-    assert expect in lines[0], lines[0]
+    if lines[0].startswith("Usage: runway"):
+        # a usage error (bad option or argument) keeps click's usage and "Try ... -h" lines
+        assert lines[1].startswith("Try 'runway") and lines[1].endswith("-h' for help."), lines
+        assert lines[-1].startswith("Error: ") and expect in lines[-1], lines
+        assert len(lines) <= 4, r.stderr
+    else:
+        assert len(lines) == 1, r.stderr
+        assert lines[0].startswith("error: ")
+        assert expect in lines[0], lines[0]
     assert r.stdout == ""
 
 

@@ -438,7 +438,7 @@ def main() -> None:
     _DEBUG = "--debug" in sys.argv[1:2] or _DEBUG
     try:
         # With standalone_mode=False click returns (not raises) the code of a typer.Exit.
-        rc = app(standalone_mode=False)
+        rc = app(prog_name="runway", standalone_mode=False)
     except RunwayError as exc:
         if _DEBUG:
             raise
