@@ -185,7 +185,7 @@ def run(
             "--set",
             metavar="KEY=VALUE",
             help="Change one config value, e.g. --set consumer.conversion_target=0.15 "
-            "(dotted key; the value is TOML: 0.15, true, \"2027-01\", [1, 2]); repeatable. "
+            '(dotted key; the value is TOML: 0.15, true, "2027-01", [1, 2]); repeatable. '
             "Validated like the file and recorded in config.resolved.toml.",
         ),
     ] = None,
@@ -332,8 +332,9 @@ def validate(config: Annotated[Path, typer.Argument(help="Config TOML to check."
 def _kernel_cache_cold() -> bool:
     """Whether numba must compile the kernel on this run (no cache entry, or an older one).
 
-    Reads numba's cache index files of the kernel module's compiled functions; any doubt
-    counts as warm (no message).
+    Reads numba's cache index of the kernel's entry points (its ``parallel`` functions, which
+    the engine calls; the inlined helpers have no entry of their own). Any doubt counts as
+    warm (no message).
     """
     try:
         from numba.core.dispatcher import Dispatcher
@@ -341,11 +342,12 @@ def _kernel_cache_cold() -> bool:
         from runway import kernel as K
 
         src = Path(K.__file__).stat().st_mtime
-        for obj in vars(K).values():
-            if isinstance(obj, Dispatcher) and obj._cache is not None:
-                index = Path(obj._cache._cache_path) / obj._cache._index_name
-                if not index.is_file() or index.stat().st_mtime < src:
-                    return True
+        jitted = [o for o in vars(K).values() if isinstance(o, Dispatcher) and o._cache]
+        entries = [o for o in jitted if o.targetoptions.get("parallel")] or jitted
+        for obj in entries:
+            index = Path(obj._cache._cache_file._index_path)
+            if not index.is_file() or index.stat().st_mtime < src:
+                return True
     except Exception:  # pragma: no cover - numba internals moved: no message, no harm
         return False
     return False
@@ -375,7 +377,10 @@ class _progress_bar:
         if compiling:
             from rich.console import Console
 
-            self._spinner = Console(stderr=True).status(COMPILE_MESSAGE)
+            console = Console(stderr=True)
+            if not console.is_terminal:  # a log file gets the message, a terminal a spinner too
+                console.print(COMPILE_MESSAGE, soft_wrap=True, highlight=False)
+            self._spinner = console.status(COMPILE_MESSAGE)
             self._spinner.start()
 
     def _stop_spinner(self) -> None:
