@@ -447,3 +447,14 @@ def test_every_source_cited_by_a_config_is_a_row_of_docs_sources():
         for ref in tomllib.loads(t).get("references", {}).get("figures", []):
             assert ref["sources_row"] in rows, ref["sources_row"]
     assert cited and cited <= set(rows), sorted(cited - set(rows))
+
+
+def test_report_command_rerenders_a_deterministic_dir_without_per_path_files(tmp_path):
+    res = runway.simulate(runway.default_config_path(), deterministic=True)
+    d = write_outputs(res, tmp_path / "det")
+    before = (d / "report.md").read_text()
+    (d / "paths.parquet").unlink()
+    (d / "report.md").unlink()
+    r = CliRunner().invoke(app, ["report", str(d)])
+    assert r.exit_code == 0, r.output
+    assert (d / "report.md").read_text() == before

@@ -43,7 +43,13 @@ def report(
         raise OutputError(f"{run_dir}: not a run directory (missing summary.json)")
     missing = [f for f in PLOT_INPUTS if not (run_dir / f).is_file()]
     plots = not missing
-    if missing and not all((run_dir / f).is_file() for f in PLOTS):
+    import json
+
+    from runway.report.plots import DETERMINISTIC_PLOTS
+
+    deterministic = json.loads((run_dir / "summary.json").read_text()).get("deterministic")
+    needed = DETERMINISTIC_PLOTS if deterministic else PLOTS
+    if missing and not all((run_dir / f).is_file() for f in needed):
         raise OutputError(f"{run_dir}: not a run directory (missing {', '.join(missing)})")
     if quiet:
         written = render_report(run_dir, plots=plots)
