@@ -20,7 +20,15 @@ if TYPE_CHECKING:
     from runway.result import Result
 
 __version__ = "0.1.0"
-__all__ = ["Config", "ConfigError", "Result", "RunwayError", "default_config_path", "load_config", "simulate"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Result",
+    "RunwayError",
+    "default_config_path",
+    "load_config",
+    "simulate",
+]
 
 DEFAULT_CONFIG = "hsbc_2025_11.toml"
 

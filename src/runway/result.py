@@ -36,9 +36,9 @@ class Result:
     Attributes
     ----------
     paths : DataFrame
-        One row per path: insolvency month (``None`` when the path survives the horizon;
-        ``censored`` is then true and ``months_to_insolvency`` NaN), months from the cash
-        anchor to insolvency, minimum cash, money raised by source,
+        One row per path: insolvency month (missing, ``None`` or NaN, when the path
+        survives the horizon; ``censored`` is then true and ``months_to_insolvency`` NaN),
+        months from the cash anchor to insolvency, minimum cash, money raised by source,
         revenue, free cash flow, cash and funding gap per year, compute obligations owed per
         counterparty at insolvency (or at the horizon).
     annual : DataFrame

@@ -704,7 +704,8 @@ window.addEventListener('load',function(){var im=document.images,ok=0;
 for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0){ok++;}}
 var n=window.__errors.length;
 var ans=document.querySelectorAll('p.answer'),fold=0;
-for(var j=0;j<ans.length;j++){if(ans[j].getBoundingClientRect().bottom<=window.innerHeight){fold++;}}
+for(var j=0;j<ans.length;j++){
+if(ans[j].getBoundingClientRect().bottom<=window.innerHeight){fold++;}}
 document.body.setAttribute('data-answers',String(ans.length));
 document.body.setAttribute('data-answers-first-screen',String(fold));
 document.title=(ok===im.length&&n===0?'ok':'fail')+':'+ok+'/'+im.length+':errors='+n;
