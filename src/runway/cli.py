@@ -274,7 +274,8 @@ def run(
     from runway.result import Result
 
     res = Result(res.raw, config_sha256=sha)  # the file's hash, as for a path given to simulate
-    res.overrides = list(set_ or [])
+    # the --set items, read by runway.report.answers into summary.json and config.resolved.toml
+    res.overrides = list(set_ or [])  # type: ignore[attr-defined]
     if quiet:
         written = write_outputs(res, out_dir, monthly=monthly)
     else:
@@ -342,10 +343,14 @@ def _kernel_cache_cold() -> bool:
         from runway import kernel as K
 
         src = Path(K.__file__).stat().st_mtime
-        jitted = [o for o in vars(K).values() if isinstance(o, Dispatcher) and o._cache]
+        jitted = [
+            o
+            for o in vars(K).values()
+            if isinstance(o, Dispatcher) and o._cache  # type: ignore[attr-defined]
+        ]
         entries = [o for o in jitted if o.targetoptions.get("parallel")] or jitted
         for obj in entries:
-            index = Path(obj._cache._cache_file._index_path)
+            index = Path(obj._cache._cache_file._index_path)  # type: ignore[attr-defined]
             if not index.is_file() or index.stat().st_mtime < src:
                 return True
     except Exception:  # pragma: no cover - numba internals moved: no message, no harm

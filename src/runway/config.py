@@ -417,7 +417,7 @@ reference's months, or ``funding_gap`` (the gap at the end of ``to_month``)."""
 
 
 class Reference(_Model):
-    """A published figure: quoted by the report, drawn on its plots, compared in a deterministic run.
+    """A published figure: quoted by the report, drawn, compared by a deterministic run.
 
     The model's value is the sum of the monthly line ``measure`` over ``from_month`` to
     ``to_month`` (both included), times ``sign``; for ``measure = "funding_gap"`` it is the
