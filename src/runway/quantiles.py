@@ -35,9 +35,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange, types
-from numba.extending import intrinsic
+from numba import prange
 
+from runway._bits import float_bits
 from runway._jit import njit, njit_parallel
 
 DEFAULT_SUB_BITS = 7
@@ -55,18 +55,6 @@ def n_bins(scale: float, sub_bits: int = DEFAULT_SUB_BITS, limit: float = DEFAUL
     return 2 * (2**sub_bits) * (1 + binades)
 
 
-@intrinsic
-def _float_bits(typingctx, x):
-    """The IEEE-754 bits of a float64 as an int64 (an LLVM bitcast: no call, no allocation)."""
-    if not (isinstance(x, types.Float) and x.bitwidth == 64):
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-
-    return types.int64(types.float64), codegen
-
-
 @njit
 def _bin(x: float, inv_scale: float, sub_bits: int, half: int) -> int:
     """Bin of ``x``: ``half + b`` for ``x >= 0``, else ``half - 1 - b``; ``b`` the magnitude bin.
@@ -82,7 +70,7 @@ def _bin(x: float, inv_scale: float, sub_bits: int, half: int) -> int:
     a = abs(v)
     sub = 1 << sub_bits
     small = int((a if a < 1.0 else 1.0) * sub)
-    u: int = _float_bits(a)  # type: ignore[call-arg]  # numba types the intrinsic
+    u: int = float_bits(a)  # type: ignore[call-arg]  # numba types the intrinsic
     big = sub * ((u >> 52) - 1022) + ((u >> (52 - sub_bits)) & (sub - 1))
     b = small if a < 1.0 else (big if a < 1.0e300 else half - 1)
     b = b if b < half else half - 1
