@@ -44,9 +44,9 @@ def main() -> None:
     from runway.stats import convergence
 
     variants = {  # (background, threads for ESS/R-hat)
-        "background threads": (True, None),
+        "background, ESS 2 threads": (True, 2),
         "background, ESS 1 thread": (True, 1),
-        "serial": (False, None),
+        "serial": (False, 1),
     }
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in variants}
     default_threads = convergence.MAX_THREADS
