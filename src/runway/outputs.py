@@ -107,7 +107,9 @@ def write_paths_parquet(paths: pd.DataFrame, path: Path) -> None:
     The same schema (pandas metadata included) and values; written in row groups of
     :data:`PARQUET_ROW_GROUP` rows, so Arrow reuses one batch's buffers instead of allocating
     (and page-faulting) a copy of the whole table, with dictionary encoding only for
-    :data:`PATHS_DICTIONARY_COLUMNS`.
+    :data:`PATHS_DICTIONARY_COLUMNS` and Arrow's default snappy compression. Measured against
+    the alternatives (README, performance): no compression writes 25% faster but 21% more
+    bytes (all fsynced), zstd is 1.6x slower for 8% fewer, dictionaries everywhere cost time.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
