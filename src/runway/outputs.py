@@ -134,8 +134,8 @@ def deterministic_path(result: Result) -> pd.DataFrame:
     return m[["month", "cash", "revenue"]].reset_index(drop=True)
 
 
-Writer = Callable[[Path], None]
-"""Writes one file of the run directory, given its path."""
+Writer = Callable[[Path], object]
+"""Writes one file of the run directory, given its path (what it returns is ignored)."""
 
 BACKGROUND = False
 """Write paths.parquet and compute ESS/R-hat in pool threads beside the rest (else serially).
@@ -251,7 +251,7 @@ def write_outputs(
         }
         if report:
             # the plots read the small files above and the table paths.parquet is written
-            # from; they need no ESS or R-hat, so they are drawn while those are computed
+            # from; they need no ESS or R-hat (drawn while those are computed, in background)
             writers[next(iter(PLOTS))] = write_plots
         writers["summary.json"] = write_summary
         writers["config.resolved.toml"] = lambda p: p.write_text(
