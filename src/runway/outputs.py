@@ -179,11 +179,11 @@ class _Background:
 
         return start
 
-    def guard(self, writers: dict[str, Writer]) -> dict[str, Writer]:
+    def guard(self, writers: dict[str, Writer]) -> dict[str, Callable[[Path], None]]:
         """``writers`` made to wait for the background ones (see the class docstring)."""
         last = list(writers)[-1]
 
-        def guarded(name: str, write: Writer) -> Writer:
+        def guarded(name: str, write: Writer) -> Callable[[Path], None]:
             def run(p: Path) -> None:
                 try:
                     write(p)
