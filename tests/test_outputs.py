@@ -71,3 +71,37 @@ def test_a_failing_writer_leaves_no_directory_behind(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="plot failed"):
         write_outputs(res, tmp_path / "r")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_background_and_serial_writing_give_the_same_files(written, tmp_path):
+    res, d = written
+    other = runway.simulate(runway.default_config_path(), paths=1600, seed=11, chunk_size=300)
+    d2 = write_outputs(other, tmp_path / "r", background=True)
+    d3 = write_outputs(
+        runway.simulate(runway.default_config_path(), paths=1600, seed=11, chunk_size=300),
+        tmp_path / "s",
+        background=False,
+    )
+    stamped = {"summary.json", "config.resolved.toml", "report.md", "report.html", "idata.nc"}
+    names = sorted(p.name for p in d.iterdir())
+    assert names == sorted(p.name for p in d2.iterdir()) == sorted(p.name for p in d3.iterdir())
+    for f in names:
+        if f not in stamped:
+            assert (d2 / f).read_bytes() == (d3 / f).read_bytes() == (d / f).read_bytes(), f
+    s2, s3 = (json.loads((x / "summary.json").read_text()) for x in (d2, d3))
+    s2["provenance"].pop("created"), s3["provenance"].pop("created")
+    assert s2 == s3
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_a_failing_background_job_leaves_no_directory_behind(tmp_path, monkeypatch, background):
+    import runway.outputs as outputs
+
+    def boom(*a, **k):
+        raise RuntimeError("parquet failed")
+
+    monkeypatch.setattr(outputs, "write_paths_parquet", boom)
+    res = runway.simulate(runway.default_config_path(), paths=200, seed=1)
+    with pytest.raises(RuntimeError, match="parquet failed"):
+        write_outputs(res, tmp_path / "r", background=background)
+    assert list(tmp_path.iterdir()) == []

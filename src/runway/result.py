@@ -263,13 +263,17 @@ class Result:
 
     @cached_property
     def diagnostics(self) -> dict[str, Any]:
-        """ESS and R-hat (arviz) across seed streams; ``None`` for a deterministic run."""
+        """Bulk ESS and rank R-hat on at most 64 chains of seed streams; ``None`` if deterministic.
+
+        See :mod:`runway.stats.convergence` (arviz's numbers, arviz not imported).
+        """
         if self.raw.deterministic or self.raw.n_paths < 4:
             return {"ess": None, "rhat": None, "chains": None, "draws_per_chain": None}
-        from runway.report.idata import diagnostics
+        from runway.report.idata import outcomes_from_result
+        from runway.stats.convergence import diagnostics, flatten_outcomes
 
-        d: dict[str, Any] = diagnostics(self._idata)  # chains: the complete seed streams
-        return d
+        draws = flatten_outcomes(outcomes_from_result(self), list(self.calendar.years))
+        return diagnostics(draws, self.raw.chain)
 
     def target_summary(self) -> dict[str, Any] | None:
         """How ``target_mcse`` chose the path count (``None`` for a run of fixed size).

@@ -1,12 +1,7 @@
-"""Monte Carlo standard errors of the headline numbers (paths are independent draws).
+"""Monte Carlo standard errors: moved to :mod:`runway.stats.mcse` (this name stays for imports).
 
-- a probability ``p`` estimated from ``n`` paths: ``sqrt(p (1 - p) / n)`` (binomial);
-- a mean: ``sd / sqrt(n)``;
-- a quantile: from the order statistics. The rank of the sample ``q``-quantile is
-  binomial(n, q), so the order statistics at ranks ``n q -+ 1.96 sqrt(n q (1 - q))`` bound
-  a 95% confidence interval; its half-width divided by 1.96 is the standard error. This
-  needs no density estimate and stays correct where the distribution has a mass point
-  (the funding gap does: every path that never raises more money has the same gap).
+:func:`mcse_quantile` is :func:`runway.stats.mcse.quantile_mcse` with ``None`` for an
+undefined error, the spelling ``summary.json`` uses.
 """
 
 from __future__ import annotations
@@ -15,36 +10,12 @@ import math
 
 import numpy as np
 
-Z95 = 1.959963984540054
+from runway.stats.mcse import Z95, mcse_mean, mcse_proportion, quantile_ci, quantile_mcse
 
-
-def mcse_proportion(p: float, n: int) -> float:
-    """Binomial standard error of a proportion ``p`` estimated from ``n`` independent paths."""
-    return math.sqrt(max(p * (1.0 - p), 0.0) / n) if n > 0 else math.nan
-
-
-def mcse_mean(x: np.ndarray) -> float:
-    """``sd / sqrt(n)`` of the sample mean of ``x``."""
-    n = x.size
-    return float(np.std(x, ddof=1) / math.sqrt(n)) if n > 1 else 0.0
-
-
-def quantile_ci(x: np.ndarray, q: float, *, presorted: bool = False) -> tuple[float, float]:
-    """Order-statistic 95% confidence interval of the ``q``-quantile of ``x``.
-
-    ``presorted``: ``x`` is already sorted ascending (it is then not sorted again).
-    """
-    s = np.asarray(x, dtype=float) if presorted else np.sort(np.asarray(x, dtype=float))
-    n = s.size
-    half = Z95 * math.sqrt(n * q * (1.0 - q))
-    lo = int(min(max(math.floor(n * q - half), 0), n - 1))
-    hi = int(min(max(math.ceil(n * q + half), 0), n - 1))
-    return float(s[lo]), float(s[hi])
+__all__ = ["Z95", "mcse_mean", "mcse_proportion", "mcse_quantile", "quantile_ci", "quantile_mcse"]
 
 
 def mcse_quantile(x: np.ndarray, q: float, *, presorted: bool = False) -> float | None:
-    """Standard error of the sample ``q``-quantile; ``None`` when its interval is unbounded."""
-    lo, hi = quantile_ci(x, q, presorted=presorted)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return None
-    return (hi - lo) / (2.0 * Z95)
+    """:func:`runway.stats.mcse.quantile_mcse`, ``None`` where it is undefined (``nan``)."""
+    se = quantile_mcse(x, q, presorted=presorted)
+    return None if math.isnan(se) else se

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from runway.errors import RunwayError
-from runway.report.mcse import Z95, mcse_mean, mcse_proportion, quantile_ci
+from runway.stats.mcse import Z95, mcse_mean, mcse_proportion, quantile_mcse
 
 if TYPE_CHECKING:
     from runway.result import Result
@@ -72,19 +72,6 @@ def outcome_from_result(sid: int, res: Result, years: tuple[int, ...] | list[int
 
 def _quantile(x: np.ndarray, q: float, method: str) -> float:
     return float(np.quantile(x, q, method=method))  # type: ignore[call-overload]
-
-
-def quantile_mcse(x: np.ndarray, q: float) -> float:
-    """MCSE of the sample ``q``-quantile of ``x``; ``nan`` when it is not finite.
-
-    The order-statistic 95% interval (:func:`runway.report.mcse.quantile_ci`, as in
-    ``summary.json``) divided by ``2 x 1.96``; it needs no density estimate and stays valid at
-    mass points. ``nan`` when the interval reaches a censored (infinite) value.
-    """
-    lo, hi = quantile_ci(x, q)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return math.nan
-    return (hi - lo) / (2.0 * Z95)
 
 
 def paired_mean_diff(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -156,7 +143,8 @@ def scenario_row(out: Outcome, base: Outcome, years: list[int]) -> dict[str, flo
     Notes
     -----
     MCSEs: binomial ``sqrt(p (1-p) / n)`` for a probability, ``sd / sqrt(n)`` for a mean,
-    the order-statistic interval for a quantile (:func:`quantile_mcse`).
+    the order-statistic interval for a quantile, ``nan`` when it reaches a censored value
+    (:func:`runway.stats.mcse.quantile_mcse`, the convention of ``summary.json``).
 
     Differences of probabilities and means are means of the per-path differences
     (``1[insolvent]_s - 1[insolvent]_base``, ``gap_s - gap_base``) with normal intervals

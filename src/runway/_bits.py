@@ -1,0 +1,33 @@
+"""Bit casts between float64 and int64 inside numba code (LLVM ``bitcast``: no call, no copy).
+
+numba's scalar ``.view()`` allocates; these intrinsics compile to a register move.
+"""
+
+from __future__ import annotations
+
+from numba import types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def float_bits(typingctx, x):
+    """The IEEE-754 bits of a float64 ``x`` as an int64."""
+    if not (isinstance(x, types.Float) and x.bitwidth == 64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def bits_float(typingctx, u):
+    """The float64 whose IEEE-754 bits are the int64 ``u``."""
+    if not (isinstance(u, types.Integer) and u.bitwidth == 64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return types.float64(u), codegen
