@@ -69,7 +69,7 @@ def run(
     from runway.io import check_output_dir
     from runway.outputs import write_outputs
 
-    from runway.guard import check_memory
+    from runway.guard import check_disk, check_memory
 
     if paths is not None and not 1 <= paths <= MAX_PATHS:
         _fail(f"--paths must be between 1 and {MAX_PATHS:,}, got {paths}")
@@ -91,6 +91,7 @@ def run(
     else:
         planned = 1 if deterministic else (paths if paths is not None else cfg.run.paths)
     check_memory(cfg, planned)
+    check_disk(out_dir, cfg, planned)  # free space for the run directory, before simulating
     t0 = time.perf_counter()
     progress = None if quiet else _progress_bar(target_mcse)
     try:

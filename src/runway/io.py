@@ -312,9 +312,15 @@ def lock_output(path: str | Path, *, option: str = "--out") -> None:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: no lock
         return
-    lp.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lp.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(os_error_line(exc, Path(path), option)) from None
     while True:
-        fd = os.open(lp, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            fd = os.open(lp, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise OutputError(os_error_line(exc, Path(path), option)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -29,7 +29,7 @@ def _value(v: Any) -> str:
             return "inf" if v > 0 else "-inf"
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")  # TOML bans raw DEL
     if isinstance(v, datetime | date):
         return v.isoformat()
     if isinstance(v, list | tuple):
