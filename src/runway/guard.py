@@ -13,22 +13,23 @@ set, ``VmHWM``, of a child process) and fitted to three size terms the config de
 ``trace_bytes``
     the monthly trace of small runs (at most 1,000 paths), written to ``monthly.csv``.
 
-A run peaks in one of two phases, so the estimate is :data:`BASE_BYTES` (interpreter,
-numba, pandas, pyarrow, arviz, matplotlib) plus the larger of
+A run peaks in one of two phases, so the estimate is the larger of
 
-* simulating: ``per_path_bytes + BATCH_FACTOR * batch_bytes`` (the per-path arrays once,
-  the batch buffers and the histogram updates' temporaries), and
-* writing the outputs (the batch buffers are freed by then): ``PATH_FACTOR *
-  per_path_bytes + TRACE_FACTOR * trace_bytes`` (the paths table, Parquet and netCDF
-  buffers and the diagnostics each hold copies of the per-path data).
+* simulating: :data:`SIM_BASE_BYTES` (interpreter, numpy, numba and the compiled kernel,
+  pandas) ``+ per_path_bytes + BATCH_FACTOR * batch_bytes`` (the per-path arrays once, the
+  batch buffers and the histogram updates' temporaries), and
+* writing the outputs (the batch buffers are freed by then): :data:`BASE_BYTES` (the above
+  plus pyarrow, arviz, matplotlib and the plots) ``+ PATH_FACTOR * per_path_bytes +
+  TRACE_FACTOR * trace_bytes`` (the paths table, Parquet and netCDF buffers and the
+  diagnostics each hold copies of the per-path data).
 
 Re-measuring (when the kernel or the outputs change)
 ----------------------------------------------------
 ``python -m runway.guard --measure`` runs :data:`CALIBRATION` (five ``runway run`` child
 processes of different path counts, chunk sizes and horizons; a few minutes), reads each
 child's ``VmHWM`` from ``/proc/self/status`` as it exits (its own peak, not one inherited
-through ``ru_maxrss``), fits the constants (least squares on the writing-phase points, then
-the batch factor on the chunk-dominated point) and prints them with each point's error;
+through ``ru_maxrss``), fits the constants (least squares on the writing-phase points, and
+on the two points dominated by their chunk-sized buffers) and prints each point's error;
 paste them below. ``tests/test_guard.py`` checks the estimate against fresh measurements of
 three other configs (within 25%).
 
@@ -54,13 +55,17 @@ HEADROOM = 0.8
 """Share of the available memory a run may plan to use (the OS and other programs need the rest)."""
 
 # --- measured constants (python -m runway.guard --measure; see the module docstring) ----------
-BASE_BYTES = 520_000_000
-"""Peak of a tiny run: interpreter, numba, pandas, pyarrow, arviz, matplotlib (bytes)."""
-PATH_FACTOR = 3.1
+# Last measured 2026-12-01 on the 2-core Linux box of the project (python 3.11, numba threads
+# = 2), kernel of commit 40b4ae4: fit errors +0.0%, +2.9%, +4.6%, -6.1%, +0.0% on CALIBRATION.
+BASE_BYTES = 560_000_000
+"""Writing phase: peak of a tiny run (interpreter, numba, pandas, pyarrow, arviz, matplotlib)."""
+SIM_BASE_BYTES = 380_000_000
+"""Simulating phase: what is resident before the outputs' libraries are imported (bytes)."""
+PATH_FACTOR = 3.48
 """Writing phase: peak bytes per byte of ``per_path_bytes``."""
-TRACE_FACTOR = 3.8
+TRACE_FACTOR = 2.18
 """Writing phase: peak bytes per byte of the monthly trace of small runs."""
-BATCH_FACTOR = 1.0
+BATCH_FACTOR = 0.71
 """Simulating phase: peak bytes per byte of the chunk-sized batch buffers."""
 WORKER_BASE_BYTES = 300_000_000
 """Resident memory of an idle sweep worker process (interpreter, numba, runway imported)."""
@@ -113,15 +118,15 @@ def footprint_terms(cfg: Config, paths: int) -> dict[str, int]:
 def estimate_peak_bytes(cfg: Config, paths: int) -> int:
     """Estimated peak resident memory of ``runway run`` with ``paths`` paths, in bytes."""
     t = footprint_terms(cfg, paths)
-    return int(BASE_BYTES + max(_sim_phase(t), _write_phase(t)))
+    return int(max(_sim_phase(t), _write_phase(t)))
 
 
 def _sim_phase(t: dict[str, int]) -> float:
-    return t["per_path_bytes"] + BATCH_FACTOR * t["batch_bytes"]
+    return SIM_BASE_BYTES + t["per_path_bytes"] + BATCH_FACTOR * t["batch_bytes"]
 
 
 def _write_phase(t: dict[str, int]) -> float:
-    return PATH_FACTOR * t["per_path_bytes"] + TRACE_FACTOR * t["trace_bytes"]
+    return BASE_BYTES + PATH_FACTOR * t["per_path_bytes"] + TRACE_FACTOR * t["trace_bytes"]
 
 
 def check_memory(cfg: Config, paths: int, available: int | None = None) -> int:
@@ -149,7 +154,7 @@ def check_memory(cfg: Config, paths: int, available: int | None = None) -> int:
     if need > budget:
         t = footprint_terms(cfg, paths)
         batch = BATCH_FACTOR * t["batch_bytes"]
-        if _sim_phase(t) > _write_phase(t) and batch > (budget - BASE_BYTES) / 2:
+        if _sim_phase(t) > _write_phase(t) and batch > (budget - SIM_BASE_BYTES) / 2:
             raise MemoryGuardError(
                 f"run.chunk_size = {cfg.run.chunk_size:,}: the run needs an estimated "
                 f"{_gib(need)} of memory, {_gib(batch)} of it for chunk-sized buffers, but "
@@ -252,9 +257,10 @@ CALIBRATION = (
     Point("2030-12", 2048, 2000),  # base
     Point("2030-12", 2048, 300_000),  # writing phase, per path
     Point("2036-12", 2048, 150_000),  # writing phase, longer horizon
-    Point("2030-12", 200_000, 200_000),  # simulating phase: chunk-sized batch buffers
+    Point("2030-12", 100_000, 100_000),  # simulating phase: chunk-sized batch buffers
+    Point("2030-12", 200_000, 200_000),  # simulating phase, buffers twice as large
 )
-"""Measured by :func:`calibrate`; the last point must be dominated by its batch buffers."""
+"""Measured by :func:`calibrate`; the last two must be dominated by their batch buffers."""
 
 
 def config_text(end: str, chunk_size: int, base: Path | None = None) -> str:
@@ -315,20 +321,22 @@ def calibrate(points: tuple[Point, ...] = CALIBRATION) -> dict[str, float]:
         terms.append(footprint_terms(cfg, pt.paths))
         peaks.append(float(peak))
         print(f"{pt}: VmHWM {peak / 2**20:.0f} MiB; terms {terms[-1]}", flush=True)
-    a = np.array([[1.0, t["per_path_bytes"], t["trace_bytes"]] for t in terms[:-1]])
-    (base, path_f, trace_f), *_ = np.linalg.lstsq(a, np.array(peaks[:-1]), rcond=None)
-    t = terms[-1]
-    batch_f = (peaks[-1] - base - t["per_path_bytes"]) / t["batch_bytes"]
+    a = np.array([[1.0, t["per_path_bytes"], t["trace_bytes"]] for t in terms[:-2]])
+    (base, path_f, trace_f), *_ = np.linalg.lstsq(a, np.array(peaks[:-2]), rcond=None)
+    b = np.array([[1.0, t["batch_bytes"]] for t in terms[-2:]])
+    y = np.array([p - t["per_path_bytes"] for p, t in zip(peaks[-2:], terms[-2:], strict=True)])
+    (sim_base, batch_f), *_ = np.linalg.lstsq(b, y, rcond=None)
     fitted = {
         "BASE_BYTES": base,
+        "SIM_BASE_BYTES": sim_base,
         "PATH_FACTOR": path_f,
         "TRACE_FACTOR": trace_f,
         "BATCH_FACTOR": batch_f,
     }
     for t, peak in zip(terms, peaks, strict=True):
-        est = base + max(
-            t["per_path_bytes"] + batch_f * t["batch_bytes"],
-            path_f * t["per_path_bytes"] + trace_f * t["trace_bytes"],
+        est = max(
+            sim_base + t["per_path_bytes"] + batch_f * t["batch_bytes"],
+            base + path_f * t["per_path_bytes"] + trace_f * t["trace_bytes"],
         )
         print(
             f"  measured {peak / 2**20:.0f} MiB, fitted {est / 2**20:.0f} MiB "

@@ -136,9 +136,9 @@ def _nested_output(d: Path) -> Path | None:
 
 SWEEP_NAMES = re.compile(
     r"^(sweep\.json|sweep\.parquet|sweep\.md|sweep\.html|timings\.csv|sweep_[A-Za-z0-9_.-]*\.png"
-    r"|\.complete|\.[A-Za-z0-9_.-]+\.tmp-\d+|scenarios)$"
+    r"|\.complete|\.[A-Za-z0-9_.-]+\.(?:tmp-\d+|tmp)|scenarios)$"
 )
-SCENARIO_NAMES = re.compile(r"^(\d+\.json|base_paths\.npz|\.[A-Za-z0-9_.-]+\.tmp-\d+)$")
+SCENARIO_NAMES = re.compile(r"^(\d+\.json|base_paths\.npz|\.[A-Za-z0-9_.-]+\.(?:tmp-\d+|tmp))$")
 
 
 def _foreign_entry(d: Path, kind: str) -> str | None:
@@ -838,3 +838,69 @@ def read_json(
         ) from None
     check_depth(data, p, error=error)
     return data
+
+
+# --- runway bench --out -------------------------------------------------------------------------
+BENCH_MD_HEAD = "# runway bench"
+"""First line of the markdown ``runway bench`` writes: how it recognises its own file."""
+
+
+def bench_outputs(out: str | Path) -> tuple[Path, Path]:
+    """The JSON file and the markdown file ``runway bench --out OUT`` writes, checked first.
+
+    ``OUT`` an existing directory: ``OUT/bench.json`` and ``OUT/bench.md``. Otherwise
+    ``OUT`` is the JSON file and the markdown goes beside it with the suffix ``.md``. Refused
+    before the benchmark runs (one line naming the path): ``OUT`` ending in ``.md`` (the
+    markdown would overwrite the JSON's place), a path through a symbolic link, a JSON path
+    that exists but is not a regular file, and a markdown neighbour the user did not name
+    that exists and was not written by ``runway bench`` (its first line is not
+    :data:`BENCH_MD_HEAD`), which is never overwritten.
+    """
+    p = Path(out)
+    try:
+        if p.is_dir() and not p.is_symlink():
+            j, md = p / "bench.json", p / "bench.md"
+        else:
+            if p.suffix.lower() == ".md":
+                raise OutputError(
+                    f"--out {p}: names a markdown file; give the JSON file (e.g. "
+                    f"{p.with_suffix('.json')}): the markdown is written beside it"
+                )
+            j = p
+            md = p.with_suffix(".md") if p.suffix else p.with_name(p.name + ".md")
+        for f in (j, md):
+            link = _first_symlink(Path(os.path.abspath(f)))
+            if link is not None:
+                raise OutputError(
+                    f"--out {p}: {f} resolves through the symbolic link {link}; give the real path"
+                )
+        if os.path.lexists(j) and not j.is_file():
+            raise OutputError(f"--out {p}: {j} exists and is not a regular file")
+        if os.path.lexists(md):
+            head = ""
+            if md.is_file():
+                with open(md, encoding="utf-8", errors="replace") as f:
+                    head = f.readline()
+            if not head.startswith(BENCH_MD_HEAD):
+                raise OutputError(
+                    f"--out {p}: the markdown would go to {md}, which exists and was not written "
+                    "by runway bench; move it or give another --out"
+                )
+        parent = Path(os.path.abspath(j)).parent
+        probe = parent
+        while not probe.exists():
+            probe = probe.parent
+        os.rmdir(tempfile.mkdtemp(prefix=".runway-probe.", dir=probe))
+    except OSError as exc:
+        raise OutputError(os_error_line(exc, p)) from None
+    return j, md
+
+
+def write_text_atomic(path: str | Path, text: str, option: str = "--out") -> Path:
+    """Write ``text`` to ``path`` with :func:`atomic_write_file` (parents created)."""
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(os_error_line(exc, p, option)) from None
+    return atomic_write_file(p, lambda t: t.write_text(text, encoding="utf-8"), option=option)

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from runway.report import plots as P
+from runway.report.escape import escape_md, unescape_md
 
 # decimals per kind of number: one rule for the whole report
 DECIMALS = {"bn": 1, "prob": 4, "months": 1, "mcse": 4, "ess": 0, "rhat": 3}
@@ -43,9 +44,9 @@ def _blocks(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
     prov = s.get("provenance", {})
     years = list(s["p_insolvent_by"])
     last = years[-1]
-    b.append(("h", 1, f"runway report: {s['scenario']}"))
+    b.append(("h", 1, f"runway report: {escape_md(s['scenario'])}"))  # config text: escaped
     if s.get("description"):
-        b.append(("p", s["description"]))
+        b.append(("p", escape_md(s["description"])))
     det = s.get("deterministic")
     b.append(
         (
@@ -276,7 +277,7 @@ def _inline_html(text: str) -> str:
         if p.startswith("`") and p.endswith("`") and len(p) >= 2:
             out.append(f"<code>{html.escape(p[1:-1])}</code>")
         else:
-            e = html.escape(p)
+            e = html.escape(unescape_md(p))
             out.append(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", e))
     return "".join(out)
 
