@@ -39,7 +39,6 @@ allocated without swapping), or free physical pages from :func:`os.sysconf` else
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import subprocess
@@ -56,16 +55,17 @@ HEADROOM = 0.8
 
 # --- measured constants (python -m runway.guard --measure; see the module docstring) ----------
 # Last measured 2026-12-01 on the 2-core Linux box of the project (python 3.11, numba threads
-# = 2), kernel of commit 40b4ae4: fit errors +0.0%, +2.9%, +4.6%, -6.1%, +0.0% on CALIBRATION.
-BASE_BYTES = 560_000_000
+# = 2), kernel of commit 40b4ae4: fit errors 0.0%, +2.7%, +5.2%, -6.8%, 0.0%, 0.0% on the six
+# CALIBRATION points (measured 571, 524, 859, 875, 687, 1037 MiB).
+BASE_BYTES = 562_000_000
 """Writing phase: peak of a tiny run (interpreter, numba, pandas, pyarrow, arviz, matplotlib)."""
-SIM_BASE_BYTES = 380_000_000
+SIM_BASE_BYTES = 354_500_000
 """Simulating phase: what is resident before the outputs' libraries are imported (bytes)."""
-PATH_FACTOR = 3.48
+PATH_FACTOR = 3.49
 """Writing phase: peak bytes per byte of ``per_path_bytes``."""
-TRACE_FACTOR = 2.18
+TRACE_FACTOR = 2.04
 """Writing phase: peak bytes per byte of the monthly trace of small runs."""
-BATCH_FACTOR = 0.71
+BATCH_FACTOR = 1.04
 """Simulating phase: peak bytes per byte of the chunk-sized batch buffers."""
 WORKER_BASE_BYTES = 300_000_000
 """Resident memory of an idle sweep worker process (interpreter, numba, runway imported)."""
@@ -356,11 +356,7 @@ def main(argv: list[str] | None = None) -> None:
         ap.print_help()
         return
     for k, v in calibrate().items():
-        print(
-            f"{k} = {v:.4g}"
-            if not math.isclose(v, round(v)) or k != "BASE_BYTES"
-            else f"{k} = {int(v):_}"
-        )
+        print(f"{k} = {int(v):_}" if k.endswith("BYTES") else f"{k} = {v:.4g}")
 
 
 if __name__ == "__main__":
