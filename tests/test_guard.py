@@ -33,7 +33,9 @@ SLOW = (
 
 def _check(pt: guard.Point) -> None:
     peak, est = guard.measure_peak(pt, threads=2)
-    print(f"{pt}: measured {peak / 2**20:.0f} MiB, estimated {est / 2**20:.0f} MiB", file=sys.stderr)
+    print(
+        f"{pt}: measured {peak / 2**20:.0f} MiB, estimated {est / 2**20:.0f} MiB", file=sys.stderr
+    )
     base_only = max(guard.BASE_BYTES, guard.SIM_BASE_BYTES)
     assert abs(base_only / peak - 1) > 0.25, "the point does not exercise the size terms"
     assert abs(est / peak - 1) <= 0.25, (peak, est)

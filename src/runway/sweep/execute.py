@@ -272,7 +272,7 @@ def _read_base_npz(path: Path, sha: str | None = None) -> Outcome | None:
     if path.is_symlink() or not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             if sha is not None and ("sweep_sha256" not in z or str(z["sweep_sha256"]) != sha):
                 return None
             o = Outcome(BASE_ID, z["insolvent_by"], z["funding_gap_bn"], z["months_to_insolvency"])
