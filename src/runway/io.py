@@ -1,4 +1,18 @@
-"""Writing a run directory atomically, and refusing to read one that is not complete.
+"""One output discipline and one reader for every file runway writes or reads.
+
+Writing: :func:`check_output_dir` refuses, before anything is simulated, an ``--out`` that
+would replace what runway did not write (see there); :func:`lock_output` gives one process
+a directory at a time; :func:`write_run_dir` (directories) and :func:`atomic_write_file`
+(single files) write a temporary sibling, fsync it and rename it into place; OS errors
+become one line naming the path (:func:`os_error_line`); :func:`check_free_space` runs
+before simulating; :func:`bench_outputs` checks ``runway bench --out``.
+
+Reading: :func:`read_bytes` / :func:`read_text` / :func:`read_toml` / :func:`read_json` read
+configs, sweep files and run-directory files: regular files only (a FIFO or device is
+refused without blocking), a size cap, a nesting cap (:data:`MAX_DEPTH`), strict UTF-8 and,
+for JSON, no NaN or Infinity; each problem one line naming the file.
+
+Writing a run directory atomically, and refusing to read one that is not complete:
 
 A run directory ``NAME`` is written as follows (``HOST`` and ``PID`` identify the writer):
 
@@ -21,6 +35,7 @@ other leftovers. Leftovers of a live process, or of another host, are never touc
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import errno
 import json
@@ -288,6 +303,15 @@ def check_free_space(path: str | Path, need_bytes: int, option: str = "--out") -
 
 # --- one writer per output directory ------------------------------------------------------------
 _HELD: dict[str, int] = {}
+
+
+def _release_all() -> None:
+    """At exit (also after a refusal between the check and the write): drop every lock."""
+    for key in list(_HELD):
+        release_output(Path(key).with_name(Path(key).name[1 : -len(LOCK_SUFFIX)]))
+
+
+atexit.register(_release_all)
 
 
 def _lock_path(p: Path) -> Path:
