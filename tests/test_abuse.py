@@ -565,6 +565,7 @@ def test_failed_sweep_deletes_no_finished_output(
     monkeypatch.undo()
     pd.testing.assert_frame_equal(run_sweep(spec, out=out, resume=True, workers=1), table)
     assert (out / io.MARKER).is_file()
+    assert_sentinels(tmp_path, {"sw"})  # nothing beside --out, also when it succeeds
 
 
 def test_sweep_out_with_foreign_file_is_refused(

@@ -333,14 +333,13 @@ def calibrate(points: tuple[Point, ...] = CALIBRATION) -> dict[str, float]:
         "TRACE_FACTOR": trace_f,
         "BATCH_FACTOR": batch_f,
     }
-    for t, peak in zip(terms, peaks, strict=True):
+    for t, pk in zip(terms, peaks, strict=True):
         est = max(
             sim_base + t["per_path_bytes"] + batch_f * t["batch_bytes"],
             base + path_f * t["per_path_bytes"] + trace_f * t["trace_bytes"],
         )
         print(
-            f"  measured {peak / 2**20:.0f} MiB, fitted {est / 2**20:.0f} MiB "
-            f"({est / peak - 1:+.1%})"
+            f"  measured {pk / 2**20:.0f} MiB, fitted {est / 2**20:.0f} MiB ({est / pk - 1:+.1%})"
         )
     return fitted
 

@@ -903,8 +903,8 @@ def bench_outputs(out: str | Path) -> tuple[Path, Path]:
         if os.path.lexists(md):
             head = ""
             if md.is_file():
-                with open(md, encoding="utf-8", errors="replace") as f:
-                    head = f.readline()
+                with open(md, encoding="utf-8", errors="replace") as fh:
+                    head = fh.readline()
             if not head.startswith(BENCH_MD_HEAD):
                 raise OutputError(
                     f"--out {p}: the markdown would go to {md}, which exists and was not written "
