@@ -420,6 +420,50 @@ def test_report_replaces_links_never_their_targets(
     one_line_error(err, f"{d / 'annual.csv'}: is a symbolic link")
 
 
+def test_report_on_a_full_disk_keeps_every_file(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import runway.report.render as render
+
+    d = copy_run(run_dir, tmp_path / "run")
+    before = snapshot(d)
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(d / "report.html"))
+
+    monkeypatch.setattr(render, "render_report", full)
+    code, _, err = cli(["report", str(d), "-q"], monkeypatch, capsys)
+    assert code == 2
+    one_line_error(err, str(d), "the disk is full", "ENOSPC")
+    assert snapshot(d) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_run_and_sweep_directories_are_not_mixed(
+    run_dir: Path,
+    sweep: tuple[Path, Path, pd.DataFrame],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,
+) -> None:
+    from runway.errors import OutputError
+    from runway.sweep import run_sweep
+
+    spec, done, _ = sweep
+    sw = tmp_path / "sw"
+    shutil.copytree(done, sw)
+    code, _, err = cli(
+        ["run", str(BASE), "--paths", "10", "--out", str(sw), "-q"], monkeypatch, capsys
+    )
+    assert code == 2
+    one_line_error(err, f"--out {sw}: is a sweep directory")
+    run = copy_run(run_dir, tmp_path / "run")
+    with pytest.raises(OutputError, match="not a sweep directory"):
+        run_sweep(spec, out=run)
+    with pytest.raises(OutputError, match="inside the sweep directory"):
+        io.check_output_dir(sw / "scenarios" / "x")
+
+
 def _set_field(p: Path, line: int, field: int, value: str) -> None:
     lines = p.read_text().split("\n")
     cells = lines[line].split(",")

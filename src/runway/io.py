@@ -230,7 +230,7 @@ def _check_output_dir(p: Path, kind: str, lock: bool, option: str) -> Path:
     for anc in absolute.parents:
         if anc != absolute and _is_output_dir(anc):
             raise OutputError(
-                f"{option} {p}: is inside the {'run' if (anc / MARKER).is_file() else 'sweep'} "
+                f"{option} {p}: is inside the {'sweep' if _is_sweep_dir(anc) else 'run'} "
                 f"directory {anc}, which replacing it would delete; give a path outside it"
             )
     if os.path.lexists(p):
@@ -242,6 +242,10 @@ def _check_output_dir(p: Path, kind: str, lock: bool, option: str) -> Path:
                 "directory below it"
             )
         if any(p.iterdir()):
+            if kind != "sweep" and _is_sweep_dir(p):
+                raise OutputError(
+                    f"{option} {p}: is a sweep directory, not a run directory; give another path"
+                )
             if not (_is_sweep_dir(p) if kind == "sweep" else (p / MARKER).is_file()):
                 marker = SWEEP_META if kind == "sweep" else MARKER
                 raise OutputError(
