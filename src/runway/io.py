@@ -161,6 +161,8 @@ def _foreign_entry(d: Path, kind: str) -> str | None:
     if kind == "run":
         listed = marker_files(d)
         for e in sorted(os.scandir(d), key=lambda e: e.name):
+            if _TMP_RE.match(e.name) and e.is_file(follow_symlinks=False):
+                continue  # a temporary sibling of runway's own (atomic_write_file)
             if e.is_symlink() or not e.is_file(follow_symlinks=False):
                 return e.name
             if listed is not None and e.name != MARKER and e.name not in listed:
@@ -667,9 +669,12 @@ def atomic_write_file(
     return p
 
 
+_TMP_RE = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9_-]+)\.(?P<pid>\d+)\.[0-9a-f]+\.tmp$")
+
+
 def stale_tmp_files(d: str | Path) -> list[Path]:
     """``.NAME.HOST.PID.XXXX.tmp`` files in ``d`` left by dead processes of this host."""
-    pat = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9_-]+)\.(?P<pid>\d+)\.[0-9a-f]+\.tmp$")
+    pat = _TMP_RE
     out = []
     try:
         entries = list(Path(d).iterdir())

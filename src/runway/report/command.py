@@ -184,6 +184,7 @@ def rerender(run_dir: Path, plots: bool) -> list[Path]:
         clean_stale_leftovers,
         marker_files,
         os_error_line,
+        stale_tmp_files,
     )
     from runway.report.plots import PLOTS
     from runway.report.render import render_report
@@ -191,6 +192,8 @@ def rerender(run_dir: Path, plots: bool) -> list[Path]:
     d = run_dir
     s, paths = check_inputs(d, plots)
     clean_stale_leftovers(d)
+    for stale in stale_tmp_files(d):  # a killed report's half-written marker update
+        stale.unlink(missing_ok=True)
     try:
         stage = _make_partial(d)
     except OSError as exc:

@@ -271,14 +271,14 @@ def _inline_md(text: str) -> str:
 
 
 def _inline_html(text: str) -> str:
-    parts = re.split(r"(`[^`]*`)", text)
+    parts = re.split(r"((?<!\\)`[^`]*(?<!\\)`)", text)  # not escaped backticks
     out = []
     for p in parts:
         if p.startswith("`") and p.endswith("`") and len(p) >= 2:
             out.append(f"<code>{html.escape(p[1:-1])}</code>")
         else:
-            e = html.escape(unescape_md(p))
-            out.append(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", e))
+            e = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(p))
+            out.append(unescape_md(e))  # escaped config text (escape_md) stays plain text
     return "".join(out)
 
 
