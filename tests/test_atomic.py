@@ -105,7 +105,8 @@ def tag_of(d: Path) -> str | None:
 
 
 def leftover_re(name: str) -> re.Pattern[str]:
-    return re.compile(rf"^\.{re.escape(name)}\..+\.(partial|old)$")
+    # .NAME.lock: the writer's lock file, removed by the next writer of NAME
+    return re.compile(rf"^\.{re.escape(name)}\.(.+\.(partial|old)|lock)$")
 
 
 def check_state(target: Path, allowed: set[str | None]) -> str | None:

@@ -60,6 +60,13 @@ def _prepare(case: dict, tmp: Path) -> tuple[list[str], str]:
     elif setup == "other_dir":
         (tmp / "d").mkdir()
         (tmp / "d" / "thesis.tex").write_text("years of work\n")
+    for name, text in case.get("files", {}).items():  # issue 19: fabricated directories
+        f = tmp / name
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(text.encode(case.get("files_encoding", "utf-8")))
+    for name, target in case.get("symlinks", {}).items():
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, tmp / name)
     subs = {
         "{file}": str(HERE / f"{case['name']}.toml"),
         "{base}": str(HERE / "valid_base.toml"),

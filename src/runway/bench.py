@@ -419,8 +419,12 @@ def bench(
     ] = None,
 ) -> None:
     """Benchmark the numba kernel against the numpy reference; scaling, memory, start-up."""
+    from runway.io import bench_outputs, write_text_atomic  # --out checked before running
+
+    j, md = bench_outputs(out if out is not None else DEFAULT_OUT)
     res = run_bench(quick=quick, log=lambda s: typer.echo(s, err=True))
-    j, md = write_results(res, out if out is not None else DEFAULT_OUT)
+    write_text_atomic(j, json.dumps(res, indent=2, sort_keys=False) + "\n")
+    write_text_atomic(md, to_markdown(res) + "\n")
     typer.echo(
         f"ratio vs numpy {res['ratio_vs_numpy']:.2f}x, speed-up 2 threads {res['speedup_2_threads']:.2f}x, "
         f"{res['fraction_of_rng_bound']:.1%} of the RNG bound; wrote {j} and {md.name}"

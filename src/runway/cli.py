@@ -224,7 +224,7 @@ def run(
         _quiet_libraries()
     import runway
     from runway.config import apply_override_strings
-    from runway.guard import check_memory
+    from runway.guard import check_disk, check_memory
     from runway.io import check_output_dir
     from runway.outputs import write_outputs
 
@@ -251,6 +251,7 @@ def run(
     else:
         planned = 1 if deterministic else (paths if paths is not None else cfg.run.paths)
     check_memory(cfg, planned)
+    check_disk(out_dir, cfg, planned)  # free space for the run directory, before simulating
     t0 = time.perf_counter()
     progress = None if quiet else _progress_bar(target_mcse, compiling=_kernel_cache_cold())
     import hashlib

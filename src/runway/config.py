@@ -93,10 +93,17 @@ class _Model(BaseModel):
         return self
 
 
+def _not_dot_name(v: str) -> str:
+    if v in (".", ".."):  # the name is the default run directory, runs/<name>
+        raise ValueError(f"{v!r} is not a usable name (it names a directory's parent or itself)")
+    return v
+
+
 class Scenario(_Model):
     """What the config describes; the name heads reports."""
 
     name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    _not_dots = field_validator("name")(lambda v: _not_dot_name(v))
     description: str = ""
 
 
@@ -669,30 +676,10 @@ def load_config(path: str | Path) -> Config:
         If the file is missing, unreadable, not TOML or not a valid config; the message is
         one line naming the file and the offending key.
     """
+    from runway.io import read_toml  # one bounded reader for every file (runway.io)
+
     p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"{p}: no such file")
-    if p.is_dir():
-        raise ConfigError(f"{p}: is a directory, expected a TOML config file")
-    if not p.is_file():
-        # a FIFO or device would block or stream forever; a config is read twice (hash)
-        raise ConfigError(
-            f"{p}: not a regular file (a pipe, device or socket), expected a TOML config file"
-        )
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except PermissionError:
-        raise ConfigError(f"{p}: cannot read the file (permission denied)") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not UTF-8 text, expected a TOML config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the file ({exc.strerror})") from None
-    if not text.strip():
-        raise ConfigError(f"{p}: the file is empty, expected a TOML config")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    data = read_toml(p, what="TOML config file", error=ConfigError)
     if "scenario" not in data and ("axes" in data or "base" in data):
         raise ConfigError(
             f"{p}: this is a sweep file (it has base and [[axes]]), not a config; "

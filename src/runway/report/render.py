@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from runway.report import plots as P
+from runway.report.escape import escape_md, unescape_md
 
 # decimals per kind of number: one rule for the whole report
 DECIMALS = {"bn": 1, "prob": 4, "months": 1, "mcse": 4, "ess": 0, "rhat": 3}
@@ -184,9 +185,9 @@ def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]
     last = _last_year(s)
     mc = s.get("mcse") or {}
     g = s["funding_gap"][last]
-    b.append(("h", 1, f"runway report: {s['scenario']}"))
+    b.append(("h", 1, f"runway report: {escape_md(s['scenario'])}"))  # config text: escaped
     if s.get("description"):
-        b.append(("p", s["description"]))
+        b.append(("p", escape_md(s["description"])))
     b.append(
         (
             "p",
@@ -645,15 +646,15 @@ def _inline_md(text: str) -> str:
 
 
 def _inline_html(text: str) -> str:
-    parts = re.split(r"(`[^`]*`)", text)
+    parts = re.split(r"((?<!\\)`[^`]*(?<!\\)`)", text)  # not escaped backticks
     out = []
     for p in parts:
         if p.startswith("`") and p.endswith("`") and len(p) >= 2:
             out.append(f"<code>{html.escape(p[1:-1])}</code>")
         else:
-            e = html.escape(p)
-            e = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", e)
-            out.append(re.sub(r"\[([^\]]+)\]\((#[\w-]+)\)", r'<a href="\2">\1</a>', e))
+            e = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(p))
+            e = re.sub(r"\[([^\]]+)\]\((#[\w-]+)\)", r'<a href="\2">\1</a>', e)
+            out.append(unescape_md(e))  # escaped config text (escape_md) stays plain text
     return "".join(out)
 
 

@@ -44,13 +44,27 @@ def sweep_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
+    max_scenarios: Annotated[
+        int | None,
+        typer.Option(
+            "--max-scenarios",
+            help="Refuse a design of more scenarios than this (default 10,000), before any "
+            "is built.",
+        ),
+    ] = None,
 ) -> None:
     """Run a sweep of scenarios with common random numbers; write the sweep table and report."""
     from runway.sweep.execute import default_out_dir, run_sweep
     from runway.sweep.spec import load_sweep
 
     executor = ExecutorChoice(executor).value  # type: ignore[assignment]
-    sweep = load_sweep(sweep_file)
+    if scheduler is not None:
+        from runway.sweep.execute import check_scheduler_address
+
+        check_scheduler_address(scheduler, in_process=False)  # this process has no scheduler
+    if max_scenarios is not None and max_scenarios < 1:
+        raise RunwayError(f"--max-scenarios must be at least 1, got {max_scenarios}")
+    sweep = load_sweep(sweep_file, max_scenarios=max_scenarios)
     t0 = time.perf_counter()
     bar = None if quiet else ScenarioBar()
     try:

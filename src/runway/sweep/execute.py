@@ -97,12 +97,42 @@ def run_scenario(task: Task) -> Outcome:
 
 
 # --- executors ----------------------------------------------------------------------------------
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this process when the sweep's process ends, even by SIGKILL.
+
+    On Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` has the kernel kill the worker when its
+    parent dies; a parent that died before the call is caught by comparing ``getppid()``.
+    Elsewhere a worker notices a dead parent only when its pipe closes (the pool's default).
+    """
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
 def _local_outcomes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # spawn, not fork: numba's threading layers are not all fork-safe.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    # spawn, not fork: numba's threading layers are not all fork-safe. Workers die with the
+    # sweep (die_with_parent): a SIGKILLed sweep leaves no process running.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         futures = [pool.submit(run_scenario, t) for t in tasks]
         for fut in as_completed(futures):
@@ -187,22 +217,61 @@ def scenario_file(out: Path, sid: int) -> Path:
 
 
 def _read_row(path: Path) -> dict[str, Any]:
-    row: dict[str, Any] = json.loads(path.read_text())
+    """A scenario file as written (NaN allowed: paired differences can be undefined)."""
+    from runway.io import read_text
+
+    row: Any = json.loads(
+        read_text(path, what="scenario row", max_bytes=1 << 20, follow_symlinks=False)
+    )
+    if not isinstance(row, dict):
+        raise ValueError("not a JSON object")
     return row
 
 
-def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write ``path`` via ``write(tmp)`` on a sibling temporary file, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def valid_row(path: Path, scenario: Any, sha: str, years: list[int]) -> dict[str, Any] | None:
+    """The row of ``scenario`` kept in ``path`` if it is whole and belongs to this sweep.
+
+    Checked: a regular file (no link) of strict-enough JSON, an object whose ``_sweep`` is
+    this sweep's fingerprint, whose ``scenario`` and ``is_base`` match, whose axis values
+    are the scenario's exactly and whose results (``p_insolvent_<year>`` for each year,
+    ``tti_p50_months``, ...) are numbers. Anything else (truncated, edited, another sweep's
+    row, a row of an older runway without a fingerprint) is None: recomputed.
+    """
     try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        row = _read_row(path)
+    except (RunwayError, ValueError, RecursionError):
+        return None
+    if row.get("_sweep") != sha or row.get("scenario") != scenario.id:
+        return None
+    if row.get("is_base") is not (scenario.id == BASE_ID):
+        return None
+    for k, v in scenario.values.items():
+        if row.get(k) != v:
+            return None
+    need = [f"p_insolvent_{y}" for y in years] + ["tti_p50_months"]
+    if any(k not in row for k in need):
+        return None
+    for k, v in row.items():
+        if k.startswith("_") or k == "is_base":
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return None
+    return row
 
 
-def _write_base_npz(path: Path, o: Outcome) -> None:
+def table_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A scenario file's row without its bookkeeping (``_sweep``, ``_timing``)."""
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` via ``write(tmp)`` on a sibling temporary file, fsync, rename into place."""
+    from runway.io import atomic_write_file
+
+    atomic_write_file(path, write)
+
+
+def _write_base_npz(path: Path, o: Outcome, sha: str = "") -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             np.savez(
@@ -210,19 +279,29 @@ def _write_base_npz(path: Path, o: Outcome) -> None:
                 insolvent_by=o.insolvent_by,
                 funding_gap_bn=o.funding_gap_bn,
                 months_to_insolvency=o.months_to_insolvency,
+                sweep_sha256=np.array(sha),
             )
 
     atomic_write(path, write)
 
 
-def _read_base_npz(path: Path) -> Outcome | None:
+def _read_base_npz(path: Path, sha: str | None = None) -> Outcome | None:
+    """The base scenario's per-path outcomes, or None (unreadable, a link, another sweep's)."""
+    import zipfile
+
+    if path.is_symlink() or not path.is_file():
+        return None
     try:
-        with np.load(path) as z:
-            return Outcome(
-                BASE_ID, z["insolvent_by"], z["funding_gap_bn"], z["months_to_insolvency"]
-            )
-    except (OSError, ValueError, KeyError):
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
+            if sha is not None and ("sweep_sha256" not in z or str(z["sweep_sha256"]) != sha):
+                return None
+            o = Outcome(BASE_ID, z["insolvent_by"], z["funding_gap_bn"], z["months_to_insolvency"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # unreadable: the base is run again
+    n = o.insolvent_by.shape[0] if o.insolvent_by.ndim == 2 else -1
+    if o.funding_gap_bn.shape != o.insolvent_by.shape or o.months_to_insolvency.shape != (n,):
+        return None
+    return o
 
 
 _PRESENTATION = ("cli.py", "__main__.py", "bench.py", "sweep/report.py", "sweep/command.py")
@@ -280,18 +359,54 @@ def default_out_dir(sweep: Sweep) -> Path:
     return Path("runs") / "sweeps" / sweep.spec.name
 
 
-def _check_memory(sweep: Sweep, paths: int, concurrent: int) -> None:
-    from runway.engine import estimate_memory_bytes
-    from runway.guard import HEADROOM, available_memory_bytes
+MAX_WORKERS = 1024
+"""Largest --workers accepted (each worker is a ~300 MB process; the memory guard counts them)."""
 
-    need = concurrent * estimate_memory_bytes(sweep.base, paths)
-    have = available_memory_bytes()
-    if have is not None and need > HEADROOM * have:
+
+def check_scheduler_address(address: str, *, in_process: bool = True) -> str:
+    """Refuse (one line naming ``--scheduler``) an address runway cannot connect to.
+
+    Accepted: ``tcp://HOST:PORT`` or ``HOST:PORT`` with a port in 1..65535, and, with
+    ``in_process`` (a scheduler in this very process, as :func:`run_sweep` callers may
+    have), ``inproc://...``. ``tls://`` needs certificates runway does not pass; from the
+    command line ``inproc://`` names a scheduler in another process's memory, which cannot be
+    reached: both are refused with what to use instead.
+    """
+    a = address.strip()
+    scheme, sep, rest = a.partition("://")
+    if not sep:
+        scheme, rest = "tcp", a
+    scheme = scheme.lower()
+    if scheme == "tls":
         raise RunwayError(
-            f"--paths {paths:,} x {concurrent} worker(s) needs an estimated "
-            f"{need / 2**30:.1f} GiB of memory but {have / 2**30:.1f} GiB is available; "
-            "use fewer --paths or --workers"
+            f"--scheduler {address}: tls:// needs certificates, which runway does not pass to "
+            "dask; use tcp://HOST:PORT (or a tunnel to the scheduler)"
         )
+    if scheme == "inproc" and in_process:
+        return a
+    if scheme == "inproc":
+        raise RunwayError(
+            f"--scheduler {address}: inproc:// is a scheduler inside another process, which "
+            "cannot be reached; use tcp://HOST:PORT, or drop --scheduler for a local cluster"
+        )
+    if scheme != "tcp":
+        raise RunwayError(
+            f"--scheduler {address}: unsupported protocol {scheme}://; use tcp://HOST:PORT"
+        )
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host or not port or "/" in rest:
+        raise RunwayError(
+            f"--scheduler {address}: expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+        )
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise RunwayError(f"--scheduler {address}: port {port} is not in 1..65535")
+    return f"tcp://{host}:{int(port)}"
+
+
+def _check_memory(sweep: Sweep, paths: int, concurrent: int) -> None:
+    from runway.guard import check_sweep_memory
+
+    check_sweep_memory(sweep.base, paths, concurrent)
 
 
 # --- the sweep ----------------------------------------------------------------------------------
@@ -336,68 +451,101 @@ def run_sweep(
     pandas.DataFrame
         The sweep table (``sweep.parquet``).
     """
-    import pandas as pd
-
-    from runway.io import check_output_dir
-    from runway.sweep.report import REPORT_FILES, write_sweep_report
+    from runway.io import check_output_dir, release_output
 
     sw = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     n_paths = paths if paths is not None else sw.spec.paths
     if not 1 <= n_paths <= 100_000_000:
         raise RunwayError(f"--paths must be between 1 and 100,000,000, got {n_paths}")
-    if workers is not None and workers < 1:
-        raise RunwayError(f"--workers must be at least 1, got {workers}")
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise RunwayError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
     if executor not in ("local", "dask"):
         raise RunwayError(f"--executor must be 'local' or 'dask', got {executor!r}")
     if scheduler is not None and executor != "dask":
         raise RunwayError("--scheduler needs --executor dask")
     if scheduler is not None and workers is not None:
         raise RunwayError("--workers sizes a local pool or LocalCluster, not a --scheduler's")
-    out_dir = check_output_dir(out if out is not None else default_out_dir(sw))
+    if scheduler is not None:
+        scheduler = check_scheduler_address(scheduler)
+    out_dir = check_output_dir(out if out is not None else default_out_dir(sw), kind="sweep")
+    try:
+        return _run_locked(sw, out_dir, executor, scheduler, resume, n_paths, workers, progress)
+    finally:
+        release_output(out_dir)
+
+
+def _run_locked(
+    sw: Sweep,
+    out_dir: Path,
+    executor: Executor,
+    scheduler: str | None,
+    resume: bool,
+    n_paths: int,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> pd.DataFrame:
+    """:func:`run_sweep` once ``out_dir`` is checked and locked.
+
+    Order of writes: the ``.complete`` marker goes first (the directory is being changed),
+    then ``sweep.json``; each finished scenario's row replaces its file atomically; at the
+    end ``sweep.parquet``, ``timings.csv`` and the report replace theirs atomically, rows of
+    scenarios no longer in the sweep go, and ``.complete`` comes back. A previous sweep's
+    finished outputs are never deleted before the new ones exist.
+    """
+    import pandas as pd
+
+    from runway.io import MARKER, atomic_write_file, os_error_line, stale_tmp_files
+    from runway.sweep.report import write_sweep_report
+
+    started = time.time()
     scen_dir = out_dir / "scenarios"
-    scen_dir.mkdir(parents=True, exist_ok=True)
     meta = fingerprint(sw, n_paths)
+    sha = meta["sha256"]
     meta_path = out_dir / "sweep.json"
     base_npz = scen_dir / "base_paths.npz"
     timings = out_dir / "timings.csv"
-    if resume and meta_path.is_file():
-        try:
-            old_sha = json.loads(meta_path.read_text()).get("sha256")
-        except (OSError, ValueError):
-            old_sha = None
-        if old_sha != meta["sha256"]:
-            raise RunwayError(
-                f"--resume: {out_dir} holds a different sweep (spec, configs, paths, seed or "
-                "runway's code changed); use another --out or drop --resume"
-            )
-    resuming = resume and meta_path.is_file()
-    for stale in scen_dir.glob(".*.tmp-*"):
-        stale.unlink(missing_ok=True)
-    # The combined outputs are rewritten at the end: never leave old ones beside new rows.
-    for name in ("sweep.parquet", *REPORT_FILES):
-        (out_dir / name).unlink(missing_ok=True)
-    for old_png in out_dir.glob("sweep_*.png"):
-        old_png.unlink()
-    if not resuming:
-        for old_file in [*scen_dir.glob("*.json"), base_npz, timings]:
-            old_file.unlink(missing_ok=True)
+    try:
+        scen_dir.mkdir(parents=True, exist_ok=True)
+        if resume and meta_path.is_file():
+            try:
+                old_sha = _read_row(meta_path).get("sha256")
+            except (RunwayError, ValueError, RecursionError):
+                old_sha = None
+            if old_sha != sha:
+                raise RunwayError(
+                    f"--resume: {out_dir} holds a different sweep (spec, configs, paths, seed "
+                    "or runway's code changed); use another --out or drop --resume"
+                )
+        (out_dir / MARKER).unlink(missing_ok=True)
+        for d in (out_dir, scen_dir):
+            for stale in stale_tmp_files(d):
+                stale.unlink(missing_ok=True)
+            for stale in d.glob(".*.tmp-*"):  # an older runway's temporary names
+                pid = stale.name.rsplit("-", 1)[-1]
+                if pid.isdigit() and not _pid_alive(int(pid)):
+                    stale.unlink(missing_ok=True)
+    except OSError as exc:
+        raise RunwayError(os_error_line(exc, out_dir)) from None
     atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
-    done = {s.id for s in sw.scenarios if scenario_file(out_dir, s.id).is_file()}
-    base = _read_base_npz(base_npz) if base_npz.is_file() and BASE_ID in done else None
+    rows: dict[int, dict[str, Any]] = {}
+    if resume:
+        for s in sw.scenarios:
+            row = valid_row(scenario_file(out_dir, s.id), s, sha, sw.years)
+            if row is not None:
+                rows[s.id] = row
+    base = _read_base_npz(base_npz, sha) if BASE_ID in rows else None
     if base is None or base.insolvent_by.shape[0] != n_paths:
         base = None
-        done.discard(BASE_ID)
-    todo = [s for s in sw.scenarios if s.id not in done]
+        rows.pop(BASE_ID, None)
+    todo = [s for s in sw.scenarios if s.id not in rows]
     n_workers = workers if workers is not None else max(1, min(available_cpus(), len(todo)))
     threads = max(1, available_cpus() // n_workers)
     if scheduler is None and todo:
         _check_memory(sw, n_paths, min(n_workers, len(todo)))
     tasks = [Task(s.id, s.config, n_paths, sw.seed, tuple(sw.years), threads) for s in todo]
     by_id = {s.id: s for s in sw.scenarios}
-    if not timings.is_file():
-        timings.write_text(TIMINGS_HEADER)
-    n_total, n_done = len(sw.scenarios), len(done)
+    n_total, n_done = len(sw.scenarios), len(rows)
     if progress is not None:
         progress(n_done, n_total)
 
@@ -408,12 +556,18 @@ def run_sweep(
             "is_base": o.id == BASE_ID,
             **by_id[o.id].values,
             **scenario_row(o, base, sw.years),
+            "_sweep": sha,
+            "_timing": {
+                "seconds": round(o.seconds, 3),
+                "worker": o.worker,
+                "threads": o.threads,
+                "executor": executor,
+                "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
         }
         text = json.dumps(row) + "\n"  # floats as repr: read back bit for bit
         atomic_write(scenario_file(out_dir, o.id), lambda p: p.write_text(text))
-        with open(timings, "a") as f:
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-            f.write(f"{o.id},{o.seconds:.3f},{o.worker},{o.threads},{executor},{stamp}\n")
+        rows[o.id] = row
 
     pending: list[Outcome] = []
     if tasks:
@@ -425,7 +579,7 @@ def run_sweep(
         for o in stream:
             if o.id == BASE_ID:
                 base = o
-                _write_base_npz(base_npz, o)
+                _write_base_npz(base_npz, o, sha)
                 pending.insert(0, o)
             else:
                 pending.append(o)
@@ -437,7 +591,35 @@ def run_sweep(
                 if progress is not None:
                     progress(n_done, n_total)
             pending.clear()
-    table = pd.DataFrame([_read_row(scenario_file(out_dir, s.id)) for s in sw.scenarios])
+    table = pd.DataFrame([table_row(rows[s.id]) for s in sw.scenarios])
     atomic_write(out_dir / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
+    lines = [TIMINGS_HEADER]
+    for s in sw.scenarios:
+        tm = rows[s.id].get("_timing")
+        if isinstance(tm, dict):
+            lines.append(
+                f"{s.id},{tm.get('seconds')},{tm.get('worker')},{tm.get('threads')},"
+                f"{tm.get('executor')},{tm.get('finished_at')}\n"
+            )
+    atomic_write(timings, lambda p: p.write_text("".join(lines)))
     write_sweep_report(table, sw, meta, out_dir)
+    keep = {scenario_file(out_dir, s.id).name for s in sw.scenarios}
+    try:
+        for f in scen_dir.glob("*.json"):
+            if f.name not in keep and f.stem.isdigit():
+                f.unlink()  # a row of a scenario the sweep no longer has
+        if base_npz.exists() and BASE_ID not in {s.id for s in sw.scenarios}:  # pragma: no cover
+            base_npz.unlink()
+        for png in out_dir.glob("sweep_*.png"):
+            if png.stat().st_mtime < started - 1:
+                png.unlink()  # a plot of a previous sweep's shape, not drawn this time
+    except OSError as exc:
+        raise RunwayError(os_error_line(exc, out_dir)) from None
+    atomic_write_file(out_dir / MARKER, lambda p: p.write_text("ok\n"))
     return table
+
+
+def _pid_alive(pid: int) -> bool:
+    from runway.io import _alive
+
+    return _alive(pid)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from runway.config import Config, format_validation_error, load_config
 from runway.errors import ConfigError
@@ -23,14 +23,19 @@ RESERVED_PREFIXES = ("p_insolvent_", "funding_gap_", "tti_")
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a quoted "0.1" in values is a mistake, not a number (as in configs)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+Finite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+"""A finite number (an integer is accepted; a string, boolean, nan or inf is not)."""
 
 
 class RangeSpec(_Spec):
     """``num`` evenly spaced values from ``start`` to ``stop``, both included."""
 
-    start: float
-    stop: float
+    start: Finite
+    stop: Finite
     num: Annotated[int, Field(ge=1, le=10_000)]
 
 
@@ -40,9 +45,9 @@ class Axis(_Spec):
     name: Annotated[str | None, Field(pattern=_NAME, max_length=60)] = None
     kind: Literal["param", "winter_probability", "contract_scale"] = "param"
     path: Annotated[str | None, Field(min_length=1)] = None
-    values: Annotated[list[float] | None, Field(min_length=1)] = None
+    values: Annotated[list[Finite] | None, Field(min_length=1, max_length=100_000)] = None
     range: RangeSpec | None = None
-    bounds: tuple[float, float] | None = None
+    bounds: Annotated[tuple[Finite, Finite], Strict(False)] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Axis:
@@ -113,6 +118,10 @@ class SweepSpec(_Spec):
 
     @model_validator(mode="after")
     def _check(self) -> SweepSpec:
+        if self.name in (".", ".."):
+            raise ValueError(
+                f"name: {self.name!r} is not a usable name (it is the output directory)"
+            )
         labels = [a.label for a in self.axes]
         dupes = sorted({x for x in labels if labels.count(x) > 1})
         if dupes:
@@ -156,13 +165,26 @@ class Sweep:
         return [a.label for a in self.spec.axes]
 
 
-def load_sweep(path: str | Path) -> Sweep:
+def n_scenarios(spec: SweepSpec) -> int:
+    """Scenarios of the sweep, the base included, counted without building any."""
+    if spec.design.kind == "grid":
+        sizes = [len(a.values) if a.values is not None else a.range.num for a in spec.axes]  # type: ignore[union-attr]
+        return 1 + math.prod(sizes)
+    assert spec.design.n is not None
+    return 1 + spec.design.n
+
+
+def load_sweep(path: str | Path, *, max_scenarios: int | None = None) -> Sweep:
     """Read a sweep file and build and validate every scenario's config.
 
     Parameters
     ----------
     path : str or Path
-        The sweep TOML; its ``base`` is resolved relative to the file's directory.
+        The sweep TOML; its ``base`` is resolved relative to the file's directory. Read with
+        :func:`runway.io.read_toml` (a regular file of at most 4 MiB, nesting capped).
+    max_scenarios : int, optional
+        Refuse a design of more scenarios (default :data:`runway.guard.MAX_SCENARIOS`),
+        counted before any is built.
 
     Returns
     -------
@@ -174,21 +196,12 @@ def load_sweep(path: str | Path) -> Sweep:
         One line naming the offending key (of the sweep file, or of a scenario's config).
     """
     from runway.calendar import Calendar
+    from runway.guard import MAX_SCENARIOS, check_scenario_count
+    from runway.io import read_toml
     from runway.sweep.axes import apply_axes, base_value
 
     p = Path(path)
-    if p.is_dir():
-        raise ConfigError(f"{p}: is a directory, expected a sweep TOML file")
-    try:
-        data = tomllib.loads(p.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: no such sweep file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not UTF-8 text, expected a sweep TOML file") from None
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    data = read_toml(p, what="sweep TOML file", error=ConfigError)
     if "scenario" in data and "axes" not in data:
         raise ConfigError(
             f"{p}: this is a config file (it has [scenario]), not a sweep file; "
@@ -198,6 +211,8 @@ def load_sweep(path: str | Path) -> Sweep:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, str(p))) from None
+    cap = MAX_SCENARIOS if max_scenarios is None else max_scenarios
+    check_scenario_count(n_scenarios(spec), cap, str(p))
     base_path = (p.parent / spec.base).resolve()
     if not base_path.is_file():
         raise ConfigError(f"{p}: base: no config file at {base_path}")
