@@ -236,7 +236,10 @@ def test_require_complete(tmp_path: Path) -> None:
     write_complete(target, "x")
     assert io.require_complete(target) == target
     (target / io.MARKER).unlink()
-    with pytest.raises(OutputError, match=r"an incomplete one \(no \.complete marker") as exc:
+    with pytest.raises(OutputError, match=r"not a run directory \(no summary.json\)"):
+        io.require_complete(target)
+    (target / "summary.json").write_text("{}")
+    with pytest.raises(OutputError, match=r"an incomplete run directory \(no \.complete marker") as exc:
         io.require_complete(target)
     assert "\n" not in str(exc.value)
 

@@ -504,9 +504,14 @@ def require_complete(path: str | Path) -> Path:
     if not p.is_dir():
         raise OutputError(f"{p}: not a run directory (it is a file)")
     if not (p / MARKER).is_file():
+        if not (p / "summary.json").is_file():
+            raise OutputError(
+                f"{p}: not a run directory (no summary.json); give a directory written by "
+                "`runway run CONFIG --out DIR`"
+            )
         raise OutputError(
-            f"{p}: not a run directory, or an incomplete one (no {MARKER} marker: was the run "
-            f"writing it interrupted?); run `runway run --out {p}` again"
+            f"{p}: an incomplete run directory (no {MARKER} marker: the run writing it was "
+            "interrupted); run it again into a new directory: `runway run CONFIG --out NEW_DIR`"
         )
     return p
 

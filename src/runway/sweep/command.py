@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from runway.errors import RunwayError
+
 
 class ExecutorChoice(enum.StrEnum):
     """``--executor`` values (click lists them in --help and rejects others as a usage error)."""
