@@ -28,6 +28,7 @@ import typer
 from numba.typed import List as TypedList
 
 from runway import kernel as K
+from runway.layout import N_EPS, N_FAN, N_LINES, N_OUT, L
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "latest.json"
@@ -76,15 +77,15 @@ def _kernel_once(inp, n_paths: int, seed: int, chunk: int = 2048) -> tuple[float
     if key not in _BUFFERS:
         _BUFFERS.clear()
         _BUFFERS[key] = (
-            np.zeros((n_paths, 3, inp.n_months)),
-            np.zeros((n_paths, inp.n_years, K.N_LINES)),
-            np.zeros((n_paths, K.N_OUT)),
+            np.zeros((n_paths, N_FAN, inp.n_months)),
+            np.zeros((n_paths, inp.n_years, N_LINES)),
+            np.zeros((n_paths, N_OUT)),
             np.zeros((n_paths, inp.n_counterparties)),
         )
         for b in _BUFFERS[key]:
             b.fill(1.0)  # touch every page now
     fan, ann, out, exposure = _BUFFERS[key]
-    monthly = np.empty((0, inp.n_months, K.N_LINES))
+    monthly = np.empty((0, inp.n_months, N_LINES))
     kin = K.pack(inp)
     t0 = time.perf_counter()
     K.run_chunks(kin, rngs, offsets, fan, ann, out, exposure, monthly)
@@ -108,7 +109,7 @@ def _raw_normals(rng, n):  # pragma: no cover - jitted
 
 
 def _gap_stats(ann: np.ndarray) -> dict[str, float]:
-    g = ann[:, -1, K.L_FUNDING_GAP]
+    g = ann[:, -1, L.FUNDING_GAP]
     return {"mean": float(g.mean()), "mcse": float(g.std(ddof=1) / math.sqrt(g.size))}
 
 
@@ -116,7 +117,7 @@ _SCALE_CODE = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from runway.bench import _config
-from runway import engine, kernel as K
+from runway import engine
 cfg = _config({months})
 engine.run(cfg, paths=64, seed=1, threads={threads})
 import tracemalloc
@@ -288,7 +289,7 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
 
     dtr, _ = _best(raw_run, repeat)
     raw_rate = n_raw / dtr
-    draws_pm = K.N_EPS + R.draws_per_path(inp) / n_months
+    draws_pm = N_EPS + R.draws_per_path(inp) / n_months
     bound = raw_rate / draws_pm
 
     log("scaling (subprocesses)")

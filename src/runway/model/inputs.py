@@ -13,13 +13,14 @@ import numpy as np
 import scipy.special
 
 from runway.calendar import Calendar, parse_month
-from runway.config import Config
+from runway.config import Config, Contract
 from runway.dists import encode
-from runway.model.params import PARAMS, bounds, get_path
+from runway.layout import Condition, Profile, Regime
+from runway.model.params import PARAMS, bounds, field_bounds, get_path
 
-PROFILES = {"flat": 0, "ramp": 1, "back_loaded": 2}
-CONDITIONS = {"none": 0, "per_gw": 1, "ipo": 2}
-REGIMES = ("boom", "normal", "winter")
+PROFILES = {p.name.lower(): int(p) for p in Profile}
+CONDITIONS = {c.name.lower(): int(c) for c in Condition}
+REGIMES = tuple(r.name.lower() for r in Regime)
 NEVER = 10**6
 """A month index beyond any horizon (e.g. the lapse of money that never lapses)."""
 
@@ -64,6 +65,8 @@ class Inputs(NamedTuple):
     share_par: np.ndarray
     slip_kind: np.ndarray
     slip_par: np.ndarray
+    share_bounds: tuple[float, float]  # admissible interval of share_online (config metadata)
+    slip_bounds: tuple[float, float]  # admissible interval of slip_months (config metadata)
     cpgw_ref: float
     pay_lag: int
     reneg_on: bool
@@ -240,7 +243,10 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         c_profile=c_profile,
         c_ramp=c_ramp,
         c_norm=np.array(
-            [_profile_norm(int(p), int(n), int(r)) for p, n, r in zip(c_profile, c_len, c_ramp, strict=True)],
+            [
+                _profile_norm(int(p), int(n), int(r))
+                for p, n, r in zip(c_profile, c_len, c_ramp, strict=True)
+            ],
             dtype=np.float64,
         ),
         c_indexed=np.array([1.0 if c.indexed else 0.0 for c in cs], dtype=np.float64),
@@ -250,6 +256,8 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         share_par=np.array([p for _, p in share], dtype=np.float64).reshape(len(cs), 4),
         slip_kind=np.array([k for k, _ in slip], dtype=np.int64),
         slip_par=np.array([p for _, p in slip], dtype=np.float64).reshape(len(cs), 4),
+        share_bounds=field_bounds(Contract, "share_online"),
+        slip_bounds=field_bounds(Contract, "slip_months"),
         cpgw_ref=cfg.compute.cost_per_gw_reference_bn,
         pay_lag=cfg.compute.payment_lag_months,
         reneg_on=cfg.compute.renegotiation.enabled,
@@ -269,7 +277,10 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         s_lapse=np.array([cal.index(s.lapse) if s.lapse else NEVER for s in st], dtype=np.int64),
         s_mask=np.array(
             [
-                [1.0 if not s.counterparties or c.counterparty in s.counterparties else 0.0 for c in cs]
+                [
+                    1.0 if not s.counterparties or c.counterparty in s.counterparties else 0.0
+                    for c in cs
+                ]
                 for s in st
             ],
             dtype=np.float64,
