@@ -2,7 +2,7 @@
 
 Recipe: inputs from ``configs/hsbc_2025_11.toml`` (and a variant with every monthly shock
 switched on and drawn parameters); per-path parameters from the kernel's own
-``draw_path_params`` with ``default_rng(42)``; shocks ``default_rng(7).standard_normal``
+``draw_path_params`` (Philox key 42, paths 0..n-1); shocks ``default_rng(7).standard_normal``
 of shape (n_months, n_paths, N_EPS). The kernel's ``step`` runs path by path, the reference
 on all paths at once; every monthly line must be equal (``np.array_equal``).
 """
@@ -60,14 +60,15 @@ def _variant():
 
 
 def _kernel_params(inp, n):
-    rng = np.random.default_rng(42)
+    """The kernel's own parameter draws for paths 0..n-1 under seed 42."""
     k = K.pack(inp)
     nc = inp.c_value.size
     theta = np.empty((n, N_PARAMS))
     cshare = np.empty((n, nc))
     cslip = np.empty((n, nc))
+    key0, key1 = np.uint64(42), np.uint64(0)
     for p in range(n):
-        K.draw_path_params(k, rng, theta[p], cshare[p], cslip[p])
+        K.draw_path_params(k, key0, key1, p, theta[p], cshare[p], cslip[p])
     return theta, cshare, cslip
 
 
@@ -84,7 +85,7 @@ def _kernel_rows(inp, theta, cshare, cslip, eps):
     rows = np.zeros((n, inp.n_months, N_LINES))
     for p in range(n):
         b = _init(k, theta[p], cshare[p], cslip[p])
-        eps_p = np.ascontiguousarray(eps[:, p, :])
+        eps_p = np.ascontiguousarray(eps[:, p, :].T)  # the kernel's layout: (N_EPS, n_months)
         for m in range(inp.n_months):
             K.step(m, m + 1, k, theta[p], b.pc, b.traj, b.st, b.hist, b.sbuf, eps_p, rows[p])
         K.backfill_history(k, rows[p])
@@ -120,7 +121,7 @@ def test_whole_path_call_equals_month_by_month():
     for p in range(5):
         b = _init(k, theta[p], cshare[p], cslip[p])
         rows = np.zeros((inp.n_months, N_LINES))
-        eps_p = np.ascontiguousarray(eps[:, p])
+        eps_p = np.ascontiguousarray(eps[:, p].T)
         K.step(0, inp.n_months, k, theta[p], b.pc, b.traj, b.st, b.hist, b.sbuf, eps_p, rows)
         K.backfill_history(k, rows)
         assert np.array_equal(rows, by_month[p])

@@ -1,14 +1,16 @@
 """Orchestration: seeding, chunking, threads and streaming aggregation.
 
-Paths are cut into chunks of ``chunk_size`` (set by the config, never by the CPU count);
-chunk ``i`` gets its own generator from ``SeedSequence(seed).spawn(...)[i]``, and the
-numba kernel runs chunks in parallel, each writing only its own rows. Chunks are grouped
+Paths are cut into chunks of ``chunk_size`` (set by the config, never by the CPU count) that
+the numba kernel runs in parallel, each writing only its own rows. Path ``p``'s random
+numbers are a function of ``(seed, p, month, draw)`` only (Philox4x32-10,
+:mod:`runway.kernel.rng`), so the results do not depend on the chunk size, the thread count or
+the horizon. Chunks are grouped
 into batches of ``BATCH_PATHS`` paths whose monthly and annual values are folded into
 streaming histograms and then dropped, so memory grows with paths only through the compact
 per-path outcomes.
 
 A run with a target Monte Carlo standard error (``target_mcse``) keeps adding whole chunks
-until the target is met (:func:`run`). Because a chunk's generator depends only on its
+until the target is met (:func:`run`). Because a path's numbers depend only on its
 index and the histograms are folded batch by batch from chunk 0 whatever the stopping
 point, a run that grows to ``N`` paths is bit-identical to a plain run of ``N`` paths with
 the same seed.
@@ -22,7 +24,6 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
-from numba.typed import List as TypedList
 
 from runway import kernel as K
 from runway.calendar import Calendar
@@ -115,7 +116,7 @@ class RawRun:
     fan: StreamingQuantiles | None  # rows: line-major (N_FAN x n_months); None: fold=False
     annual: StreamingQuantiles | None  # rows: year-major (n_years x N_LINES); None: fold=False
     monthly: np.ndarray | None  # (n, n_months, N_LINES) for small runs
-    chain: np.ndarray  # (n,) index of the seed stream (chunk) of each path
+    chain: np.ndarray  # (n,) index of the chunk of each path (the "chain" of the diagnostics)
     counterparties: list[str]
     drawn: np.ndarray | None = None  # (n, len(drawn_names)) per-path drawn inputs
     drawn_names: tuple[str, ...] = ()  # config dotted path of each column of ``drawn``
@@ -192,9 +193,7 @@ class _Simulator:
         )
         self.drawn_names = tuple(draw_row_names(inp)[i] for i in self.draw_cols)
         self.cs = chunk_size
-        # spawn() is incremental: child i has spawn_key (i,) however many calls produced it
-        self.seq = np.random.SeedSequence(seed)
-        self.children: list[np.random.SeedSequence] = []
+        self.seed = seed  # the Philox key (runway.kernel.rng): a path's numbers depend on it and its id
         self.progress = progress
         self.n = 0  # paths simulated
         self.final = False
@@ -237,11 +236,6 @@ class _Simulator:
             self.monthly = grow(self.monthly) if n <= MAX_TRACE_PATHS else None
         self.cap = cap
 
-    def _rng(self, i: int) -> np.random.Generator:
-        if i >= len(self.children):
-            self.children += self.seq.spawn(i + 1 - len(self.children))
-        return np.random.default_rng(self.children[i])
-
     def advance(self, n_target: int, total: int) -> None:
         """Simulate paths ``self.n .. n_target`` (``total`` is only shown by ``progress``).
 
@@ -261,7 +255,6 @@ class _Simulator:
             a, b = self.n, min(n_target, batch_end)
             c1 = math.ceil(b / self.cs)
             offsets = np.minimum(np.arange(c0, c1 + 1, dtype=np.int64) * self.cs, b)
-            rngs = TypedList([self._rng(i) for i in range(c0, c1)])
             r0, r1 = self.pending, self.pending + (b - a)
             if r1 > self.fan_buf.shape[0]:
                 rows = min(self.batch_paths, max(r1, 2 * self.fan_buf.shape[0]))
@@ -278,7 +271,8 @@ class _Simulator:
             )
             K.run_chunks(
                 self.kin,
-                rngs,
+                self.seed,
+                a,
                 offsets - a,
                 self.fan_buf[r0:r1],
                 self.ann_buf[r0:r1],

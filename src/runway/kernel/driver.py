@@ -8,12 +8,16 @@ from numba import prange as numba_prange
 from runway._jit import njit, njit_parallel
 from runway.kernel.inputs import KernelInputs, pack, path_buffers
 from runway.kernel.path import simulate_path, summarise_path
+from runway.kernel.rng import seed_key
 from runway.layout import FAN_FROM_LINE, FAN_SIGN, N_EPS, N_FAN, N_LINES, N_PARAMS, I
 
 
 @njit
-def run_chunk(k, rng, n_paths, fan, annual, out, exposure, monthly, drawn, draw_cols):
-    """Simulate ``n_paths`` paths with one generator, writing each path's outputs.
+def run_chunk(k, key0, key1, path0, n_paths, fan, annual, out, exposure, monthly, drawn, draw_cols):
+    """Simulate paths ``path0 .. path0 + n_paths - 1``, writing each path's outputs.
+
+    ``(key0, key1)``: the seed's Philox key (:func:`runway.kernel.rng.seed_key`); a path's
+    random numbers depend only on the key and its id (:mod:`runway.kernel.rng`).
 
     ``fan`` (n, N_FAN, n_months): the :data:`runway.layout.FAN` lines per month; ``annual``
     (n, n_years, N_LINES); ``out`` (n, N_OUT); ``exposure`` (n, n_counterparties);
@@ -23,11 +27,11 @@ def run_chunk(k, rng, n_paths, fan, annual, out, exposure, monthly, drawn, draw_
     """
     n_months = k.iv[I.N_MONTHS]
     b = path_buffers(k)
-    eps = np.zeros((n_months, N_EPS))
+    eps = np.zeros((N_EPS, n_months))
     rows = np.zeros((n_months, N_LINES))
     keep = monthly.shape[0] > 0
     for p in range(n_paths):
-        simulate_path(k, b, rng, eps, rows)
+        simulate_path(k, b, key0, key1, path0 + p, eps, rows)
         for f in range(N_FAN):
             li = FAN_FROM_LINE[f]
             sg = FAN_SIGN[f]
@@ -48,7 +52,8 @@ def run_chunk(k, rng, n_paths, fan, annual, out, exposure, monthly, drawn, draw_
 
 
 @njit_parallel
-def _run_chunks(k, rngs, offsets, fan, annual, out, exposure, monthly, drawn, draw_cols):
+def _run_chunks(k, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn, draw_cols):
+    key0, key1 = seed_key(seed)
     n_chunks = offsets.size - 1
     keep = monthly.shape[0] > 0
     for ii in numba_prange(n_chunks):
@@ -58,7 +63,9 @@ def _run_chunks(k, rngs, offsets, fan, annual, out, exposure, monthly, drawn, dr
         mon = monthly[a:b] if keep else monthly[0:0]
         run_chunk(
             k,
-            rngs[i],
+            key0,
+            key1,
+            path0 + a,
             b - a,
             fan[a:b],
             annual[a:b],
@@ -71,9 +78,10 @@ def _run_chunks(k, rngs, offsets, fan, annual, out, exposure, monthly, drawn, dr
 
 
 def run_chunks(
-    inp, rngs, offsets, fan, annual, out, exposure, monthly, drawn=None, draw_cols=None
+    inp, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn=None, draw_cols=None
 ) -> None:
-    """Run chunk ``i`` on paths ``offsets[i]:offsets[i+1]`` with generator ``rngs[i]``, in parallel.
+    """Run chunk ``i`` on rows ``offsets[i]:offsets[i+1]`` (global path ids from ``path0``), in
+    parallel; the chunks only split the work: results do not depend on them.
 
     ``inp`` is :class:`runway.model.Inputs` or an already packed :class:`KernelInputs`. Each
     chunk writes only its own slice, so results do not depend on the thread count.
@@ -83,4 +91,16 @@ def run_chunks(
         draw_cols = np.empty(0, dtype=np.int64)
     if drawn is None:
         drawn = np.empty((out.shape[0], draw_cols.size))
-    _run_chunks(k, rngs, offsets, fan, annual, out, exposure, monthly, drawn, draw_cols)
+    _run_chunks(
+        k,
+        np.uint64(seed),
+        np.int64(path0),
+        offsets,
+        fan,
+        annual,
+        out,
+        exposure,
+        monthly,
+        drawn,
+        draw_cols,
+    )

@@ -105,7 +105,7 @@ def month(m, k, st, hist, sbuf, eps, z_round, r, revenue, fcf, rev_year_ago, row
                 sig = fs[F.FIN_SIZE_SIGMA]
                 noise = 1.0
                 if iv[I.STOCHASTIC] != 0:
-                    noise = math.exp(sig * eps[m, E.ROUND_SIZE] - 0.5 * sig * sig)
+                    noise = math.exp(sig * eps[E.ROUND_SIZE, m] - 0.5 * sig * sig)
                 size = fs[F.FIN_MONTHS_BURN] * max(burn, 0.0) * reg[R.SIZE, r] * mom * noise
                 valuation = arr * reg[R.VAL, r] * mom
                 size = min(max(size, fs[F.FIN_MIN]), fs[F.FIN_MAX], fs[F.FIN_MAX_DIL] * valuation)
@@ -117,7 +117,7 @@ def month(m, k, st, hist, sbuf, eps, z_round, r, revenue, fcf, rev_year_ago, row
                 st[S.ROUND_SIZE] = size
                 st[S.ROUND_CD] = iv[I.FIN_LAG]
         if st[S.IPO_DONE] == 0.0 and m >= iv[I.IPO_EARLIEST] and arr >= fs[F.IPO_MIN_ARR]:
-            if eps[m, E.IPO] > reg[R.IPO_THR, r]:
+            if eps[E.IPO, m] > reg[R.IPO_THR, r]:
                 ipo = fs[F.IPO_SIZE]
                 st[S.IPO_DONE] = 1.0
                 st[S.IPO_MONTH] = m

@@ -50,6 +50,7 @@ class KernelInputs(NamedTuple):
     load: np.ndarray  # (2, len(LD)) sentiment loadings and the weights of the own shocks
     dkind: np.ndarray  # (N_PARAMS + 2 n_contracts,) kinds: parameters, shares online, slips
     dpar: np.ndarray  # (N_PARAMS + 2 n_contracts, 6) 4 distribution numbers, lower, upper bound
+    dtab: np.ndarray  # (N_PARAMS + 2 n_contracts, PERT_TABLE + 1) PERT inverse CDFs (else 0)
     cap: np.ndarray  # (n_contracts, longest term) capacity online j months into the term
     cap_tail: np.ndarray  # (n_contracts, longest term + 1) sum of cap[c, j:]
 
@@ -97,6 +98,7 @@ def pack(inp) -> KernelInputs:
         load=np.ascontiguousarray(np.stack([inp.load, inp.load_c]), dtype=np.float64),
         dkind=np.concatenate([inp.p_kind, inp.share_kind, inp.slip_kind]).astype(np.int64),
         dpar=dpar,
+        dtab=np.ascontiguousarray(inp.draw_table, dtype=np.float64),
         cap=cap,
         cap_tail=cap_tail,
     )

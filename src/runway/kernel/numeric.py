@@ -81,24 +81,26 @@ def central_value(kind: int, p0: float, p1: float) -> float:
 
 
 @njit_inline
-def draw_value(kind: int, p0: float, p1: float, p2: float, lo: float, hi: float, rng) -> float:
+def draw_value(kind, p0, p1, p2, lo, hi, u, z, tab) -> float:
     """One draw of an encoded parameter (numbers ``p0, p1, p2``), clipped to ``[lo, hi]``.
 
-    Fixed values consume no random numbers. A path's draws come from the chunk's one
-    generator in a fixed order (parameters, shares online, slips, then the months' shocks),
-    so collapsing a distribution shifts the draws of everything after it in that path.
+    ``u`` is a uniform in (0, 1) and ``z`` a standard normal, both from the parameter's own
+    Philox block (:mod:`runway.kernel.rng`), so a parameter's draw does not depend on any
+    other parameter's distribution. ``tab`` is the parameter's inverse-CDF table for PERT
+    (``PERT_TABLE + 1`` quantiles of its beta law on an even grid of probabilities, from
+    :func:`runway.model.inputs.pert_table`); the draw interpolates it linearly (no
+    rejection sampling).
     """
     if kind == Kind.FIXED:
         x = p0
     elif kind == Kind.NORMAL:
-        x = p0 + p1 * rng.standard_normal()
+        x = p0 + p1 * z
     elif kind == Kind.LOGNORMAL:
-        x = p0 * math.exp(p1 * rng.standard_normal())
+        x = p0 * math.exp(p1 * z)
     elif kind == Kind.UNIFORM:
-        x = p0 + (p1 - p0) * rng.random()
+        x = p0 + (p1 - p0) * u
     elif kind == Kind.TRIANGULAR:
         a, c, b = p0, p1, p2
-        u = rng.random()
         if b <= a:
             x = a
         elif u < (c - a) / (b - a):
@@ -106,15 +108,17 @@ def draw_value(kind: int, p0: float, p1: float, p2: float, lo: float, hi: float,
         else:
             x = b - math.sqrt((1.0 - u) * (b - a) * (b - c))
     elif kind == Kind.PERT:
-        a, c, b = p0, p1, p2
+        a, b = p0, p2
         if b <= a:
             x = a
         else:
-            alpha = 1.0 + 4.0 * (c - a) / (b - a)
-            beta = 1.0 + 4.0 * (b - c) / (b - a)
-            x = a + (b - a) * rng.beta(alpha, beta)
+            n = tab.size - 1
+            pos = u * n
+            j = min(int(pos), n - 1)
+            frac = pos - j
+            q = tab[j] + (tab[j + 1] - tab[j]) * frac
+            x = a + (b - a) * q
     elif kind == Kind.PERCENTILES:
-        z = rng.standard_normal()
         x = p0 + (p1 if z < 0.0 else p2) * z
     else:
         x = np.nan

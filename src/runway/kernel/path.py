@@ -14,10 +14,15 @@ import math
 
 from runway._jit import njit, njit_inline
 from runway.kernel import cashflow, costs, financing, revenue, shocks
+import numpy as np
+
 from runway.kernel.numeric import BIG, central_value, draw_value
+from runway.kernel.rng import box_muller, normal_pair, path_words, philox4x32, uniforms
 from runway.layout import (
     CI,
+    DRAW_PARAM0,
     FINANCING_LINES,
+    Kind,
     N_EPS,
     N_FLOWS,
     N_LINES,
@@ -33,25 +38,66 @@ from runway.layout import (
 
 
 @njit_inline
-def draw_path_params(k, rng, theta, cshare, cslip) -> None:
-    """Fill one path's parameter vector and per-contract share online and slip (months)."""
+def draw_path_params(k, key0, key1, path, theta, cshare, cslip) -> None:
+    """Fill one path's parameter vector and per-contract share online and slip (months).
+
+    Row ``i`` (the parameters ``P``, then each contract's share online, then its slip) draws
+    from Philox counter ``(i, 0, path)`` under the seed's key ``(key0, key1)``; fixed rows
+    draw nothing. A deterministic run takes every central value.
+    """
     dkind = k.dkind
     dpar = k.dpar
+    dtab = k.dtab
     stochastic = k.iv[I.STOCHASTIC] != 0
     nc = cshare.size
+    plo, phi = path_words(path)
     for i in range(N_PARAMS + 2 * nc):
-        if stochastic:
-            x = draw_value(
-                dkind[i], dpar[i, 0], dpar[i, 1], dpar[i, 2], dpar[i, 4], dpar[i, 5], rng
-            )
+        kind = dkind[i]
+        if not stochastic:
+            x = central_value(kind, dpar[i, 0], dpar[i, 1])
+        elif kind == Kind.FIXED:
+            x = dpar[i, 0]
         else:
-            x = central_value(dkind[i], dpar[i, 0], dpar[i, 1])
+            x0, x1, x2, x3 = philox4x32(
+                np.uint64(DRAW_PARAM0 + i), np.uint64(0), plo, phi, key0, key1
+            )
+            u1, u2 = uniforms(x0, x1, x2, x3)
+            z, _ = box_muller(u1, u2)
+            x = draw_value(
+                kind, dpar[i, 0], dpar[i, 1], dpar[i, 2], dpar[i, 4], dpar[i, 5], u1, z, dtab[i]
+            )
         if i < N_PARAMS:
             theta[i] = x
         elif i < N_PARAMS + nc:
             cshare[i - N_PARAMS] = x
         else:
             cslip[i - N_PARAMS - nc] = math.floor(x + 0.5)
+
+
+@njit_inline
+def draw_shocks(k, key0, key1, path, eps) -> None:
+    """Month ``m``'s standard normal shocks ``eps[:, m]`` (rows ``E``) of one path.
+
+    Shocks ``2 j`` and ``2 j + 1`` of month ``m`` are the Box-Muller pair of Philox counter
+    ``(j, m + 1, path)``: they depend on the seed, the path id, the month and ``j`` only. The
+    month loop has no library call and vectorises across months.
+    """
+    n_months = eps.shape[1]
+    plo, phi = path_words(path)
+    for j in range(N_EPS // 2):
+        r0 = eps[2 * j]
+        r1 = eps[2 * j + 1]
+        cj = np.uint64(j)
+        for m in range(n_months):
+            z0, z1 = normal_pair(cj, np.uint64(m + 1), plo, phi, key0, key1)
+            r0[m] = z0
+            r1[m] = z1
+    if N_EPS % 2:
+        r0 = eps[N_EPS - 1]
+        cj = np.uint64(N_EPS // 2)
+        for m in range(n_months):
+            z0, _ = normal_pair(cj, np.uint64(m + 1), plo, phi, key0, key1)
+            r0[m] = z0
 
 
 @njit_inline
@@ -97,7 +143,7 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
         The path's contract schedule (:func:`runway.kernel.costs.init`).
     st, hist, sbuf : ndarray
         Path state, updated in place (:func:`init_path`).
-    eps : ndarray of shape (n_months, N_EPS)
+    eps : ndarray of shape (N_EPS, n_months)
         Standard normal shocks per month (all zero for the median path).
     rows : ndarray of shape (n_months, N_LINES)
         Output: ``rows[m]`` gets month ``m``'s lines (``L``), $bn per month for flows.
@@ -136,22 +182,20 @@ def backfill_history(k, rows) -> None:
 
 
 @njit_inline
-def simulate_path(k, b, rng, eps, rows):
+def simulate_path(k, b, key0, key1, path, eps, rows):
     """Draw one path's parameters and shocks and fill ``rows`` (n_months, N_LINES).
 
-    ``b`` is the path's :class:`runway.kernel.inputs.PathBuffers`. Draw order, from the
-    chunk's generator: the parameters, shares online and slips (:func:`draw_path_params`),
-    then ``N_EPS`` normals per month, month by month.
+    ``b`` is the path's :class:`runway.kernel.inputs.PathBuffers`; ``(key0, key1)`` the seed's
+    Philox key (:func:`runway.kernel.rng.seed_key`); ``path`` the path's global id. Its
+    numbers depend only on these (:func:`draw_path_params`, :func:`draw_shocks`).
     """
-    draw_path_params(k, rng, b.theta, b.cshare, b.cslip)
+    draw_path_params(k, key0, key1, path, b.theta, b.cshare, b.cslip)
     init_path(
         k, b.theta, b.cshare, b.cslip, b.pc, b.cpay, b.cgw, b.coff, b.traj, b.st, b.hist, b.sbuf
     )
     n_months = k.iv[I.N_MONTHS]
     if k.iv[I.STOCHASTIC] != 0:
-        for m in range(n_months):
-            for i in range(N_EPS):
-                eps[m, i] = rng.standard_normal()
+        draw_shocks(k, key0, key1, path, eps)
     else:
         eps[:, :] = 0.0
     step(0, n_months, k, b.theta, b.pc, b.traj, b.st, b.hist, b.sbuf, eps, rows)

@@ -82,7 +82,7 @@ def month(m, k, theta, pc, st, eps, z_ent, z_users, z_pw, rows) -> float:
     st[S.USERS_E] = e * pc[C.USERS_Q]
     users = theta[P.USERS_CEIL] / (1.0 + pc[C.USERS_A] * e) * math.exp(st[S.USERS_DEV])
 
-    st[S.CONV_DEV] = fs[F.CONV_RHO] * st[S.CONV_DEV] + fs[F.CONV_C] * eps[m, E.CONV]
+    st[S.CONV_DEV] = fs[F.CONV_RHO] * st[S.CONV_DEV] + fs[F.CONV_C] * eps[E.CONV, m]
     conv = 1.0 / (1.0 + math.exp(-(pc[C.X0] + pc[C.DX] * mon[M.W_CONV, m] + st[S.CONV_DEV])))
 
     if z_pw < pc[C.PW_Z]:

@@ -34,15 +34,15 @@ def month(m, k, st, eps, rows):
     """
     fs, ld, reg_thr = k.fs, k.load, k.reg_thr
     if m == 0:
-        f = eps[m, E.SENT]
+        f = eps[E.SENT, m]
     else:
-        f = fs[F.SENT_RHO] * st[S.SENT] + fs[F.SENT_C] * eps[m, E.SENT]
+        f = fs[F.SENT_RHO] * st[S.SENT] + fs[F.SENT_C] * eps[E.SENT, m]
     st[S.SENT] = f
-    z_ent = ld[0, LD.ENT] * f + ld[1, LD.ENT] * eps[m, E.ENT]
-    z_users = ld[0, LD.USERS] * f + ld[1, LD.USERS] * eps[m, E.USERS]
-    z_pw = ld[0, LD.PRICE_WAR] * f + ld[1, LD.PRICE_WAR] * eps[m, E.PRICE_WAR]
-    z_reg = ld[0, LD.REGIME] * f + ld[1, LD.REGIME] * eps[m, E.REGIME]
-    z_round = ld[0, LD.ROUND] * f + ld[1, LD.ROUND] * eps[m, E.ROUND]
+    z_ent = ld[0, LD.ENT] * f + ld[1, LD.ENT] * eps[E.ENT, m]
+    z_users = ld[0, LD.USERS] * f + ld[1, LD.USERS] * eps[E.USERS, m]
+    z_pw = ld[0, LD.PRICE_WAR] * f + ld[1, LD.PRICE_WAR] * eps[E.PRICE_WAR, m]
+    z_reg = ld[0, LD.REGIME] * f + ld[1, LD.REGIME] * eps[E.REGIME, m]
+    z_round = ld[0, LD.ROUND] * f + ld[1, LD.ROUND] * eps[E.ROUND, m]
 
     r = int(st[S.REGIME])
     nxt = Regime.WINTER.value
