@@ -18,16 +18,15 @@ Sources: payment terms and the vendor-financed share are config parameters
 from __future__ import annotations
 
 from runway._jit import njit_inline
-from runway.layout import N_FCF_RING, N_REV_RING, C, H, I, L, S
+from runway.layout import N_FCF_RING, N_REV_RING, C, H, L, S
 
 
 @njit_inline
-def month(m, k, pc, st, hist, op_income, stock_pay, compute, revenue, rows):
+def month(m, nl, pc, st, hist, op_income, stock_pay, compute, revenue, rows):
     """Month ``m``'s working capital and free cash flow; returns ``(fcf, revenue_year_ago)``.
 
     ``revenue_year_ago`` is the revenue 12 months earlier (0 in the first year).
     """
-    nl = k.iv[I.PAY_LAG] + 1
     # ring slot of month m is m % nl, kept in the state (no integer division per month)
     if m == 0:
         slot = 0

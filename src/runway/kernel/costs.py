@@ -81,9 +81,8 @@ def init(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, ns) -> None:
 
 
 @njit_inline
-def month(m, k, theta, pc, st, traj, sbuf, revenue, rows):
+def month(m, mon, theta, pc, st, traj, sbuf, revenue, rows):
     """Month ``m``'s cost lines; returns ``(operating_income, stock_pay, compute)``."""
-    mon = k.mon
     rev_share = (theta[P.MS0] + (theta[P.MS1] - theta[P.MS0]) * mon[M.W_MS, m]) * revenue
 
     # contracts: this month's payments and GW at full terms come from the path's

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import math
 
-from runway._jit import njit, njit_inline
-from runway.kernel import cashflow, costs, financing, revenue, shocks
 import numpy as np
 
+from runway._jit import njit, njit_inline
+from runway.kernel import cashflow, costs, financing, revenue, shocks
 from runway.kernel.numeric import BIG, central_value, draw_value
 from runway.kernel.rng import box_muller, normal_pair, path_words, philox4x32, uniforms
 from runway.layout import (
     CI,
     DRAW_PARAM0,
     FINANCING_LINES,
-    Kind,
     N_EPS,
     N_FLOWS,
     N_LINES,
@@ -31,6 +30,7 @@ from runway.layout import (
     OUT_FROM_STATE,
     F,
     I,
+    Kind,
     L,
     O,
     S,
@@ -148,20 +148,29 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
     rows : ndarray of shape (n_months, N_LINES)
         Output: ``rows[m]`` gets month ``m``'s lines (``L``), $bn per month for flows.
     """
-    cash_start = k.iv[I.CASH_START]
+    # The packed arrays are taken out of ``k`` once, outside the month loop, and handed to
+    # the (inlined) blocks as arguments: an array read from ``k`` inside a block would be a
+    # new reference, and its reference counting would cost more than the month's arithmetic.
+    fs, iv, mon, ld, reg_thr = k.fs, k.iv, k.mon, k.load, k.reg_thr
+    reg, stf, sti = k.reg, k.stf, k.sti
+    cash_start = iv[I.CASH_START]
+    m_anchor = iv[I.M_ANCHOR]
+    nl = iv[I.PAY_LAG] + 1
     for m in range(m0, m1):
-        z_ent, z_users, z_pw, z_round, r = shocks.month(m, k, st, eps, rows)
-        rev = revenue.month(m, k, theta, pc, st, eps, z_ent, z_users, z_pw, rows)
-        op_income, stock_pay, compute = costs.month(m, k, theta, pc, st, traj, sbuf, rev, rows)
+        z_ent, z_users, z_pw, z_round, r = shocks.month(m, fs, ld, reg_thr, st, eps, rows)
+        rev = revenue.month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows)
+        op_income, stock_pay, compute = costs.month(m, mon, theta, pc, st, traj, sbuf, rev, rows)
         fcf, rev_year_ago = cashflow.month(
-            m, k, pc, st, hist, op_income, stock_pay, compute, rev, rows
+            m, nl, pc, st, hist, op_income, stock_pay, compute, rev, rows
         )
         if m < cash_start:
             # History before the cash anchor: balances are back-filled after the path.
             for i in range(FINANCING_LINES[0], FINANCING_LINES[1] + 1):
                 rows[m, i] = 0.0
             continue
-        financing.month(m, k, st, hist, sbuf, eps, z_round, r, rev, fcf, rev_year_ago, rows)
+        financing.month(
+            m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, rev, fcf, rev_year_ago, rows
+        )
 
 
 @njit_inline

@@ -73,9 +73,8 @@ def init(k, theta, pc, st) -> None:
 
 
 @njit_inline
-def month(m, k, theta, pc, st, eps, z_ent, z_users, z_pw, rows) -> float:
+def month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows) -> float:
     """Month ``m``'s revenue lines; returns revenue ($bn per month)."""
-    fs, mon = k.fs, k.mon
     t = mon[M.T, m]
     st[S.USERS_DEV] = fs[F.USERS_RHO] * st[S.USERS_DEV] + fs[F.USERS_C] * z_users
     e = st[S.USERS_E]
@@ -94,7 +93,6 @@ def month(m, k, theta, pc, st, eps, z_ent, z_users, z_pw, rows) -> float:
     st[S.ENT_G] = fs[F.ENT_A] * st[S.ENT_G] + fs[F.ENT_C] * z_ent
     st[S.ENT_LVL] += st[S.ENT_G] / 12.0
     # The market is pinned at the anchor: log M(t) = log M_A - int_t^tA r(s) ds, r linear.
-    m_anchor = k.iv[I.M_ANCHOR]
     if m < m_anchor:
         market = st[S.MKT]
         st[S.MKT] = market * st[S.MKT_R]

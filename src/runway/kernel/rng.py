@@ -108,7 +108,8 @@ _TWO_M52 = 2.0**-52
 @njit_inline
 def uniforms(x0, x1, x2, x3):
     """Two uniforms in (0, 1) from a Philox block: ``(j + 1/2) 2^-52`` with ``j`` 52 random
-    bits, so every value is exact, the smallest is ``2^-53`` and the largest ``1 - 2^-53``."""
+    bits, so every value is exact, the smallest is ``2^-53`` and the largest ``1 - 2^-53``.
+    """
     a = np.int64(((x0 << _S20U) ^ (x1 >> _S12)) & _M52)
     b = np.int64(((x2 << _S20U) ^ (x3 >> _S12)) & _M52)
     return (float(a) + 0.5) * _TWO_M52, (float(b) + 0.5) * _TWO_M52
@@ -172,7 +173,8 @@ _PI_2 = math.pi / 2.0
 @njit_inline
 def sincos_turn(u: float):
     """``(sin 2 pi u, cos 2 pi u)`` for ``u`` in [0, 1]: exact reduction to a quarter turn
-    (``4 u - n``), then fdlibm's kernels on [-pi/4, pi/4]; no branch, no library call."""
+    (``4 u - n``), then fdlibm's kernels on [-pi/4, pi/4]; no branch, no library call.
+    """
     x = 4.0 * u
     n = math.floor(x + 0.5)
     r = (x - n) * _PI_2

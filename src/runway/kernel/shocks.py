@@ -27,12 +27,11 @@ def init(k, st) -> None:
 
 
 @njit_inline
-def month(m, k, st, eps, rows):
+def month(m, fs, ld, reg_thr, st, eps, rows):
     """Sentiment, the drivers' correlated shocks and the regime of month ``m``.
 
     Returns ``(z_ent, z_users, z_pw, z_round, r)``; writes the regime line.
     """
-    fs, ld, reg_thr = k.fs, k.load, k.reg_thr
     if m == 0:
         f = eps[E.SENT, m]
     else:
