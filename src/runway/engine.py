@@ -36,9 +36,9 @@ from runway.layout import (
     N_LINES,
     N_OUT,
     OUT_NAMES,
-    PARAM_PATHS,
     Kind,
     O,
+    draw_row_names,
 )
 from runway.model import Inputs, build_inputs
 from runway.quantiles import StreamingQuantiles
@@ -140,18 +140,6 @@ class RawRun:
         return self.annual_paths[:, :, self.annual_keep.index(line)]
 
 
-def draw_row_names(inp: Inputs) -> tuple[str, ...]:
-    """Config dotted path of every draw row: the parameters, then each contract's share online
-    and slip (``compute.contracts[i].share_online``, ``compute.contracts[i].slip_months``).
-    """
-    nc = inp.c_value.size
-    return (
-        PARAM_PATHS
-        + tuple(f"compute.contracts[{c}].share_online" for c in range(nc))
-        + tuple(f"compute.contracts[{c}].slip_months" for c in range(nc))
-    )
-
-
 def estimate_memory_bytes(cfg: Config, paths: int) -> int:
     """Peak memory a run of ``paths`` paths needs, in bytes (outputs plus working buffers)."""
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
@@ -191,9 +179,11 @@ class _Simulator:
             if inp.stochastic
             else np.empty(0, dtype=np.int64)
         )
-        self.drawn_names = tuple(draw_row_names(inp)[i] for i in self.draw_cols)
+        self.drawn_names = tuple(draw_row_names(inp.c_value.size)[i] for i in self.draw_cols)
         self.cs = chunk_size
-        self.seed = seed  # the Philox key (runway.kernel.rng): a path's numbers depend on it and its id
+        self.seed = (
+            seed  # the Philox key (runway.kernel.rng): a path's numbers depend on it and its id
+        )
         self.progress = progress
         self.n = 0  # paths simulated
         self.final = False

@@ -24,6 +24,7 @@ never drift from its name):
 
 from __future__ import annotations
 
+import zlib
 from enum import IntEnum
 
 import numpy as np
@@ -264,9 +265,26 @@ class T(IntEnum):
     STRAT0 = 2
 
 
-# --- random-number draw indices (counter word 2, see runway.kernel.rng) --------------------
-DRAW_PARAM0 = 0
-"""Draw index of parameter ``P[i]``: ``DRAW_PARAM0 + i``; contract shares and slips follow."""
+# --- random-number draw ids (Philox counter word 0 of the per-path draws, runway.kernel.rng) -
+def draw_row_names(n_contracts: int) -> tuple[str, ...]:
+    """Config dotted path of every per-path draw row: the parameters (``P``), then each
+    contract's share online, then each contract's slip.
+    """
+    return (
+        PARAM_PATHS
+        + tuple(f"compute.contracts[{c}].share_online" for c in range(n_contracts))
+        + tuple(f"compute.contracts[{c}].slip_months" for c in range(n_contracts))
+    )
+
+
+def draw_id(dotted: str) -> int:
+    """The fixed draw id of a drawn config value: CRC-32 of its dotted path.
+
+    A row's random numbers depend on its id, not on its position, so adding, removing or
+    fixing a parameter leaves every other parameter's draws unchanged.
+    """
+    return zlib.crc32(dotted.encode())
+
 
 # --- the monthly fan kept for every path-month in streaming quantiles ----------------------
 FAN: tuple[tuple[str, str, float], ...] = (

@@ -30,6 +30,8 @@ from runway.layout import (
     M,
     R,
     T,
+    draw_id,
+    draw_row_names,
 )
 
 
@@ -51,6 +53,7 @@ class KernelInputs(NamedTuple):
     dkind: np.ndarray  # (N_PARAMS + 2 n_contracts,) kinds: parameters, shares online, slips
     dpar: np.ndarray  # (N_PARAMS + 2 n_contracts, 6) 4 distribution numbers, lower, upper bound
     dtab: np.ndarray  # (N_PARAMS + 2 n_contracts, PERT_TABLE + 1) PERT inverse CDFs (else 0)
+    did: np.ndarray  # (N_PARAMS + 2 n_contracts,) uint64 draw id of each row (layout.draw_id)
     cap: np.ndarray  # (n_contracts, longest term) capacity online j months into the term
     cap_tail: np.ndarray  # (n_contracts, longest term + 1) sum of cap[c, j:]
 
@@ -83,6 +86,9 @@ def pack(inp) -> KernelInputs:
     cap_tail = np.zeros((nc, longest + 1))
     for j in range(longest - 1, -1, -1):
         cap_tail[:, j] = cap_tail[:, j + 1] + cap[:, j]
+    ids = [draw_id(n) for n in draw_row_names(nc)]
+    if len(set(ids)) != len(ids):  # pragma: no cover - a CRC-32 collision of two config paths
+        raise ValueError("two drawn config values share a draw id; rename one")
     return KernelInputs(
         fs=np.array([float(getattr(inp, f.name.lower())) for f in F]),
         iv=np.array([int(getattr(inp, i.name.lower())) for i in I], dtype=np.int64),
@@ -99,6 +105,7 @@ def pack(inp) -> KernelInputs:
         dkind=np.concatenate([inp.p_kind, inp.share_kind, inp.slip_kind]).astype(np.int64),
         dpar=dpar,
         dtab=np.ascontiguousarray(inp.draw_table, dtype=np.float64),
+        did=np.array(ids, dtype=np.uint64),
         cap=cap,
         cap_tail=cap_tail,
     )

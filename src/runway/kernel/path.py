@@ -20,7 +20,6 @@ from runway.kernel.numeric import BIG, central_value, draw_value
 from runway.kernel.rng import box_muller, normal_pair, path_words, philox4x32, uniforms
 from runway.layout import (
     CI,
-    DRAW_PARAM0,
     FINANCING_LINES,
     N_EPS,
     N_FLOWS,
@@ -42,12 +41,14 @@ def draw_path_params(k, key0, key1, path, theta, cshare, cslip) -> None:
     """Fill one path's parameter vector and per-contract share online and slip (months).
 
     Row ``i`` (the parameters ``P``, then each contract's share online, then its slip) draws
-    from Philox counter ``(i, 0, path)`` under the seed's key ``(key0, key1)``; fixed rows
+    from Philox counter ``(id_i, 0, path)`` under the seed's key ``(key0, key1)``, ``id_i``
+    the row's fixed draw id (:func:`runway.layout.draw_id` of its config path); fixed rows
     draw nothing. A deterministic run takes every central value.
     """
     dkind = k.dkind
     dpar = k.dpar
     dtab = k.dtab
+    did = k.did
     stochastic = k.iv[I.STOCHASTIC] != 0
     nc = cshare.size
     plo, phi = path_words(path)
@@ -58,9 +59,7 @@ def draw_path_params(k, key0, key1, path, theta, cshare, cslip) -> None:
         elif kind == Kind.FIXED:
             x = dpar[i, 0]
         else:
-            x0, x1, x2, x3 = philox4x32(
-                np.uint64(DRAW_PARAM0 + i), np.uint64(0), plo, phi, key0, key1
-            )
+            x0, x1, x2, x3 = philox4x32(did[i], np.uint64(0), plo, phi, key0, key1)
             u1, u2 = uniforms(x0, x1, x2, x3)
             z, _ = box_muller(u1, u2)
             x = draw_value(

@@ -4,9 +4,9 @@ A path's random numbers are a pure function of ``(seed, path id, month, draw ind
 
 - key ``(k0, k1)``: the seed's low and high 32 bits;
 - counter ``(draw, word1, path_lo, path_hi)``: ``word1`` is 0 for the per-path parameter
-  draws (``draw`` = the row of the parameter, :data:`runway.layout.DRAW_PARAM0` ``+ P``, then
-  the contracts' shares and slips) and ``m + 1`` for month ``m``'s shocks (``draw`` = the pair
-  of shocks, ``E // 2``).
+  draws (``draw`` = the drawn value's fixed id, :func:`runway.layout.draw_id`: CRC-32 of its
+  config path) and ``m + 1`` for month ``m``'s shocks (``draw`` = the pair of shocks,
+  ``E // 2``).
 
 So results do not depend on the thread count, the chunk size or the horizon, scenarios share
 shocks by construction, and fixing one parameter leaves every other draw unchanged.
