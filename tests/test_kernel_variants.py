@@ -119,3 +119,36 @@ def test_fixing_one_parameter_leaves_every_other_draw_unchanged():
     assert "consumer.conversion_target" not in b.drawn_names
     for j, name in enumerate(b.drawn_names):
         assert np.array_equal(b.drawn[:, j], a.drawn[:, a.drawn_names.index(name)]), name
+
+
+_DIGEST = r"""
+import hashlib, sys
+import numpy as np
+import runway
+from runway import engine
+raw = engine.run(runway.load_config(sys.argv[1]), paths=300, seed=9, chunk_size=64, baseline=False)
+h = hashlib.sha256()
+for a in (raw.out, raw.annual_paths, raw.exposure, raw.drawn, raw.monthly):
+    h.update(np.ascontiguousarray(a).tobytes())
+print(h.hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_avx2_build_equals_the_host_build(tmp_path):
+    """No FMA contraction and no fast-math: an AVX2-only build (``NUMBA_CPU_NAME=haswell``,
+    compiled into its own cache) gives the same bits as the host build (AVX-512 here)."""
+    out = {}
+    for label, extra in (("host", {}), ("avx2", {"NUMBA_CPU_NAME": "haswell"})):
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / label), **extra}
+        res = subprocess.run(
+            [sys.executable, "-c", _DIGEST, str(HSBC)],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=900,
+        )
+        assert res.returncode == 0, res.stderr[-3000:]
+        out[label] = res.stdout.strip().splitlines()[-1]
+    assert out["host"] == out["avx2"]
