@@ -18,10 +18,10 @@ import hashlib
 
 import numpy as np
 import pytest
+from tests.conftest import HSBC
 
 import runway
 from runway import engine
-from tests.conftest import HSBC
 
 SHA256 = "4a35fdf426d6ab392594613615e86f36f8df453e0d8afc9fedb5984224b1413b"
 P_INSOLVENT_BY = {

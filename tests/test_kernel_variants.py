@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import HSBC, make_config
 
 from runway import engine
-from tests.conftest import HSBC, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 ARRAYS = ("out", "exposure", "annual_paths", "drawn", "monthly")
@@ -32,8 +32,8 @@ import runway
 from runway import engine
 cfg = runway.load_config(sys.argv[1])
 raw = engine.run(cfg, paths=5, seed=7, chunk_size=2, threads=1, baseline=False)
-np.savez(sys.argv[2], **{k: getattr(raw, k) for k in %r})
-""" % (ARRAYS,)
+np.savez(sys.argv[2], **{k: getattr(raw, k) for k in ARRAYS})
+""".replace("ARRAYS", repr(ARRAYS))
 
 
 def _arrays(raw):

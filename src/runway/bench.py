@@ -26,6 +26,7 @@ import numba
 import numpy as np
 import typer
 from runway import kernel as K
+from runway._jit import njit
 from runway.kernel.path import draw_path_params, draw_shocks
 from runway.kernel.rng import seed_key
 from runway.layout import N_EPS, N_FAN, N_LINES, N_OUT, I, L
@@ -92,7 +93,7 @@ def _kernel_once(kin, inp, n_paths: int, seed: int, chunk: int = 2048) -> tuple[
     return time.perf_counter() - t0, ann.copy()
 
 
-@numba.njit(cache=True, nogil=True)
+@njit  # the kernel's own options (numpy error model): same code as inside the kernel
 def _draws_only(k, seed, n_paths):  # pragma: no cover - jitted
     """Every random number the kernel draws for ``n_paths`` paths (same functions, no model)."""
     key0, key1 = seed_key(np.uint64(seed))

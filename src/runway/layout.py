@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import zlib
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
 
-def _enum(name: str, members: list[str]) -> type[IntEnum]:
-    return IntEnum(name, members, start=0)  # type: ignore[return-value]
+def _enum(name: str, members: list[str]) -> Any:
+    """An IntEnum with ``members`` numbered from 0 (typed ``Any``: mypy cannot see the names)."""
+    return IntEnum(name, members, start=0)
 
 
 # --- codes shared by the config encoder and the kernel ------------------------------------
@@ -244,8 +246,9 @@ ROW_FIELDS = {"M": "", "CF": "c_", "CI": "c_", "SF": "s_", "SI": "s_", "R": "reg
 
 
 class H(IntEnum):
-    """Offsets in a path's ring buffer ``hist``: 12 revenues, 3 free cash flows, then
-    ``pay_lag + 1`` compute expenses.
+    """Offsets in a path's ring buffer ``hist``.
+
+    12 revenues, 3 free cash flows, then ``pay_lag + 1`` compute expenses.
     """
 
     REV = 0
@@ -267,8 +270,9 @@ class T(IntEnum):
 
 # --- random-number draw ids (Philox counter word 0 of the per-path draws, runway.kernel.rng) -
 def draw_row_names(n_contracts: int) -> tuple[str, ...]:
-    """Config dotted path of every per-path draw row: the parameters (``P``), then each
-    contract's share online, then each contract's slip.
+    """Config dotted path of every per-path draw row.
+
+    The parameters (``P``), then each contract's share online, then each contract's slip.
     """
     return (
         PARAM_PATHS

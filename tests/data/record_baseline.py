@@ -58,7 +58,10 @@ def main() -> None:
         "recipe": {
             "commit": commit,
             "command": "python tests/data/record_baseline.py",
-            "call": f"runway.simulate('configs/hsbc_2025_11.toml', paths={PATHS}, seed={SEED}, threads=2)",
+            "call": (
+                f"runway.simulate('configs/hsbc_2025_11.toml', paths={PATHS}, seed={SEED}, "
+                "threads=2)"
+            ),
             "paths": PATHS,
             "seed": SEED,
             "chunk_size": int(res.raw.chunk_size),

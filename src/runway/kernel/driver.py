@@ -80,8 +80,10 @@ def _run_chunks(k, seed, path0, offsets, fan, annual, out, exposure, monthly, dr
 def run_chunks(
     inp, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn=None, draw_cols=None
 ) -> None:
-    """Run chunk ``i`` on rows ``offsets[i]:offsets[i+1]`` (global path ids from ``path0``), in
-    parallel; the chunks only split the work: results do not depend on them.
+    """Run chunk ``i`` on rows ``offsets[i]:offsets[i+1]`` in parallel.
+
+    Global path ids start at ``path0``; the chunks only split the work: results do not depend
+    on them.
 
     ``inp`` is :class:`runway.model.Inputs` or an already packed :class:`KernelInputs`. Each
     chunk writes only its own slice, so results do not depend on the thread count.

@@ -1,4 +1,4 @@
-"""Block: financing and insolvency -- the order of operations in one month (``docs/model.md`` §5, §6).
+"""Block: financing and insolvency, the order of operations in a month (docs/model.md §5-6).
 
 From the cash anchor on (month ``m``; money $bn):
 

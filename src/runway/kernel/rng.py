@@ -31,7 +31,7 @@ import numpy as np
 from runway._jit import njit_inline
 
 # --- bit casts between float64 and uint64 (no allocation, unlike ndarray.view in numba) ----
-if numba.config.DISABLE_JIT:  # pragma: no cover - the Python body (tests run it in a subprocess)
+if numba.config.DISABLE_JIT:  # type: ignore[attr-defined]  # pragma: no cover - the Python body (tests run it in a subprocess)
 
     def f64_bits(x):
         """The IEEE-754 bits of a float64, as uint64."""
@@ -107,8 +107,10 @@ _TWO_M52 = 2.0**-52
 
 @njit_inline
 def uniforms(x0, x1, x2, x3):
-    """Two uniforms in (0, 1) from a Philox block: ``(j + 1/2) 2^-52`` with ``j`` 52 random
-    bits, so every value is exact, the smallest is ``2^-53`` and the largest ``1 - 2^-53``.
+    """Two uniforms in (0, 1) from a Philox block.
+
+    Each is ``(j + 1/2) 2^-52`` with ``j`` 52 random bits, so every value is exact, the smallest
+    is ``2^-53`` and the largest ``1 - 2^-53``.
     """
     a = np.int64(((x0 << _S20U) ^ (x1 >> _S12)) & _M52)
     b = np.int64(((x2 << _S20U) ^ (x3 >> _S12)) & _M52)
@@ -172,8 +174,10 @@ _PI_2 = math.pi / 2.0
 
 @njit_inline
 def sincos_turn(u: float):
-    """``(sin 2 pi u, cos 2 pi u)`` for ``u`` in [0, 1]: exact reduction to a quarter turn
-    (``4 u - n``), then fdlibm's kernels on [-pi/4, pi/4]; no branch, no library call.
+    """``(sin 2 pi u, cos 2 pi u)`` for ``u`` in [0, 1].
+
+    Exact reduction to a quarter turn (``4 u - n``), then fdlibm's kernels on [-pi/4, pi/4];
+    no branch, no library call.
     """
     x = 4.0 * u
     n = math.floor(x + 0.5)
