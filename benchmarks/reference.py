@@ -33,138 +33,29 @@ from typing import NamedTuple
 import numpy as np
 import scipy.special
 
-from runway import kernel as K
 from runway.dists import FIXED, LOGNORMAL, NORMAL, PERCENTILES, PERT, TRIANGULAR, UNIFORM
-from runway.kernel import (  # the kernel's index constants
-    BIG,
-    C_AD_Q,
-    C_DX,
-    C_ENT_AFTER_Q,
-    C_ENT_LG_AFTER,
-    C_ENT_Q,
-    C_PW_Z,
-    C_RND_Q,
-    C_SGA_Q,
-    C_USERS_A,
-    C_USERS_Q,
-    C_VENDOR_KEEP,
-    C_X0,
-    E_CONV,
-    E_ENT,
-    E_IPO,
-    E_PRICE_WAR,
-    E_REGIME,
-    E_ROUND,
-    E_ROUND_SIZE,
-    E_SENT,
-    E_USERS,
-    INF_RUNWAY,
-    L_ADS,
-    L_CASH,
-    L_COMPUTE,
-    L_CONSUMER,
-    L_CONVERSION,
-    L_COST_OF_SALES,
-    L_CUM_FCF,
-    L_DEBT,
-    L_DEBT_RAISED,
-    L_ENTERPRISE,
-    L_EQUITY,
-    L_FACILITY,
-    L_FCF,
-    L_FINANCING,
-    L_FUNDING_GAP,
-    L_GW,
-    L_INTEREST,
-    L_IPO,
-    L_OPERATING_INCOME,
-    L_PRICE,
-    L_REGIME,
-    L_REVENUE,
-    L_REVENUE_SHARE,
-    L_RND,
-    L_SGA,
-    L_SHADOW,
-    L_STOCK_PAY,
-    L_STRATEGIC,
-    L_USERS,
-    L_WORKING_CAPITAL,
-    LOG_MOM_HI,
-    LOG_MOM_LO,
+from runway.kernel.numeric import BIG, INF_RUNWAY, LOG_MOM_HI, LOG_MOM_LO, norm_ppf
+from runway.layout import (  # the kernel's layout: one definition for both implementations
+    LD,
+    LINE_IS_FLOW,
+    N_CONST,
     N_EPS,
+    N_FCF_RING,
     N_LINES,
+    N_PARAMS,
+    N_REV_RING,
     N_STATE,
-    P_AD_G,
-    P_AD_MKT,
-    P_COGS_PCT,
-    P_CONV_START,
-    P_CONV_TARGET,
-    P_CPGW,
-    P_ENT_G0,
-    P_ENT_G1,
-    P_ENT_G_AFTER,
-    P_ENT_MKT,
-    P_ENT_SHARE0,
-    P_ENT_SHARE1,
-    P_INFER,
-    P_LLM_SHARE,
-    P_MS0,
-    P_MS1,
-    P_OAI_SHARE0,
-    P_OAI_SHARE1,
-    P_PRICE,
-    P_PW_CUT,
-    P_PW_RATE,
-    P_RND0,
-    P_RND_G,
-    P_SBC0,
-    P_SBC1,
-    P_SGA0,
-    P_SGA_G,
-    P_SGA_PCT,
-    P_USERS_ANCHOR,
-    P_USERS_CEIL,
-    P_USERS_K,
-    P_VENDOR,
-    S_AD,
-    S_ATTEMPTS,
-    S_CASH,
-    S_CONV_DEV,
-    S_CSCALE,
-    S_CUM_FCF,
-    S_DEBT,
-    S_ENT_G,
-    S_ENT_LVL,
-    S_GAP,
-    S_INSOLVENT,
-    S_IPO_DONE,
-    S_IPO_MONTH,
-    S_MAX_GW,
-    S_MIN_CASH,
-    S_MKT,
-    S_MKT_R,
-    S_N_PRICE_WARS,
-    S_N_ROUNDS,
-    S_PRICE_JUMP,
-    S_RAISED_DEBT,
-    S_RAISED_EQUITY,
-    S_RAISED_FACILITY,
-    S_RAISED_IPO,
-    S_RAISED_STRATEGIC,
-    S_REGIME,
-    S_RENEG_N,
-    S_RND,
-    S_ROUND_CD,
-    S_ROUND_SIZE,
-    S_SENT,
-    S_SGA,
-    S_SHADOW,
-    S_UNDRAWN,
-    S_USERS_DEV,
-    S_USERS_E,
+    C,
+    Condition,
+    E,
+    H,
+    L,
+    P,
+    Profile,
+    Regime,
+    S,
 )
 from runway.model import Inputs
-from runway.model.params import N_PARAMS
 
 
 class MathLib(NamedTuple):
@@ -193,7 +84,7 @@ EXACT = MathLib(
     _libm(math.log1p),
     _libm(math.expm1),
     _libm(math.erfc),
-    _libm(K.norm_ppf),
+    _libm(norm_ppf),
 )
 """libm via CPython's ``math`` (and the kernel's own ``norm_ppf``): bit-identical to the kernel."""
 FAST = MathLib(np.exp, np.log, np.log1p, np.expm1, scipy.special.erfc, scipy.special.ndtri)
@@ -207,7 +98,7 @@ class State(NamedTuple):
 
     ``st`` (n, N_STATE) holds the kernel's ``S_*`` scalars, ``pc`` (n, N_CONST) its per-path
     constants ``C_*``; ``cpay``, ``cgw``, ``coff`` (n, n_contracts) the contract
-    coefficients; ``hist`` (n, 15 + pay_lag + 1) the revenue, cash-flow and compute rings;
+    coefficients; ``hist`` (n, H.PAY + pay_lag + 1) the revenue, cash-flow and compute rings;
     ``sbuf`` (n, 2, n_strategic) strategic money paid and GW online (see
     :func:`runway.kernel.init_path`).
     """
@@ -236,35 +127,35 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     n = th.shape[0]
     h = 1.0 / 12.0
     t0 = float(inp.t[0])
-    pc = np.zeros((n, K.N_CONST), order="F")
-    ceil = th[:, P_USERS_CEIL]
-    anchor = np.minimum(th[:, P_USERS_ANCHOR], 0.999 * ceil)
-    kk = th[:, P_USERS_K]
+    pc = np.zeros((n, N_CONST), order="F")
+    ceil = th[:, P.USERS_CEIL]
+    anchor = np.minimum(th[:, P.USERS_ANCHOR], 0.999 * ceil)
+    kk = th[:, P.USERS_K]
     some = anchor > 0.0
-    pc[:, C_USERS_A] = np.where(some, ceil / np.where(some, anchor, 1.0) - 1.0, np.inf)
-    pc[:, C_USERS_Q] = np.where(some, exp(-kk * h), 1.0)
-    x0 = log(th[:, P_CONV_START] / (1.0 - th[:, P_CONV_START]))
-    x1 = log(th[:, P_CONV_TARGET] / (1.0 - th[:, P_CONV_TARGET]))
-    pc[:, C_X0] = x0
-    pc[:, C_DX] = x1 - x0
-    pc[:, C_PW_Z] = ppf(-expm1(-th[:, P_PW_RATE] * h))
+    pc[:, C.USERS_A] = np.where(some, ceil / np.where(some, anchor, 1.0) - 1.0, np.inf)
+    pc[:, C.USERS_Q] = np.where(some, exp(-kk * h), 1.0)
+    x0 = log(th[:, P.CONV_START] / (1.0 - th[:, P.CONV_START]))
+    x1 = log(th[:, P.CONV_TARGET] / (1.0 - th[:, P.CONV_TARGET]))
+    pc[:, C.X0] = x0
+    pc[:, C.DX] = x1 - x0
+    pc[:, C.PW_Z] = ppf(-expm1(-th[:, P.PW_RATE] * h))
     ta = inp.ent_anchor_t
-    r0 = log1p(th[:, P_ENT_G0])
-    r1 = log1p(th[:, P_ENT_G1])
+    r0 = log1p(th[:, P.ENT_G0])
+    r1 = log1p(th[:, P.ENT_G1])
     cq = (r1 - r0) / (2.0 * ta) if ta > 0.0 else np.zeros(n)
-    pc[:, C_ENT_Q] = exp(2.0 * cq * h * h)
-    lga = log1p(th[:, P_ENT_G_AFTER])
-    pc[:, C_ENT_LG_AFTER] = lga
-    pc[:, C_ENT_AFTER_Q] = exp(lga * h)
-    lad = log1p(th[:, P_AD_G])
-    lrnd = log1p(th[:, P_RND_G])
-    lsga = log1p(th[:, P_SGA_G])
-    pc[:, C_AD_Q] = exp(lad * h)
-    pc[:, C_RND_Q] = exp(lrnd * h)
-    pc[:, C_SGA_Q] = exp(lsga * h)
-    pc[:, C_VENDOR_KEEP] = 1.0 - th[:, P_VENDOR]
+    pc[:, C.ENT_Q] = exp(2.0 * cq * h * h)
+    lga = log1p(th[:, P.ENT_G_AFTER])
+    pc[:, C.ENT_LG_AFTER] = lga
+    pc[:, C.ENT_AFTER_Q] = exp(lga * h)
+    lad = log1p(th[:, P.AD_G])
+    lrnd = log1p(th[:, P.RND_G])
+    lsga = log1p(th[:, P.SGA_G])
+    pc[:, C.AD_Q] = exp(lad * h)
+    pc[:, C.RND_Q] = exp(lrnd * h)
+    pc[:, C.SGA_Q] = exp(lsga * h)
+    pc[:, C.VENDOR_KEEP] = 1.0 - th[:, P.VENDOR]
 
-    r_cpgw = th[:, P_CPGW] / inp.cpgw_ref
+    r_cpgw = th[:, P.CPGW] / inp.cpgw_ref
     idx = inp.c_indexed > 0.0
     r = np.where(idx[None, :], r_cpgw[:, None], 1.0)
     cpay = np.asfortranarray(inp.c_value[None, :] * cshare * r / inp.c_norm[None, :])
@@ -272,30 +163,30 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     coff = np.asfortranarray(inp.c_start[None, :] + cslip.astype(np.int64))
 
     st = np.zeros((n, N_STATE), order="F")
-    st[:, S_PRICE_JUMP] = 1.0
-    st[:, S_REGIME] = inp.reg_initial
-    st[:, S_CASH] = inp.cash0
-    st[:, S_SHADOW] = inp.cash0 + inp.facilities
-    st[:, S_UNDRAWN] = inp.facilities
-    st[:, S_ROUND_CD] = -1.0
-    st[:, S_INSOLVENT] = -1.0
-    st[:, S_IPO_MONTH] = -1.0
-    st[:, S_MIN_CASH] = BIG
-    st[:, S_CSCALE] = 1.0
-    st[:, S_USERS_E] = np.where(some, exp(-kk * (t0 - inp.users_anchor_t)), 1.0)
+    st[:, S.PRICE_JUMP] = 1.0
+    st[:, S.REGIME] = inp.reg_initial
+    st[:, S.CASH] = inp.cash0
+    st[:, S.SHADOW] = inp.cash0 + inp.facilities
+    st[:, S.UNDRAWN] = inp.facilities
+    st[:, S.ROUND_CD] = -1.0
+    st[:, S.INSOLVENT] = -1.0
+    st[:, S.IPO_MONTH] = -1.0
+    st[:, S.MIN_CASH] = BIG
+    st[:, S.CSCALE] = 1.0
+    st[:, S.USERS_E] = np.where(some, exp(-kk * (t0 - inp.users_anchor_t)), 1.0)
     if inp.m_anchor > 0:
-        st[:, S_MKT] = th[:, P_ENT_MKT] * exp(-(r0 * (ta - t0) + cq * (ta * ta - t0 * t0)))
-        st[:, S_MKT_R] = exp(r0 * h + cq * (2.0 * t0 * h + h * h))
-    st[:, S_AD] = th[:, P_AD_MKT] * exp(lad * (t0 - 0.5))
-    st[:, S_RND] = th[:, P_RND0] / 12.0 * exp(lrnd * (t0 - 0.5))
-    st[:, S_SGA] = th[:, P_SGA0] / 12.0 * exp(lsga * (t0 - 0.5))
+        st[:, S.MKT] = th[:, P.ENT_MKT] * exp(-(r0 * (ta - t0) + cq * (ta * ta - t0 * t0)))
+        st[:, S.MKT_R] = exp(r0 * h + cq * (2.0 * t0 * h + h * h))
+    st[:, S.AD] = th[:, P.AD_MKT] * exp(lad * (t0 - 0.5))
+    st[:, S.RND] = th[:, P.RND0] / 12.0 * exp(lrnd * (t0 - 0.5))
+    st[:, S.SGA] = th[:, P.SGA0] / 12.0 * exp(lsga * (t0 - 0.5))
     return State(
         st=st,
         pc=pc,
         cpay=cpay,
         cgw=cgw,
         coff=coff,
-        hist=np.zeros((n, 15 + inp.pay_lag + 1), order="F"),
+        hist=np.zeros((n, H.PAY + inp.pay_lag + 1), order="F"),
         sbuf=np.zeros((n, 2, inp.s_amount.size), order="F"),
     )
 
@@ -384,9 +275,9 @@ def draw_params(
             int(inp.p_kind[i]), inp.p_par[i], inp.p_lo[i], inp.p_hi[i], rng, n_paths, lib
         )
     for c in range(nc):
-        cshare[:, c] = _draw(int(inp.share_kind[c]), inp.share_par[c], 0.0, 1.0, rng, n_paths, lib)
+        cshare[:, c] = _draw(int(inp.share_kind[c]), inp.share_par[c], *inp.share_bounds, rng, n_paths, lib)
         cslip[:, c] = np.floor(
-            _draw(int(inp.slip_kind[c]), inp.slip_par[c], 0.0, 120.0, rng, n_paths, lib) + 0.5
+            _draw(int(inp.slip_kind[c]), inp.slip_par[c], *inp.slip_bounds, rng, n_paths, lib) + 0.5
         )
     return theta, cshare, cslip
 
@@ -404,9 +295,9 @@ def draws_per_path(inp: Inputs) -> int:
 
 def _capacity_fraction(profile: int, k: np.ndarray, length: int, ramp: int) -> np.ndarray:
     kf = k + 1.0
-    if profile == 0:
+    if profile == Profile.FLAT:
         cf = np.ones(k.shape)
-    elif profile == 2:
+    elif profile == Profile.BACK_LOADED:
         cf = kf / length
     else:
         cf = np.minimum(1.0, kf / ramp)
@@ -472,63 +363,63 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         return 0.5 * erfc(-z / _SQRT2)
 
     if m == 0:
-        f = eps[:, E_SENT].copy()
+        f = eps[:, E.SENT].copy()
     else:
-        f = inp.sent_rho * st[:, S_SENT] + inp.sent_c * eps[:, E_SENT]
-    st[:, S_SENT] = f
-    z_ent = ld[0] * f + lc[0] * eps[:, E_ENT]
-    z_users = ld[1] * f + lc[1] * eps[:, E_USERS]
-    z_pw = ld[2] * f + lc[2] * eps[:, E_PRICE_WAR]
-    z_reg = ld[3] * f + lc[3] * eps[:, E_REGIME]
-    z_round = ld[4] * f + lc[4] * eps[:, E_ROUND]
+        f = inp.sent_rho * st[:, S.SENT] + inp.sent_c * eps[:, E.SENT]
+    st[:, S.SENT] = f
+    z_ent = ld[LD.ENT] * f + lc[LD.ENT] * eps[:, E.ENT]
+    z_users = ld[LD.USERS] * f + lc[LD.USERS] * eps[:, E.USERS]
+    z_pw = ld[LD.PRICE_WAR] * f + lc[LD.PRICE_WAR] * eps[:, E.PRICE_WAR]
+    z_reg = ld[LD.REGIME] * f + lc[LD.REGIME] * eps[:, E.REGIME]
+    z_round = ld[LD.ROUND] * f + lc[LD.ROUND] * eps[:, E.ROUND]
 
-    # Market regime: first j whose threshold the shock exceeds, else 2.
-    r_old = st[:, S_REGIME].astype(np.int64)
-    r = np.full(r_old.shape, 2, dtype=np.int64)
-    for j in (1, 0):
+    # Market regime: first j whose threshold the shock exceeds, else winter.
+    r_old = st[:, S.REGIME].astype(np.int64)
+    r = np.full(r_old.shape, Regime.WINTER, dtype=np.int64)
+    for j in range(Regime.WINTER - 1, -1, -1):
         r = np.where(z_reg > inp.reg_thr[r_old, j], j, r)
-    st[:, S_REGIME] = r
+    st[:, S.REGIME] = r
 
     # --- revenue -------------------------------------------------------------------------
-    st[:, S_USERS_DEV] = inp.users_rho * st[:, S_USERS_DEV] + inp.users_c * z_users
-    e = st[:, S_USERS_E].copy()
-    st[:, S_USERS_E] = e * pc[:, C_USERS_Q]
-    users = th[:, P_USERS_CEIL] / (1.0 + pc[:, C_USERS_A] * e) * exp(st[:, S_USERS_DEV])
+    st[:, S.USERS_DEV] = inp.users_rho * st[:, S.USERS_DEV] + inp.users_c * z_users
+    e = st[:, S.USERS_E].copy()
+    st[:, S.USERS_E] = e * pc[:, C.USERS_Q]
+    users = th[:, P.USERS_CEIL] / (1.0 + pc[:, C.USERS_A] * e) * exp(st[:, S.USERS_DEV])
 
-    st[:, S_CONV_DEV] = inp.conv_rho * st[:, S_CONV_DEV] + inp.conv_c * eps[:, E_CONV]
-    conv = 1.0 / (1.0 + exp(-(pc[:, C_X0] + pc[:, C_DX] * inp.w_conv[m] + st[:, S_CONV_DEV])))
+    st[:, S.CONV_DEV] = inp.conv_rho * st[:, S.CONV_DEV] + inp.conv_c * eps[:, E.CONV]
+    conv = 1.0 / (1.0 + exp(-(pc[:, C.X0] + pc[:, C.DX] * inp.w_conv[m] + st[:, S.CONV_DEV])))
 
-    war = z_pw < pc[:, C_PW_Z]
-    st[:, S_PRICE_JUMP] = np.where(
-        war, st[:, S_PRICE_JUMP] * (1.0 - th[:, P_PW_CUT]), st[:, S_PRICE_JUMP]
+    war = z_pw < pc[:, C.PW_Z]
+    st[:, S.PRICE_JUMP] = np.where(
+        war, st[:, S.PRICE_JUMP] * (1.0 - th[:, P.PW_CUT]), st[:, S.PRICE_JUMP]
     )
-    st[:, S_N_PRICE_WARS] += war
-    price = th[:, P_PRICE] * inp.price_mult[m] * st[:, S_PRICE_JUMP]
+    st[:, S.N_PRICE_WARS] += war
+    price = th[:, P.PRICE] * inp.price_mult[m] * st[:, S.PRICE_JUMP]
     consumer = users * conv * price
 
-    st[:, S_ENT_G] = inp.ent_a * st[:, S_ENT_G] + inp.ent_c * z_ent
-    st[:, S_ENT_LVL] += st[:, S_ENT_G] / 12.0
+    st[:, S.ENT_G] = inp.ent_a * st[:, S.ENT_G] + inp.ent_c * z_ent
+    st[:, S.ENT_LVL] += st[:, S.ENT_G] / 12.0
     if m < inp.m_anchor:
-        market = st[:, S_MKT].copy()
-        st[:, S_MKT] = market * st[:, S_MKT_R]
-        st[:, S_MKT_R] *= pc[:, C_ENT_Q]
+        market = st[:, S.MKT].copy()
+        st[:, S.MKT] = market * st[:, S.MKT_R]
+        st[:, S.MKT_R] *= pc[:, C.ENT_Q]
     else:
         if m == inp.m_anchor:
-            st[:, S_MKT] = th[:, P_ENT_MKT] * exp(pc[:, C_ENT_LG_AFTER] * (t - inp.ent_anchor_t))
-        market = st[:, S_MKT].copy()
-        st[:, S_MKT] = market * pc[:, C_ENT_AFTER_Q]
-    share = th[:, P_ENT_SHARE0] + (th[:, P_ENT_SHARE1] - th[:, P_ENT_SHARE0]) * inp.w_ent[m]
-    enterprise = market / 12.0 * share * exp(st[:, S_ENT_LVL])
+            st[:, S.MKT] = th[:, P.ENT_MKT] * exp(pc[:, C.ENT_LG_AFTER] * (t - inp.ent_anchor_t))
+        market = st[:, S.MKT].copy()
+        st[:, S.MKT] = market * pc[:, C.ENT_AFTER_Q]
+    share = th[:, P.ENT_SHARE0] + (th[:, P.ENT_SHARE1] - th[:, P.ENT_SHARE0]) * inp.w_ent[m]
+    enterprise = market / 12.0 * share * exp(st[:, S.ENT_LVL])
 
-    ad_market = st[:, S_AD].copy()
-    st[:, S_AD] = ad_market * pc[:, C_AD_Q]
-    oai = th[:, P_OAI_SHARE0] + (th[:, P_OAI_SHARE1] - th[:, P_OAI_SHARE0]) * inp.w_oai[m]
-    ads = ad_market / 12.0 * th[:, P_LLM_SHARE] * inp.w_llm[m] * oai
+    ad_market = st[:, S.AD].copy()
+    st[:, S.AD] = ad_market * pc[:, C.AD_Q]
+    oai = th[:, P.OAI_SHARE0] + (th[:, P.OAI_SHARE1] - th[:, P.OAI_SHARE0]) * inp.w_oai[m]
+    ads = ad_market / 12.0 * th[:, P.LLM_SHARE] * inp.w_llm[m] * oai
 
     revenue = consumer + enterprise + ads
 
     # --- costs ---------------------------------------------------------------------------
-    rev_share = (th[:, P_MS0] + (th[:, P_MS1] - th[:, P_MS0]) * inp.w_ms[m]) * revenue
+    rev_share = (th[:, P.MS0] + (th[:, P.MS1] - th[:, P.MS0]) * inp.w_ms[m]) * revenue
 
     n = revenue.shape[0]
     ns = inp.s_amount.size
@@ -545,56 +436,56 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         gw = np.where(on, gw + g, gw)
         for s in range(ns):
             sgw[:, s] = np.where(on, sgw[:, s] + g * inp.s_mask[s, c], sgw[:, s])
-    compute = compute * st[:, S_CSCALE]
-    st[:, S_MAX_GW] = np.maximum(st[:, S_MAX_GW], gw)
+    compute = compute * st[:, S.CSCALE]
+    st[:, S.MAX_GW] = np.maximum(st[:, S.MAX_GW], gw)
     for s in range(ns):
         sbuf[:, 1, s] = np.maximum(sbuf[:, 1, s], sgw[:, s])
 
-    rnd_people = st[:, S_RND].copy()
-    st[:, S_RND] = rnd_people * pc[:, C_RND_Q]
-    sga_fixed = st[:, S_SGA].copy()
-    st[:, S_SGA] = sga_fixed * pc[:, C_SGA_Q]
-    cos = th[:, P_INFER] * compute + th[:, P_COGS_PCT] * revenue
-    rnd = (1.0 - th[:, P_INFER]) * compute + rnd_people
-    sga = sga_fixed + th[:, P_SGA_PCT] * revenue
+    rnd_people = st[:, S.RND].copy()
+    st[:, S.RND] = rnd_people * pc[:, C.RND_Q]
+    sga_fixed = st[:, S.SGA].copy()
+    st[:, S.SGA] = sga_fixed * pc[:, C.SGA_Q]
+    cos = th[:, P.INFER] * compute + th[:, P.COGS_PCT] * revenue
+    rnd = (1.0 - th[:, P.INFER]) * compute + rnd_people
+    sga = sga_fixed + th[:, P.SGA_PCT] * revenue
     op_income = revenue - cos - rnd - sga - rev_share
-    sbc_share = th[:, P_SBC0] + (th[:, P_SBC1] - th[:, P_SBC0]) * inp.w_sbc[m]
+    sbc_share = th[:, P.SBC0] + (th[:, P.SBC1] - th[:, P.SBC0]) * inp.w_sbc[m]
     stock_pay = sbc_share * (rnd_people + sga_fixed)
 
     nl = inp.pay_lag + 1
     if m == 0:
-        hist[:, 15:] = compute[:, None]
+        hist[:, H.PAY :] = compute[:, None]
     else:
-        hist[:, 15 + m % nl] = compute
-    paid = hist[:, 15 + (m + 1) % nl] * pc[:, C_VENDOR_KEEP]
+        hist[:, H.PAY + m % nl] = compute
+    paid = hist[:, H.PAY + (m + 1) % nl] * pc[:, C.VENDOR_KEEP]
     wc = compute - paid
     fcf = op_income + stock_pay + wc
-    st[:, S_CUM_FCF] += fcf
-    hist[:, 12 + m % 3] = fcf
-    j12 = m % 12
+    st[:, S.CUM_FCF] += fcf
+    hist[:, H.FCF + m % N_FCF_RING] = fcf
+    j12 = H.REV + m % N_REV_RING
     rev_year_ago = hist[:, j12].copy()
     hist[:, j12] = revenue
 
-    row[:, L_REVENUE] = revenue
-    row[:, L_CONSUMER] = consumer
-    row[:, L_ENTERPRISE] = enterprise
-    row[:, L_ADS] = ads
-    row[:, L_COST_OF_SALES] = cos
-    row[:, L_RND] = rnd
-    row[:, L_SGA] = sga
-    row[:, L_REVENUE_SHARE] = rev_share
-    row[:, L_OPERATING_INCOME] = op_income
-    row[:, L_COMPUTE] = compute
-    row[:, L_STOCK_PAY] = stock_pay
-    row[:, L_WORKING_CAPITAL] = wc
-    row[:, L_FCF] = fcf
-    row[:, L_CUM_FCF] = st[:, S_CUM_FCF]
-    row[:, L_USERS] = users
-    row[:, L_CONVERSION] = conv
-    row[:, L_PRICE] = price
-    row[:, L_GW] = gw
-    row[:, L_REGIME] = r
-    row[:, L_INTEREST : L_FINANCING + 1] = 0.0
+    row[:, L.REVENUE] = revenue
+    row[:, L.CONSUMER] = consumer
+    row[:, L.ENTERPRISE] = enterprise
+    row[:, L.ADS] = ads
+    row[:, L.COST_OF_SALES] = cos
+    row[:, L.RND] = rnd
+    row[:, L.SGA] = sga
+    row[:, L.REVENUE_SHARE] = rev_share
+    row[:, L.OPERATING_INCOME] = op_income
+    row[:, L.COMPUTE] = compute
+    row[:, L.STOCK_PAY] = stock_pay
+    row[:, L.WORKING_CAPITAL] = wc
+    row[:, L.FCF] = fcf
+    row[:, L.CUM_FCF] = st[:, S.CUM_FCF]
+    row[:, L.USERS] = users
+    row[:, L.CONVERSION] = conv
+    row[:, L.PRICE] = price
+    row[:, L.GW] = gw
+    row[:, L.REGIME] = r
+    row[:, L.INTEREST : L.FINANCING + 1] = 0.0
 
     if m < inp.cash_start:
         return
@@ -602,9 +493,9 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     # --- financing -----------------------------------------------------------------------
     buffer = inp.buffer
     arr = 12.0 * revenue
-    interest = inp.cash_yield_m * np.maximum(st[:, S_CASH], 0.0) - inp.debt_rate_m * st[:, S_DEBT]
-    cash = st[:, S_CASH] + fcf + interest
-    shadow = st[:, S_SHADOW] + fcf
+    interest = inp.cash_yield_m * np.maximum(st[:, S.CASH], 0.0) - inp.debt_rate_m * st[:, S.DEBT]
+    cash = st[:, S.CASH] + fcf + interest
+    shadow = st[:, S.SHADOW] + fcf
 
     strategic = np.zeros(n)
     shadow_strategic = np.zeros(n)
@@ -612,46 +503,46 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         if m < inp.s_start[s] or m > inp.s_lapse[s]:
             continue
         cond = int(inp.s_cond[s])
-        if cond == 0:
+        if cond == Condition.NONE:
             due = inp.s_amount[s] - sbuf[:, 0, s]
-        elif cond == 1:
+        elif cond == Condition.PER_GW:
             due = np.minimum(inp.s_amount[s], inp.s_per_gw[s] * sbuf[:, 1, s]) - sbuf[:, 0, s]
         else:
-            due = np.where(st[:, S_IPO_DONE] > 0.0, inp.s_amount[s] - sbuf[:, 0, s], 0.0)
+            due = np.where(st[:, S.IPO_DONE] > 0.0, inp.s_amount[s] - sbuf[:, 0, s], 0.0)
         pay = due > 0.0
         sbuf[:, 0, s] = np.where(pay, sbuf[:, 0, s] + due, sbuf[:, 0, s])
         strategic = np.where(pay, strategic + due, strategic)
-        if cond != 2:
+        if cond != Condition.IPO:
             shadow_strategic = np.where(pay, shadow_strategic + due, shadow_strategic)
     cash = cash + strategic
     shadow = shadow + shadow_strategic
 
-    burn = -(hist[:, 12] + hist[:, 13] + hist[:, 14]) / 3.0
+    burn = -(hist[:, H.FCF] + hist[:, H.FCF + 1] + hist[:, H.FCF + 2]) / 3.0
     pos_burn = burn > 0.0
     safe_burn = np.where(pos_burn, burn, 1.0)
     equity = np.zeros(n)
     ipo = np.zeros(n)
     if inp.fin_on:
-        cd = st[:, S_ROUND_CD]
+        cd = st[:, S.ROUND_CD]
         pending = cd > 0.0
         cd1 = np.where(pending, cd - 1.0, cd)
         fire = pending & (cd1 <= 0.0)
-        equity = np.where(fire, st[:, S_ROUND_SIZE], 0.0)
-        st[:, S_N_ROUNDS] += fire & (equity > 0.0)
-        st[:, S_ROUND_CD] = np.where(fire, -1.0, cd1)
-        liquid = cash + equity + st[:, S_UNDRAWN] - buffer
+        equity = np.where(fire, st[:, S.ROUND_SIZE], 0.0)
+        st[:, S.N_ROUNDS] += fire & (equity > 0.0)
+        st[:, S.ROUND_CD] = np.where(fire, -1.0, cd1)
+        liquid = cash + equity + st[:, S.UNDRAWN] - buffer
         runway = np.where(pos_burn, liquid / safe_burn, INF_RUNWAY)
-        attempt = (st[:, S_ROUND_CD] < 0.0) & (runway < inp.fin_trigger)
-        st[:, S_ATTEMPTS] += attempt
-        if m >= 12:
-            lm = _log_momentum(inp, revenue, rev_year_ago, 12, log)
+        attempt = (st[:, S.ROUND_CD] < 0.0) & (runway < inp.fin_trigger)
+        st[:, S.ATTEMPTS] += attempt
+        if m >= N_REV_RING:
+            lm = _log_momentum(inp, revenue, rev_year_ago, N_REV_RING, log)
         else:
-            lm = _log_momentum(inp, revenue, hist[:, 0], m, log)
+            lm = _log_momentum(inp, revenue, hist[:, H.REV], m, log)
         mom = exp(inp.fin_mom_el * lm)
         p_close = np.minimum(inp.reg_close[r] * mom, 1.0)
         closes = attempt & (phi(-z_round) < p_close)
         sig = inp.fin_size_sigma
-        noise = exp(sig * eps[:, E_ROUND_SIZE] - 0.5 * sig * sig) if inp.stochastic else 1.0
+        noise = exp(sig * eps[:, E.ROUND_SIZE] - 0.5 * sig * sig) if inp.stochastic else 1.0
         size = inp.fin_months_burn * np.maximum(burn, 0.0) * inp.reg_size[r] * mom * noise
         valuation = arr * inp.reg_val[r] * mom
         size = np.minimum(
@@ -660,65 +551,65 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         size = np.where(closes, size, 0.0)
         if inp.fin_lag == 0:
             equity = np.where(attempt, equity + size, equity)
-            st[:, S_N_ROUNDS] += attempt & (size > 0.0)
+            st[:, S.N_ROUNDS] += attempt & (size > 0.0)
         else:
-            st[:, S_ROUND_SIZE] = np.where(attempt, size, st[:, S_ROUND_SIZE])
-            st[:, S_ROUND_CD] = np.where(attempt, float(inp.fin_lag), st[:, S_ROUND_CD])
+            st[:, S.ROUND_SIZE] = np.where(attempt, size, st[:, S.ROUND_SIZE])
+            st[:, S.ROUND_CD] = np.where(attempt, float(inp.fin_lag), st[:, S.ROUND_CD])
         if m >= inp.ipo_earliest:
             go = (
-                (st[:, S_IPO_DONE] == 0.0)
+                (st[:, S.IPO_DONE] == 0.0)
                 & (arr >= inp.ipo_min_arr)
-                & (eps[:, E_IPO] > inp.reg_ipo_thr[r])
+                & (eps[:, E.IPO] > inp.reg_ipo_thr[r])
             )
             ipo = np.where(go, inp.ipo_size, 0.0)
-            st[:, S_IPO_DONE] = np.where(go, 1.0, st[:, S_IPO_DONE])
-            st[:, S_IPO_MONTH] = np.where(go, float(m), st[:, S_IPO_MONTH])
+            st[:, S.IPO_DONE] = np.where(go, 1.0, st[:, S.IPO_DONE])
+            st[:, S.IPO_MONTH] = np.where(go, float(m), st[:, S.IPO_MONTH])
     cash = cash + (equity + ipo)
 
-    draw = (cash < buffer) & (st[:, S_UNDRAWN] > 0.0)
-    facility = np.where(draw, np.minimum(st[:, S_UNDRAWN], buffer - cash), 0.0)
-    st[:, S_UNDRAWN] = np.where(draw, st[:, S_UNDRAWN] - facility, st[:, S_UNDRAWN])
+    draw = (cash < buffer) & (st[:, S.UNDRAWN] > 0.0)
+    facility = np.where(draw, np.minimum(st[:, S.UNDRAWN], buffer - cash), 0.0)
+    st[:, S.UNDRAWN] = np.where(draw, st[:, S.UNDRAWN] - facility, st[:, S.UNDRAWN])
     cash = cash + facility
     new_debt = np.zeros(n)
     if inp.fin_on:
-        room = inp.debt_x_arr * arr - st[:, S_DEBT] - facility
-        borrow = (cash < buffer) & (r != 2) & (room > 0.0)
+        room = inp.debt_x_arr * arr - st[:, S.DEBT] - facility
+        borrow = (cash < buffer) & (r != Regime.WINTER) & (room > 0.0)
         new_debt = np.where(borrow, np.minimum(room, buffer - cash), 0.0)
     cash = cash + new_debt
-    st[:, S_DEBT] += facility + new_debt
+    st[:, S.DEBT] += facility + new_debt
 
-    liquid = cash + st[:, S_UNDRAWN] - buffer
+    liquid = cash + st[:, S.UNDRAWN] - buffer
     runway = np.where(pos_burn, liquid / safe_burn, INF_RUNWAY)
     if inp.reneg_on:
-        reneg = (st[:, S_RENEG_N] < inp.reneg_max) & (runway < inp.reneg_trigger)
+        reneg = (st[:, S.RENEG_N] < inp.reneg_max) & (runway < inp.reneg_trigger)
         cut = 1.0 - inp.reneg_share * (1.0 - inp.reneg_cost)
-        st[:, S_CSCALE] = np.where(reneg, st[:, S_CSCALE] * cut, st[:, S_CSCALE])
-        st[:, S_RENEG_N] += reneg
+        st[:, S.CSCALE] = np.where(reneg, st[:, S.CSCALE] * cut, st[:, S.CSCALE])
+        st[:, S.RENEG_N] += reneg
 
-    st[:, S_INSOLVENT] = np.where(
-        (cash < buffer) & (st[:, S_INSOLVENT] < 0.0), float(m), st[:, S_INSOLVENT]
+    st[:, S.INSOLVENT] = np.where(
+        (cash < buffer) & (st[:, S.INSOLVENT] < 0.0), float(m), st[:, S.INSOLVENT]
     )
-    st[:, S_MIN_CASH] = np.minimum(st[:, S_MIN_CASH], cash)
-    st[:, S_GAP] = np.maximum(st[:, S_GAP], buffer - shadow)
-    st[:, S_CASH] = cash
-    st[:, S_SHADOW] = shadow
-    st[:, S_RAISED_EQUITY] += equity
-    st[:, S_RAISED_DEBT] += new_debt
-    st[:, S_RAISED_IPO] += ipo
-    st[:, S_RAISED_STRATEGIC] += strategic
-    st[:, S_RAISED_FACILITY] += facility
+    st[:, S.MIN_CASH] = np.minimum(st[:, S.MIN_CASH], cash)
+    st[:, S.GAP] = np.maximum(st[:, S.GAP], buffer - shadow)
+    st[:, S.CASH] = cash
+    st[:, S.SHADOW] = shadow
+    st[:, S.RAISED_EQUITY] += equity
+    st[:, S.RAISED_DEBT] += new_debt
+    st[:, S.RAISED_IPO] += ipo
+    st[:, S.RAISED_STRATEGIC] += strategic
+    st[:, S.RAISED_FACILITY] += facility
 
-    row[:, L_INTEREST] = interest
-    row[:, L_EQUITY] = equity
-    row[:, L_DEBT_RAISED] = new_debt
-    row[:, L_IPO] = ipo
-    row[:, L_STRATEGIC] = strategic
-    row[:, L_FACILITY] = facility
-    row[:, L_FINANCING] = interest + equity + new_debt + ipo + strategic + facility
-    row[:, L_CASH] = cash
-    row[:, L_SHADOW] = shadow
-    row[:, L_DEBT] = st[:, S_DEBT]
-    row[:, L_FUNDING_GAP] = st[:, S_GAP]
+    row[:, L.INTEREST] = interest
+    row[:, L.EQUITY] = equity
+    row[:, L.DEBT_RAISED] = new_debt
+    row[:, L.IPO] = ipo
+    row[:, L.STRATEGIC] = strategic
+    row[:, L.FACILITY] = facility
+    row[:, L.FINANCING] = interest + equity + new_debt + ipo + strategic + facility
+    row[:, L.CASH] = cash
+    row[:, L.SHADOW] = shadow
+    row[:, L.DEBT] = st[:, S.DEBT]
+    row[:, L.FUNDING_GAP] = st[:, S.GAP]
 
 
 def backfill_history(inp: Inputs, rows: np.ndarray) -> None:
@@ -729,13 +620,13 @@ def backfill_history(inp: Inputs, rows: np.ndarray) -> None:
     for m in range(inp.cash_start - 1, -1, -1):
         nxt = rows[m + 1]
         if m == inp.cash_start - 1:
-            rows[m, :, L_CASH] = inp.cash0
-            rows[m, :, L_SHADOW] = inp.cash0 + inp.facilities
+            rows[m, :, L.CASH] = inp.cash0
+            rows[m, :, L.SHADOW] = inp.cash0 + inp.facilities
         else:
-            rows[m, :, L_CASH] = nxt[:, L_CASH] - nxt[:, L_FCF]
-            rows[m, :, L_SHADOW] = nxt[:, L_SHADOW] - nxt[:, L_FCF]
-        rows[m, :, L_DEBT] = 0.0
-        rows[m, :, L_FUNDING_GAP] = 0.0
+            rows[m, :, L.CASH] = nxt[:, L.CASH] - nxt[:, L.FCF]
+            rows[m, :, L.SHADOW] = nxt[:, L.SHADOW] - nxt[:, L.FCF]
+        rows[m, :, L.DEBT] = 0.0
+        rows[m, :, L.FUNDING_GAP] = 0.0
 
 
 def run_paths(
@@ -779,7 +670,7 @@ def simulate(
     the first year's last month).
     """
     annual = np.zeros((n_paths, inp.n_years, N_LINES))
-    flow = K.LINE_IS_FLOW
+    flow = LINE_IS_FLOW
     for a in range(0, n_paths, chunk):
         b = min(a + chunk, n_paths)
         nb = b - a

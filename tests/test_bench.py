@@ -9,14 +9,20 @@ from typer.testing import CliRunner
 
 from runway.cli import app
 
-HEADLINE = ("ratio_vs_numpy", "speedup_2_threads", "fraction_of_rng_bound")
+HEADLINE = (
+    "ratio_vs_numpy",
+    "speedup_2_threads",
+    "draw_share",
+    "e2e_over_kernel_1m",
+    "peak_rss_gb_10m",
+    "sweep_100x1m_estimate_s",
+)
 THROUGHPUT = (
     "kernel_1_thread_path_months_per_s",
     "kernel_2_threads_path_months_per_s",
+    "kernel_1_thread_ns_per_path_month",
+    "draws_1_thread_ns_per_path_month",
     "numpy_reference_path_months_per_s",
-    "rng_raw_normals_per_s",
-    "rng_bound_path_months_per_s",
-    "draws_per_path_month",
 )
 
 
@@ -40,6 +46,10 @@ def test_bench_quick_writes_json_and_markdown(tmp_path):
         for r in rows:
             assert _pos(r["seconds"]) and _pos(r["peak_rss_mb"]) and _pos(r["path_months_per_s"]), r
     assert _pos(d["start"]["warm_s"])
+    assert 0 < d["draw_share"] < 1
+    # true peaks per point (VmHWM of each child), not the parent's inherited maximum: they grow
+    rss = [r["peak_rss_mb"] for r in d["scaling"]["by_paths"]]
+    assert rss[-1] > rss[0]
     assert d["correctness"]["threads_bitwise_equal"] is True
     assert math.isfinite(d["correctness"]["funding_gap_z"])
     for k in ("cpu_count", "platform", "python", "numpy", "numba"):

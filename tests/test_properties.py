@@ -34,7 +34,6 @@ from tests.conftest import hsbc_dict
 
 import runway
 from runway import config as C
-from runway import kernel as K
 from runway.calendar import MAX_MONTHS, format_month, parse_month
 from runway.config import MAX_BN, config_from_dict
 from runway.dists import central

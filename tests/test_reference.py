@@ -2,7 +2,7 @@
 
 Recipe: inputs from ``configs/hsbc_2025_11.toml`` (and a variant with every monthly shock
 switched on and drawn parameters); per-path parameters from the kernel's own
-``draw_path_params`` with ``default_rng(42)``; shocks ``default_rng(7).standard_normal``
+``draw_path_params`` (Philox key 42, paths 0..n-1); shocks ``default_rng(7).standard_normal``
 of shape (n_months, n_paths, N_EPS). The kernel's ``step`` runs path by path, the reference
 on all paths at once; every monthly line must be equal (``np.array_equal``).
 """
@@ -18,8 +18,8 @@ from benchmarks import reference as R
 import runway
 from runway import kernel as K
 from runway.config import config_from_dict
+from runway.layout import LINE_NAMES, N_EPS, N_LINES, N_PARAMS, L, P
 from runway.model import build_inputs
-from runway.model.params import N_PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 N_PATHS = 50
@@ -60,28 +60,34 @@ def _variant():
 
 
 def _kernel_params(inp, n):
-    rng = np.random.default_rng(42)
+    """The kernel's own parameter draws for paths 0..n-1 under seed 42."""
     k = K.pack(inp)
     nc = inp.c_value.size
     theta = np.empty((n, N_PARAMS))
     cshare = np.empty((n, nc))
     cslip = np.empty((n, nc))
+    key0, key1 = np.uint64(42), np.uint64(0)
     for p in range(n):
-        K.draw_path_params(k, rng, theta[p], cshare[p], cslip[p])
+        K.draw_path_params(k, key0, key1, p, theta[p], cshare[p], cslip[p])
     return theta, cshare, cslip
+
+
+def _init(k, theta, cshare, cslip):
+    b = K.path_buffers(k)
+    K.init_path(k, theta, cshare, cslip, b.pc, b.cpay, b.cgw, b.coff, b.traj, b.st, b.hist, b.sbuf)
+    return b
 
 
 def _kernel_rows(inp, theta, cshare, cslip, eps):
     """The kernel's step, one month per call, on the given shocks (n_months, n_paths, N_EPS)."""
     n = theta.shape[0]
     k = K.pack(inp)
-    rows = np.zeros((n, inp.n_months, K.N_LINES))
+    rows = np.zeros((n, inp.n_months, N_LINES))
     for p in range(n):
-        _, _, _, pc, cpay, cgw, coff, traj, st, hist, sbuf = K.path_buffers(inp)
-        K.init_path(k, theta[p], cshare[p], cslip[p], pc, cpay, cgw, coff, traj, st, hist, sbuf)
-        eps_p = np.ascontiguousarray(eps[:, p, :])
+        b = _init(k, theta[p], cshare[p], cslip[p])
+        eps_p = np.ascontiguousarray(eps[:, p, :].T)  # the kernel's layout: (N_EPS, n_months)
         for m in range(inp.n_months):
-            K.step(m, m + 1, k, theta[p], pc, traj, st, hist, sbuf, eps_p, rows[p])
+            K.step(m, m + 1, k, theta[p], b.pc, b.traj, b.st, b.hist, b.sbuf, eps_p, rows[p])
         K.backfill_history(k, rows[p])
     return rows
 
@@ -91,33 +97,32 @@ def test_reference_matches_kernel_exactly(which):
     cfg = _base() if which == "base" else _variant()
     inp = build_inputs(cfg, stochastic=True)
     theta, cshare, cslip = _kernel_params(inp, N_PATHS)
-    eps = np.random.default_rng(7).standard_normal((inp.n_months, N_PATHS, K.N_EPS))
+    eps = np.random.default_rng(7).standard_normal((inp.n_months, N_PATHS, N_EPS))
     want = _kernel_rows(inp, theta, cshare, cslip, eps)
     got = R.run_paths(inp, theta, cshare, cslip, eps, lib=R.EXACT)
     assert got.shape == want.shape
-    for i, name in enumerate(K.LINE_NAMES):
+    for i, name in enumerate(LINE_NAMES):
         assert np.array_equal(got[:, :, i], want[:, :, i]), name
     if which == "variant":
         # the variant exercises the stochastic branches, not just the central path
-        assert np.ptp(theta[:, K.P_CONV_TARGET]) > 0
-        assert np.any(want[:, :, K.LINE_NAMES.index("equity_raised")] > 0)
-        assert np.ptp(want[:, -1, K.L_REGIME]) > 0
-        assert np.any(want[:, :, K.L_STRATEGIC] > 0)
+        assert np.ptp(theta[:, P.CONV_TARGET]) > 0
+        assert np.any(want[:, :, L.EQUITY] > 0)
+        assert np.ptp(want[:, -1, L.REGIME]) > 0
+        assert np.any(want[:, :, L.STRATEGIC] > 0)
 
 
 def test_whole_path_call_equals_month_by_month():
     """The fast kernel calls step once per path over every month: same lines as month by month."""
     inp = build_inputs(_variant(), stochastic=True)
     theta, cshare, cslip = _kernel_params(inp, 5)
-    eps = np.random.default_rng(3).standard_normal((inp.n_months, 5, K.N_EPS))
+    eps = np.random.default_rng(3).standard_normal((inp.n_months, 5, N_EPS))
     by_month = _kernel_rows(inp, theta, cshare, cslip, eps)
     k = K.pack(inp)
     for p in range(5):
-        _, _, _, pc, cpay, cgw, coff, traj, st, hist, sbuf = K.path_buffers(inp)
-        K.init_path(k, theta[p], cshare[p], cslip[p], pc, cpay, cgw, coff, traj, st, hist, sbuf)
-        rows = np.zeros((inp.n_months, K.N_LINES))
-        eps_p = np.ascontiguousarray(eps[:, p])
-        K.step(0, inp.n_months, k, theta[p], pc, traj, st, hist, sbuf, eps_p, rows)
+        b = _init(k, theta[p], cshare[p], cslip[p])
+        rows = np.zeros((inp.n_months, N_LINES))
+        eps_p = np.ascontiguousarray(eps[:, p].T)
+        K.step(0, inp.n_months, k, theta[p], b.pc, b.traj, b.st, b.hist, b.sbuf, eps_p, rows)
         K.backfill_history(k, rows)
         assert np.array_equal(rows, by_month[p])
 
@@ -146,8 +151,8 @@ def test_fast_math_agrees_to_rounding():
     """numpy's own exp/log (FAST) differ from libm by ulps only: lines agree to ~1e-12."""
     inp = build_inputs(_variant(), stochastic=True)
     theta, cshare, cslip = _kernel_params(inp, 8)
-    eps = np.random.default_rng(7).standard_normal((inp.n_months, 8, K.N_EPS))
+    eps = np.random.default_rng(7).standard_normal((inp.n_months, 8, N_EPS))
     exact = R.run_paths(inp, theta, cshare, cslip, eps, lib=R.EXACT)
     fast = R.run_paths(inp, theta, cshare, cslip, eps, lib=R.FAST)
-    rev = K.L_REVENUE
+    rev = L.REVENUE
     np.testing.assert_allclose(fast[:, :, rev], exact[:, :, rev], rtol=1e-9)

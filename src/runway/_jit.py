@@ -1,12 +1,45 @@
 """Numba options in one place (STYLE.md): cached, numpy error model, never fastmath.
 
 ``fastmath`` is left off on purpose: cash crosses zero and runways can be infinite, and
-fast-math's no-NaN/no-inf assumptions silently break both.
+fast-math's no-NaN/no-inf assumptions silently break both. Without it numba does not contract
+multiply-adds into FMA either, so results are the same on AVX2 and AVX-512 builds.
+
+The on-disk cache. numba keys a cached function on its own source file only, not on the
+modules it inlines or the globals it freezes (the layout's enums, the blocks of
+``runway.kernel``): after an edit of ``layout.py`` or a block, a function in an unchanged file
+would load stale machine code. So the cache directory is named after a digest of
+``layout.py``, ``_jit.py`` and every ``runway/kernel/*.py``: any edit there starts a fresh
+cache. The base is ``NUMBA_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/runway/numba``
+(``~/.cache/runway/numba``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
 import numba
+
+_HERE = Path(__file__).resolve().parent
+
+
+def source_digest() -> str:
+    """Digest of the sources the compiled kernel is made of (names the cache directory)."""
+    h = hashlib.sha256()
+    for p in sorted([_HERE / "layout.py", _HERE / "_jit.py", *(_HERE / "kernel").glob("*.py")]):
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cache_dir() -> str:
+    base = os.environ.get("NUMBA_CACHE_DIR") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "runway" / "numba"
+    )
+    return str(Path(base) / source_digest())
+
+
+numba.config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]
 
 JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 

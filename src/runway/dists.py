@@ -21,8 +21,10 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# Kind codes shared with the kernel's ``draw_param``.
-FIXED, NORMAL, LOGNORMAL, UNIFORM, TRIANGULAR, PERT, PERCENTILES = range(7)
+from runway.layout import Kind
+
+# Kind codes shared with the kernel's ``draw_value`` (runway.layout.Kind).
+FIXED, NORMAL, LOGNORMAL, UNIFORM, TRIANGULAR, PERT, PERCENTILES = (int(k) for k in Kind)
 
 _Z90 = 1.2815515655446004  # standard normal 90th percentile
 

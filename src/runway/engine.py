@@ -1,14 +1,16 @@
 """Orchestration: seeding, chunking, threads and streaming aggregation.
 
-Paths are cut into chunks of ``chunk_size`` (set by the config, never by the CPU count);
-chunk ``i`` gets its own generator from ``SeedSequence(seed).spawn(...)[i]``, and the
-numba kernel runs chunks in parallel, each writing only its own rows. Chunks are grouped
+Paths are cut into chunks of ``chunk_size`` (set by the config, never by the CPU count) that
+the numba kernel runs in parallel, each writing only its own rows. Path ``p``'s random
+numbers are a function of ``(seed, p, month, draw)`` only (Philox4x32-10,
+:mod:`runway.kernel.rng`), so the results do not depend on the chunk size, the thread count or
+the horizon. Chunks are grouped
 into batches of ``BATCH_PATHS`` paths whose monthly and annual values are folded into
 streaming histograms and then dropped, so memory grows with paths only through the compact
 per-path outcomes.
 
 A run with a target Monte Carlo standard error (``target_mcse``) keeps adding whole chunks
-until the target is met (:func:`run`). Because a chunk's generator depends only on its
+until the target is met (:func:`run`). Because a path's numbers depend only on its
 index and the histograms are folded batch by batch from chunk 0 whatever the stopping
 point, a run that grows to ``N`` paths is bit-identical to a plain run of ``N`` paths with
 the same seed.
@@ -22,19 +24,28 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
-from numba.typed import List as TypedList
 
 from runway import kernel as K
 from runway.calendar import Calendar
 from runway.config import Config
 from runway.errors import RunwayError
+from runway.layout import (
+    FAN_LINES,
+    LINE_NAMES,
+    N_FAN,
+    N_LINES,
+    N_OUT,
+    OUT_NAMES,
+    Kind,
+    O,
+    draw_row_names,
+)
 from runway.model import Inputs, build_inputs
 from runway.quantiles import StreamingQuantiles
 
-FAN_LINES = ("cash", "revenue", "burn")
 ANNUAL_KEEP = ("revenue", "fcf", "funding_gap", "cash")
 """Annual lines kept per path (paths.parquet); every line's quantiles are kept in aggregate."""
-_KEEP_IDX = [K.LINE_NAMES.index(n) for n in ANNUAL_KEEP]
+_KEEP_IDX = [LINE_NAMES.index(n) for n in ANNUAL_KEEP]
 BATCH_PATHS = 32_768
 """Paths folded into the histograms at a time (rounded to whole chunks); also the first
 step of a ``target_mcse`` run when no ``paths`` is given."""
@@ -99,27 +110,46 @@ class RawRun:
     deterministic: bool
     n_paths: int
     chunk_size: int
-    out: np.ndarray  # (n, N_OUT)
+    out: np.ndarray  # (n, N_OUT), columns OUT_NAMES (read them by name: ``outcomes``)
     exposure: np.ndarray  # (n, n_counterparties)
     annual_paths: np.ndarray  # (n, n_years, len(ANNUAL_KEEP))
-    fan: StreamingQuantiles  # rows: line-major (3 x n_months)
-    annual: StreamingQuantiles  # rows: year-major (n_years x N_LINES)
+    fan: StreamingQuantiles | None  # rows: line-major (N_FAN x n_months); None: fold=False
+    annual: StreamingQuantiles | None  # rows: year-major (n_years x N_LINES); None: fold=False
     monthly: np.ndarray | None  # (n, n_months, N_LINES) for small runs
-    chain: np.ndarray  # (n,) index of the seed stream (chunk) of each path
+    chain: np.ndarray  # (n,) index of the chunk of each path (the "chain" of the diagnostics)
     counterparties: list[str]
+    drawn: np.ndarray | None = None  # (n, len(drawn_names)) per-path drawn inputs
+    drawn_names: tuple[str, ...] = ()  # config dotted path of each column of ``drawn``
     target: TargetOutcome | None = None
+    baseline: RawRun | None = None  # the deterministic run of the same config
+    line_names: tuple[str, ...] = LINE_NAMES  # monthly/annual lines, in ``annual``'s order
+    fan_lines: tuple[str, ...] = FAN_LINES  # lines of ``fan``, in its order
+    annual_keep: tuple[str, ...] = ANNUAL_KEEP  # lines of ``annual_paths``, in its order
+    outcome_names: tuple[str, ...] = OUT_NAMES  # columns of ``out``
+
+    @property
+    def outcomes(self) -> dict[str, np.ndarray]:
+        """Per-path outcomes by name (views of ``out``): ``insolvent_month`` (grid month index,
+        -1 when solvent to the horizon), ``min_cash`` ($bn), money raised by source ($bn),
+        counts, ``ipo_month`` (-1: none), ``max_gw_online``.
+        """
+        return {n: self.out[:, i] for i, n in enumerate(self.outcome_names)}
+
+    def annual_path(self, line: str) -> np.ndarray:
+        """Per-path values of a kept annual line (``ANNUAL_KEEP``): shape (n, n_years)."""
+        return self.annual_paths[:, :, self.annual_keep.index(line)]
 
 
 def estimate_memory_bytes(cfg: Config, paths: int) -> int:
     """Peak memory a run of ``paths`` paths needs, in bytes (outputs plus working buffers)."""
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     n_cp = len({c.counterparty for c in cfg.compute.contracts})
-    per_path = 8 * (K.N_OUT + n_cp + len(cal.years) * len(ANNUAL_KEEP) + 1)
-    batch = min(paths, BATCH_PATHS) * 8 * (3 * cal.n_months + len(cal.years) * K.N_LINES)
-    hist = StreamingQuantiles.memory_bytes(3 * cal.n_months) + StreamingQuantiles.memory_bytes(
-        len(cal.years) * K.N_LINES, scale=min(_line_scale(x) for x in K.LINE_NAMES)
+    per_path = 8 * (N_OUT + n_cp + len(cal.years) * len(ANNUAL_KEEP) + 1)
+    batch = min(paths, BATCH_PATHS) * 8 * (N_FAN * cal.n_months + len(cal.years) * N_LINES)
+    hist = StreamingQuantiles.memory_bytes(N_FAN * cal.n_months) + StreamingQuantiles.memory_bytes(
+        len(cal.years) * N_LINES, scale=min(_line_scale(x) for x in LINE_NAMES)
     )
-    trace = paths * cal.n_months * K.N_LINES * 8 if paths <= MAX_TRACE_PATHS else 0
+    trace = paths * cal.n_months * N_LINES * 8 if paths <= MAX_TRACE_PATHS else 0
     return paths * per_path + 2 * batch + hist + trace
 
 
@@ -138,30 +168,40 @@ class _Simulator:
         chunk_size: int,
         capacity: int,
         progress: Callable[[int, int], None] | None,
+        fold: bool = True,
     ):
         self.inp = inp
         self.kin = K.pack(inp)  # the kernel's packed view of the inputs, built once
+        self.fold = fold
+        # the drawn inputs kept per path: every row that is not fixed (none when deterministic)
+        self.draw_cols = (
+            np.flatnonzero(self.kin.dkind != Kind.FIXED).astype(np.int64)
+            if inp.stochastic
+            else np.empty(0, dtype=np.int64)
+        )
+        self.drawn_names = tuple(draw_row_names(inp.c_value.size)[i] for i in self.draw_cols)
         self.cs = chunk_size
-        # spawn() is incremental: child i has spawn_key (i,) however many calls produced it
-        self.seq = np.random.SeedSequence(seed)
-        self.children: list[np.random.SeedSequence] = []
+        self.seed = (
+            seed  # the Philox key (runway.kernel.rng): a path's numbers depend on it and its id
+        )
         self.progress = progress
         self.n = 0  # paths simulated
         self.final = False
         self.cap = 0
         n_years, n_cp = inp.n_years, inp.n_counterparties
-        self.out = np.empty((0, K.N_OUT))
+        self.out = np.empty((0, N_OUT))
         self.exposure = np.empty((0, n_cp))
         self.annual_paths = np.empty((0, n_years, len(ANNUAL_KEEP)))
-        self.monthly: np.ndarray | None = np.empty((0, inp.n_months, K.N_LINES))
+        self.drawn = np.empty((0, self.draw_cols.size))
+        self.monthly: np.ndarray | None = np.empty((0, inp.n_months, N_LINES))
         self.reserve(capacity)
-        self.fan_q = StreamingQuantiles(np.array([1e-2] * (3 * inp.n_months)))
-        self.ann_q = StreamingQuantiles(np.tile([_line_scale(x) for x in K.LINE_NAMES], n_years))
+        self.fan_q = StreamingQuantiles(np.array([1e-2] * (N_FAN * inp.n_months)))
+        self.ann_q = StreamingQuantiles(np.tile([_line_scale(x) for x in LINE_NAMES], n_years))
         self.batch_chunks = max(1, BATCH_PATHS // chunk_size)
         self.batch_paths = self.batch_chunks * chunk_size
         rows = min(self.batch_paths, capacity)
-        self.fan_buf = np.empty((rows, 3, inp.n_months))
-        self.ann_buf = np.empty((rows, n_years, K.N_LINES))
+        self.fan_buf = np.empty((rows, N_FAN, inp.n_months))
+        self.ann_buf = np.empty((rows, n_years, N_LINES))
         self.pending = 0  # rows of the current batch simulated but not yet folded
 
     def reserve(self, n: int, limit: int | None = None) -> None:
@@ -176,19 +216,15 @@ class _Simulator:
             b[: self.n] = a[: self.n]
             return b
 
-        self.out, self.exposure, self.annual_paths = (
+        self.out, self.exposure, self.annual_paths, self.drawn = (
             grow(self.out),
             grow(self.exposure),
             grow(self.annual_paths),
+            grow(self.drawn),
         )
         if self.monthly is not None:
             self.monthly = grow(self.monthly) if n <= MAX_TRACE_PATHS else None
         self.cap = cap
-
-    def _rng(self, i: int) -> np.random.Generator:
-        if i >= len(self.children):
-            self.children += self.seq.spawn(i + 1 - len(self.children))
-        return np.random.default_rng(self.children[i])
 
     def advance(self, n_target: int, total: int) -> None:
         """Simulate paths ``self.n .. n_target`` (``total`` is only shown by ``progress``).
@@ -209,7 +245,6 @@ class _Simulator:
             a, b = self.n, min(n_target, batch_end)
             c1 = math.ceil(b / self.cs)
             offsets = np.minimum(np.arange(c0, c1 + 1, dtype=np.int64) * self.cs, b)
-            rngs = TypedList([self._rng(i) for i in range(c0, c1)])
             r0, r1 = self.pending, self.pending + (b - a)
             if r1 > self.fan_buf.shape[0]:
                 rows = min(self.batch_paths, max(r1, 2 * self.fan_buf.shape[0]))
@@ -222,17 +257,20 @@ class _Simulator:
             mon = (
                 self.monthly[a:b]
                 if self.monthly is not None
-                else np.empty((0, inp.n_months, K.N_LINES))
+                else np.empty((0, inp.n_months, N_LINES))
             )
             K.run_chunks(
                 self.kin,
-                rngs,
+                self.seed,
+                a,
                 offsets - a,
                 self.fan_buf[r0:r1],
                 self.ann_buf[r0:r1],
                 self.out[a:b],
                 self.exposure[a:b],
                 mon,
+                self.drawn[a:b],
+                self.draw_cols,
             )
             self.annual_paths[a:b] = self.ann_buf[r0:r1][:, :, _KEEP_IDX]
             self.n, self.pending = b, r1
@@ -243,7 +281,7 @@ class _Simulator:
 
     def _fold(self) -> None:
         m = self.pending
-        if m:
+        if m and self.fold:
             self.fan_q.update(self.fan_buf[:m].reshape(m, -1))
             self.ann_q.update(self.ann_buf[:m].reshape(m, -1))
         self.pending = 0
@@ -254,14 +292,14 @@ class _Simulator:
 
 
 def check_target(
-    raw_out: np.ndarray, gap: np.ndarray, last_month: int, target: float
+    insolvent_month: np.ndarray, gap: np.ndarray, last_month: int, target: float
 ) -> TargetCheck:
     """The two ``target_mcse`` criteria on ``n`` paths.
 
     Parameters
     ----------
-    raw_out : ndarray of shape (n, N_OUT)
-        Per-path scalar outcomes.
+    insolvent_month : ndarray of shape (n,)
+        Per-path month index of insolvency (-1: solvent to the horizon).
     gap : ndarray of shape (n,)
         Funding gap of each path in the target year, $bn.
     last_month : int
@@ -272,7 +310,7 @@ def check_target(
     from runway.report.mcse import mcse_proportion, mcse_quantile
 
     n = gap.size
-    ins = raw_out[:, K.O_INSOLVENT]
+    ins = insolvent_month
     p = float(np.mean((ins >= 0) & (ins <= last_month)))
     se_p = mcse_proportion(p, n)
     med = float(np.quantile(gap, 0.5))
@@ -325,6 +363,8 @@ def run(
     target_mcse: float | None = None,
     max_paths: int | None = None,
     on_check: Callable[[TargetCheck], None] | None = None,
+    fold: bool = True,
+    baseline: bool = True,
 ) -> RawRun:
     """Simulate a config.
 
@@ -353,6 +393,13 @@ def run(
         Cap of a ``target_mcse`` run (default :data:`DEFAULT_MAX_PATHS`).
     on_check : callable, optional
         Called with each :class:`TargetCheck` of a ``target_mcse`` run.
+    fold : bool
+        Fold the monthly fan and every annual line into streaming quantiles (``RawRun.fan``,
+        ``RawRun.annual``). Sweeps, which read only per-path outcomes, pass ``False``: the
+        histograms are then ``None`` and the per-path arrays are unchanged.
+    baseline : bool
+        Also run the deterministic path of the same config (one path, milliseconds) and
+        return it as ``RawRun.baseline``, so writers need not simulate again.
     """
     cs = int(chunk_size if chunk_size is not None else cfg.run.chunk_size)
     if cs < 1:
@@ -386,7 +433,7 @@ def run(
         raise RunwayError(f"--threads must be at least 1, got {threads}")
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     inp = build_inputs(cfg, stochastic=not deterministic)
-    sim = _Simulator(inp, s if s is not None else 0, cs, n, progress)
+    sim = _Simulator(inp, s if s is not None else 0, cs, n, progress, fold=fold)
 
     target = None
     old_threads = numba.get_num_threads()
@@ -406,7 +453,10 @@ def run(
             while True:
                 sim.advance(n, n)
                 chk = check_target(
-                    sim.out[:n], sim.annual_paths[:n, yi, gi], last_month, target.target_mcse
+                    sim.out[:n, O.INSOLVENT],
+                    sim.annual_paths[:n, yi, gi],
+                    last_month,
+                    target.target_mcse,
                 )
                 target.checks.append(chk)
                 if on_check is not None:
@@ -434,10 +484,17 @@ def run(
         out=sim.out[:n],
         exposure=sim.exposure[:n],
         annual_paths=sim.annual_paths[:n],
-        fan=sim.fan_q,
-        annual=sim.ann_q,
+        fan=sim.fan_q if fold else None,
+        annual=sim.ann_q if fold else None,
         monthly=sim.monthly[:n] if sim.monthly is not None else None,
         chain=chain,
         counterparties=sorted({c.counterparty for c in cfg.compute.contracts}),
+        drawn=sim.drawn[:n],
+        drawn_names=sim.drawn_names,
         target=target,
+        baseline=(
+            run(cfg, deterministic=True, threads=threads, fold=fold, baseline=False)
+            if baseline and not deterministic
+            else None
+        ),
     )

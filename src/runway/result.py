@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from runway import kernel as K
 from runway.calendar import format_month
-from runway.engine import ANNUAL_KEEP, FAN_LINES, RawRun
+from runway.engine import ANNUAL_KEEP, RawRun
+from runway.layout import LINE_NAMES, RAISED_OUTCOMES
 
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 FAN_QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
-ANNUAL_METRICS = tuple(n for n in K.LINE_NAMES if n != "regime")
+ANNUAL_METRICS = tuple(n for n in LINE_NAMES if n != "regime")
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 """pandas 3 copies on write: the ``paths`` columns can stay views of the per-path arrays
 instead of being copied into one 2-D block (360 MB at a million paths); with pandas 2 an edit
@@ -63,7 +63,7 @@ class Result:
     @cached_property
     def months_to_insolvency(self) -> np.ndarray:
         """Months from the cash anchor to insolvency; ``inf`` for paths that survive."""
-        m = self.raw.out[:, K.O_INSOLVENT]
+        m = self.raw.outcomes["insolvent_month"]
         anchor = self.raw.inputs.cash_start - 1
         return np.where(m >= 0, m - anchor, np.inf)
 
@@ -75,9 +75,8 @@ class Result:
     @cached_property
     def raised_total(self) -> np.ndarray:
         """Money raised from every source per path, $bn: ndarray of shape (n_paths,)."""
-        return self.raw.out[:, [K.O_EQUITY, K.O_DEBT, K.O_IPO, K.O_STRATEGIC, K.O_FACILITY]].sum(
-            axis=1
-        )
+        o = self.raw.outcomes
+        return np.stack([o[n] for n in RAISED_OUTCOMES], axis=1).sum(axis=1)
 
     def _month_labels(self, month_index: np.ndarray) -> np.ndarray:
         """``"YYYY-MM"`` of each month index (``None`` where negative), as an object array.
@@ -93,7 +92,8 @@ class Result:
     def paths(self) -> pd.DataFrame:
         """One row per path (see the class docstring)."""
         raw = self.raw
-        ins = raw.out[:, K.O_INSOLVENT]
+        outcomes = raw.outcomes
+        ins = outcomes["insolvent_month"]
         cols: dict[str, Any] = {
             "path": np.arange(raw.n_paths, dtype=np.int64),
             "chain": raw.chain.astype(np.int64),
@@ -103,14 +103,14 @@ class Result:
             ),
             "censored": ins < 0,
         }
-        for i, name in enumerate(K.OUT_NAMES):
+        for name, values in outcomes.items():
             if name in ("insolvent_month",):
                 continue
-            cols[name] = raw.out[:, i]
-        cols["ipo_month"] = self._month_labels(raw.out[:, K.O_IPO_MONTH])
+            cols[name] = values
+        cols["ipo_month"] = self._month_labels(outcomes["ipo_month"])
         cols["raised_total"] = self.raised_total
         for j, year in enumerate(self.calendar.years):
-            for k, name in enumerate(ANNUAL_KEEP):
+            for k, name in enumerate(raw.annual_keep):
                 cols[f"{name}_{year}"] = raw.annual_paths[:, j, k]
         for c, cp in enumerate(raw.counterparties):
             cols[f"owed_{cp}"] = raw.exposure[:, c]
@@ -120,9 +120,13 @@ class Result:
     def annual(self) -> pd.DataFrame:
         """Per (year, metric): mean, p05, p50, p95 from the streaming histograms."""
         q = self.raw.annual
+        if q is None:
+            raise ValueError("this run was made with fold=False: no annual quantiles")
         stats = {"mean": q.mean(), **{k: q.quantile(v) for k, v in QUANTILES.items()}}
         years = self.calendar.years
-        idx = pd.MultiIndex.from_product([years, K.LINE_NAMES], names=["year", "metric"])
+        idx = pd.MultiIndex.from_product(
+            [years, list(self.raw.line_names)], names=["year", "metric"]
+        )
         df = pd.DataFrame(stats, index=idx)
         return df.drop(index="regime", level="metric")
 
@@ -130,9 +134,11 @@ class Result:
     def fan(self) -> pd.DataFrame:
         """Per (metric, month) of cash, revenue, burn: mean and p05..p95."""
         q = self.raw.fan
+        if q is None:
+            raise ValueError("this run was made with fold=False: no fan quantiles")
         stats = {"mean": q.mean(), **{k: q.quantile(v) for k, v in FAN_QUANTILES.items()}}
         idx = pd.MultiIndex.from_product(
-            [list(FAN_LINES), self.calendar.labels()], names=["metric", "month"]
+            [list(self.raw.fan_lines), self.calendar.labels()], names=["metric", "month"]
         )
         return pd.DataFrame(stats, index=idx).reset_index()
 
@@ -142,10 +148,28 @@ class Result:
         if self.raw.monthly is None:
             return None
         n, t, k = self.raw.monthly.shape
-        df = pd.DataFrame(self.raw.monthly.reshape(n * t, k), columns=list(K.LINE_NAMES))
+        df = pd.DataFrame(self.raw.monthly.reshape(n * t, k), columns=list(self.raw.line_names))
         df.insert(0, "month", self.calendar.labels() * n)
         df.insert(0, "path", np.repeat(np.arange(n), t))
         return df
+
+    @cached_property
+    def inputs(self) -> pd.DataFrame:
+        """The drawn inputs of every path: one row per path, one column per drawn config value
+        (its dotted path, e.g. ``consumer.conversion_target``; contracts as
+        ``compute.contracts[i].share_online`` / ``.slip_months``, slips in whole months).
+        Values that are fixed in the config are not columns; a deterministic run has none."""
+        raw = self.raw
+        drawn = raw.drawn if raw.drawn is not None else np.empty((raw.n_paths, 0))
+        return pd.DataFrame(drawn, columns=list(raw.drawn_names), copy=not _COPY_ON_WRITE)
+
+    @cached_property
+    def baseline(self) -> Result | None:
+        """The deterministic run of the same config (central values, median shocks), made with
+        this run; ``None`` for a deterministic run (it is its own baseline) or when the engine
+        was called with ``baseline=False``."""
+        b = self.raw.baseline
+        return None if b is None else Result(b, config_sha256=self.config_sha256)
 
     def annual_wide(self) -> pd.DataFrame:
         """``annual.csv``: a row per year; each metric's median, then its p05, p95 and mean."""
@@ -161,7 +185,7 @@ class Result:
     # --- headline numbers ----------------------------------------------------------------
     def p_insolvent_by(self) -> dict[str, float]:
         """P(insolvent by the end of each year), from the per-path insolvency months."""
-        ins = self.raw.out[:, K.O_INSOLVENT]
+        ins = self.raw.outcomes["insolvent_month"]
         out = {}
         for year in self.calendar.years:
             last = min(year * 12 + 11, self.calendar.end) - self.calendar.start

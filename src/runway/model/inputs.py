@@ -13,13 +13,14 @@ import numpy as np
 import scipy.special
 
 from runway.calendar import Calendar, parse_month
-from runway.config import Config
+from runway.config import Config, Contract
 from runway.dists import encode
-from runway.model.params import PARAMS, bounds, get_path
+from runway.layout import Condition, Kind, Profile, Regime
+from runway.model.params import PARAMS, bounds, field_bounds, get_path
 
-PROFILES = {"flat": 0, "ramp": 1, "back_loaded": 2}
-CONDITIONS = {"none": 0, "per_gw": 1, "ipo": 2}
-REGIMES = ("boom", "normal", "winter")
+PROFILES = {p.name.lower(): int(p) for p in Profile}
+CONDITIONS = {c.name.lower(): int(c) for c in Condition}
+REGIMES = tuple(r.name.lower() for r in Regime)
 NEVER = 10**6
 """A month index beyond any horizon (e.g. the lapse of money that never lapses)."""
 
@@ -64,6 +65,9 @@ class Inputs(NamedTuple):
     share_par: np.ndarray
     slip_kind: np.ndarray
     slip_par: np.ndarray
+    draw_table: np.ndarray  # (n_params + 2 n_contracts, PERT_TABLE + 1) PERT inverse CDFs
+    share_bounds: tuple[float, float]  # admissible interval of share_online (config metadata)
+    slip_bounds: tuple[float, float]  # admissible interval of slip_months (config metadata)
     cpgw_ref: float
     pay_lag: int
     reneg_on: bool
@@ -128,6 +132,33 @@ class Inputs(NamedTuple):
     w_ms: np.ndarray  # Microsoft revenue share: start -> end
     w_sbc: np.ndarray  # stock pay share: start -> end of the horizon
     m_anchor: int  # first month whose middle is at or after the enterprise anchor
+
+
+PERT_TABLE = 4096
+"""Intervals of a PERT parameter's inverse-CDF table (the kernel interpolates it linearly)."""
+
+
+def pert_table(kind: int, par) -> np.ndarray:
+    """Quantiles of a PERT parameter's standardised beta law at ``j / PERT_TABLE``, j = 0..N.
+
+    PERT(low, mode, high) is ``low + (high - low) * Beta(1 + 4 (mode - low) / (high - low),
+    1 + 4 (high - mode) / (high - low))``; the kernel draws it as ``low + (high - low) *
+    Q(u)`` with ``Q`` this table interpolated linearly, one uniform per draw, no rejection.
+    Zeros for any other kind. Interpolation error: the law is exact at the grid points, and
+    between them off by at most ``max |Q''| / (8 N^2)``; the first and last cells (probability
+    ``1 / N`` each) carry the largest error where ``Q`` has an infinite slope.
+    """
+    out = np.zeros(PERT_TABLE + 1)
+    if kind != Kind.PERT:
+        return out
+    a, c, b = float(par[0]), float(par[1]), float(par[2])
+    if b <= a:
+        return out
+    alpha = 1.0 + 4.0 * (c - a) / (b - a)
+    beta = 1.0 + 4.0 * (b - c) / (b - a)
+    out[:] = scipy.special.betaincinv(alpha, beta, np.linspace(0.0, 1.0, PERT_TABLE + 1))
+    out[0], out[-1] = 0.0, 1.0
+    return out
 
 
 def _profile_norm(profile: int, length: int, ramp: int) -> float:
@@ -240,7 +271,10 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         c_profile=c_profile,
         c_ramp=c_ramp,
         c_norm=np.array(
-            [_profile_norm(int(p), int(n), int(r)) for p, n, r in zip(c_profile, c_len, c_ramp, strict=True)],
+            [
+                _profile_norm(int(p), int(n), int(r))
+                for p, n, r in zip(c_profile, c_len, c_ramp, strict=True)
+            ],
             dtype=np.float64,
         ),
         c_indexed=np.array([1.0 if c.indexed else 0.0 for c in cs], dtype=np.float64),
@@ -250,6 +284,12 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         share_par=np.array([p for _, p in share], dtype=np.float64).reshape(len(cs), 4),
         slip_kind=np.array([k for k, _ in slip], dtype=np.int64),
         slip_par=np.array([p for _, p in slip], dtype=np.float64).reshape(len(cs), 4),
+        draw_table=np.array(
+            [pert_table(int(k), p) for k, p in zip(kinds, pars, strict=True)]
+            + [pert_table(int(k), p) for k, p in share + slip]
+        ).reshape(len(kinds) + 2 * len(cs), PERT_TABLE + 1),
+        share_bounds=field_bounds(Contract, "share_online"),
+        slip_bounds=field_bounds(Contract, "slip_months"),
         cpgw_ref=cfg.compute.cost_per_gw_reference_bn,
         pay_lag=cfg.compute.payment_lag_months,
         reneg_on=cfg.compute.renegotiation.enabled,
@@ -269,7 +309,10 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         s_lapse=np.array([cal.index(s.lapse) if s.lapse else NEVER for s in st], dtype=np.int64),
         s_mask=np.array(
             [
-                [1.0 if not s.counterparties or c.counterparty in s.counterparties else 0.0 for c in cs]
+                [
+                    1.0 if not s.counterparties or c.counterparty in s.counterparties else 0.0
+                    for c in cs
+                ]
                 for s in st
             ],
             dtype=np.float64,

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from runway import kernel as K
 from runway.engine import ANNUAL_KEEP
 
 if TYPE_CHECKING:
@@ -97,12 +96,12 @@ def outcomes_from_result(result: Result) -> dict[str, np.ndarray]:
     raw = result.raw
     cal = result.calendar
     gap, rev = ANNUAL_KEEP.index("funding_gap"), ANNUAL_KEEP.index("revenue")
-    ins = raw.out[:, K.O_INSOLVENT]
+    ins = raw.outcomes["insolvent_month"]
     # month index of the last month of each year (insolvent by then <=> insolvent_month <= it)
     last = np.array([y * 12 + 11 - cal.start for y in cal.years], dtype=float)
     return {
         "months_to_insolvency": np.minimum(result.months_to_insolvency, result.horizon_months),
-        "min_cash": raw.out[:, K.O_MIN_CASH].copy(),
+        "min_cash": raw.outcomes["min_cash"].copy(),
         "raised_total": result.raised_total,
         "funding_gap": np.ascontiguousarray(raw.annual_paths[:, :, gap]),
         "revenue": np.ascontiguousarray(raw.annual_paths[:, :, rev]),

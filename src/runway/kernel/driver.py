@@ -1,0 +1,108 @@
+"""The path loop over a chunk, and the parallel loop over chunks."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange as numba_prange
+
+from runway._jit import njit, njit_parallel
+from runway.kernel.inputs import KernelInputs, pack, path_buffers
+from runway.kernel.path import simulate_path, summarise_path
+from runway.kernel.rng import seed_key
+from runway.layout import FAN_FROM_LINE, FAN_SIGN, N_EPS, N_FAN, N_LINES, N_PARAMS, I
+
+
+@njit
+def run_chunk(k, key0, key1, path0, n_paths, fan, annual, out, exposure, monthly, drawn, draw_cols):
+    """Simulate paths ``path0 .. path0 + n_paths - 1``, writing each path's outputs.
+
+    ``(key0, key1)``: the seed's Philox key (:func:`runway.kernel.rng.seed_key`); a path's
+    random numbers depend only on the key and its id (:mod:`runway.kernel.rng`).
+
+    ``fan`` (n, N_FAN, n_months): the :data:`runway.layout.FAN` lines per month; ``annual``
+    (n, n_years, N_LINES); ``out`` (n, N_OUT); ``exposure`` (n, n_counterparties);
+    ``monthly`` (n, n_months, N_LINES) or an empty array when full traces are not kept;
+    ``drawn`` (n, draw_cols.size): the path's drawn inputs, column ``j`` the draw row
+    ``draw_cols[j]`` (parameters ``P``, then shares online, then slips).
+    """
+    n_months = k.iv[I.N_MONTHS]
+    b = path_buffers(k)
+    eps = np.zeros((N_EPS, n_months))
+    rows = np.zeros((n_months, N_LINES))
+    keep = monthly.shape[0] > 0
+    for p in range(n_paths):
+        simulate_path(k, b, key0, key1, path0 + p, eps, rows)
+        for f in range(N_FAN):
+            li = FAN_FROM_LINE[f]
+            sg = FAN_SIGN[f]
+            for m in range(n_months):
+                fan[p, f, m] = sg * rows[m, li]
+        summarise_path(k, b.cpay, b.coff, b.st, rows, annual[p], out[p], exposure[p])
+        if keep:
+            monthly[p, :, :] = rows
+        nc = b.cshare.size
+        for j in range(draw_cols.size):
+            i = draw_cols[j]
+            if i < N_PARAMS:
+                drawn[p, j] = b.theta[i]
+            elif i < N_PARAMS + nc:
+                drawn[p, j] = b.cshare[i - N_PARAMS]
+            else:
+                drawn[p, j] = b.cslip[i - N_PARAMS - nc]
+
+
+@njit_parallel
+def _run_chunks(k, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn, draw_cols):
+    key0, key1 = seed_key(seed)
+    n_chunks = offsets.size - 1
+    keep = monthly.shape[0] > 0
+    for ii in numba_prange(n_chunks):
+        i = np.int64(ii)
+        a = offsets[i]
+        b = offsets[i + 1]
+        mon = monthly[a:b] if keep else monthly[0:0]
+        run_chunk(
+            k,
+            key0,
+            key1,
+            path0 + a,
+            b - a,
+            fan[a:b],
+            annual[a:b],
+            out[a:b],
+            exposure[a:b],
+            mon,
+            drawn[a:b],
+            draw_cols,
+        )
+
+
+def run_chunks(
+    inp, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn=None, draw_cols=None
+) -> None:
+    """Run chunk ``i`` on rows ``offsets[i]:offsets[i+1]`` in parallel.
+
+    Global path ids start at ``path0``; the chunks only split the work: results do not depend
+    on them.
+
+    ``inp`` is :class:`runway.model.Inputs` or an already packed :class:`KernelInputs`. Each
+    chunk writes only its own slice, so results do not depend on the thread count.
+    """
+    k = inp if isinstance(inp, KernelInputs) else pack(inp)
+    if draw_cols is None:
+        draw_cols = np.empty(0, dtype=np.int64)
+    if drawn is None:
+        drawn = np.empty((out.shape[0], draw_cols.size))
+    _run_chunks(
+        k,
+        np.uint64(seed),
+        np.int64(path0),
+        offsets,
+        fan,
+        annual,
+        out,
+        exposure,
+        monthly,
+        drawn,
+        draw_cols,
+    )

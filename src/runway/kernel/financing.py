@@ -1,0 +1,175 @@
+"""Block: financing and insolvency, the order of operations in a month (docs/model.md §5-6).
+
+From the cash anchor on (month ``m``; money $bn):
+
+1. interest ``= yield * max(cash, 0) - rate * debt``; cash ``+= fcf + interest``; the
+   "no new money" balance (``cash_no_new_money``, HSBC's funding-gap basis) ``+= fcf``;
+2. strategic money: each tranche pays what is due in its window (unconditional, per GW
+   online under its counterparties up to its amount, or after an IPO);
+3. equity rounds: when the runway ``(cash + undrawn - buffer) / burn`` (burn: the last 3
+   months' average outflow) falls below the trigger, a round is attempted; it closes with
+   probability ``min(close_r * mom, 1)``, ``mom = (revenue momentum / reference)^elasticity``
+   clipped, after ``round_lag`` months, sized ``months_of_burn * burn * size_r * mom * noise``
+   within ``[min, max]`` and at most ``max_dilution`` of ``ARR * multiple_r * mom``;
+4. IPO: once allowed and ``ARR >= ipo_min_arr``, with the regime's monthly probability;
+5. facilities are drawn, then new debt (not in a winter, up to ``debt_x_arr * ARR``) raised
+   to protect the buffer;
+6. distress: below the renegotiation trigger, a share of every compute contract's remaining
+   payments is renegotiated away (at a cost), at most ``max_count`` times;
+7. insolvent in the first month cash ends below the buffer; funding gap ``= max_m (buffer -
+   cash_no_new_money)``.
+
+Sources: HSBC's funding-gap definition (FIGURES.md); round, IPO and regime parameters and their
+sources in ``configs/hsbc_2025_11.toml`` (``[financing]``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from runway._jit import njit_inline
+from runway.kernel.numeric import BIG, INF_RUNWAY, log_momentum, phi
+from runway.layout import N_REV_RING, SF, SI, Condition, E, F, H, I, L, R, Regime, S
+
+
+@njit_inline
+def init(k, st) -> None:
+    """Financing state before month 0: cash, facilities, no round, no insolvency."""
+    fs = k.fs
+    st[S.CASH] = fs[F.CASH0]
+    st[S.SHADOW] = fs[F.CASH0] + fs[F.FACILITIES]
+    st[S.UNDRAWN] = fs[F.FACILITIES]
+    st[S.ROUND_CD] = -1.0
+    st[S.INSOLVENT] = -1.0
+    st[S.IPO_MONTH] = -1.0
+    st[S.MIN_CASH] = BIG
+
+
+@njit_inline
+def month(
+    m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, revenue, fcf, rev_year_ago, rows
+) -> None:
+    """Month ``m``'s financing: writes the financing lines and balances (from the cash anchor)."""
+    ns = sbuf.shape[1]
+    buffer = fs[F.BUFFER]
+    arr = 12.0 * revenue
+    interest = fs[F.CASH_YIELD_M] * max(st[S.CASH], 0.0) - fs[F.DEBT_RATE_M] * st[S.DEBT]
+    cash = st[S.CASH] + fcf + interest
+    shadow = st[S.SHADOW] + fcf
+
+    strategic = 0.0
+    shadow_strategic = 0.0
+    for s in range(ns):
+        if m < sti[SI.START, s] or m > sti[SI.LAPSE, s]:
+            continue
+        due = 0.0
+        cond = sti[SI.COND, s]
+        if cond == Condition.NONE:
+            due = stf[SF.AMOUNT, s] - sbuf[0, s]
+        elif cond == Condition.PER_GW:
+            due = min(stf[SF.AMOUNT, s], stf[SF.PER_GW, s] * sbuf[1, s]) - sbuf[0, s]
+        elif st[S.IPO_DONE] > 0.0:
+            due = stf[SF.AMOUNT, s] - sbuf[0, s]
+        if due > 0.0:
+            sbuf[0, s] += due
+            strategic += due
+            if cond != Condition.IPO:
+                shadow_strategic += due
+    cash += strategic
+    shadow += shadow_strategic
+
+    burn = -(hist[H.FCF] + hist[H.FCF + 1] + hist[H.FCF + 2]) / 3.0
+    equity = 0.0
+    ipo = 0.0
+    fin_on = iv[I.FIN_ON] != 0
+    if fin_on:
+        # A round attempted in month a with lag L closes (or fails) in month a + L.
+        if st[S.ROUND_CD] > 0.0:
+            st[S.ROUND_CD] -= 1.0
+            if st[S.ROUND_CD] <= 0.0:
+                equity = st[S.ROUND_SIZE]
+                if equity > 0.0:
+                    st[S.N_ROUNDS] += 1.0
+                st[S.ROUND_CD] = -1.0
+        liquid = cash + equity + st[S.UNDRAWN] - buffer
+        runway = liquid / burn if burn > 0.0 else INF_RUNWAY
+        if st[S.ROUND_CD] < 0.0 and runway < fs[F.FIN_TRIGGER]:
+            st[S.ATTEMPTS] += 1.0
+            if m >= N_REV_RING:
+                lm = log_momentum(revenue, rev_year_ago, N_REV_RING, fs[F.FIN_MOM_REF])
+            else:
+                lm = log_momentum(revenue, hist[H.REV], m, fs[F.FIN_MOM_REF])
+            mom = math.exp(fs[F.FIN_MOM_EL] * lm)
+            p_close = min(reg[R.CLOSE, r] * mom, 1.0)
+            size = 0.0
+            if phi(-z_round) < p_close:
+                sig = fs[F.FIN_SIZE_SIGMA]
+                noise = 1.0
+                if iv[I.STOCHASTIC] != 0:
+                    noise = math.exp(sig * eps[E.ROUND_SIZE, m] - 0.5 * sig * sig)
+                size = fs[F.FIN_MONTHS_BURN] * max(burn, 0.0) * reg[R.SIZE, r] * mom * noise
+                valuation = arr * reg[R.VAL, r] * mom
+                size = min(max(size, fs[F.FIN_MIN]), fs[F.FIN_MAX], fs[F.FIN_MAX_DIL] * valuation)
+            if iv[I.FIN_LAG] == 0:
+                equity += size
+                if size > 0.0:
+                    st[S.N_ROUNDS] += 1.0
+            else:
+                st[S.ROUND_SIZE] = size
+                st[S.ROUND_CD] = iv[I.FIN_LAG]
+        if st[S.IPO_DONE] == 0.0 and m >= iv[I.IPO_EARLIEST] and arr >= fs[F.IPO_MIN_ARR]:
+            if eps[E.IPO, m] > reg[R.IPO_THR, r]:
+                ipo = fs[F.IPO_SIZE]
+                st[S.IPO_DONE] = 1.0
+                st[S.IPO_MONTH] = m
+    cash += equity + ipo
+
+    # Facilities are drawn, then new debt raised (not in a winter), to protect the buffer.
+    facility = 0.0
+    new_debt = 0.0
+    if cash < buffer and st[S.UNDRAWN] > 0.0:
+        facility = min(st[S.UNDRAWN], buffer - cash)
+        st[S.UNDRAWN] -= facility
+    cash += facility
+    if fin_on and cash < buffer and r != Regime.WINTER:
+        room = fs[F.DEBT_X_ARR] * arr - st[S.DEBT] - facility
+        if room > 0.0:
+            new_debt = min(room, buffer - cash)
+    cash += new_debt
+    st[S.DEBT] += facility + new_debt
+
+    # Distress: renegotiate a share of what is still owed under every compute contract.
+    liquid = cash + st[S.UNDRAWN] - buffer
+    runway = liquid / burn if burn > 0.0 else INF_RUNWAY
+    if iv[I.RENEG_ON] != 0 and st[S.RENEG_N] < iv[I.RENEG_MAX] and runway < fs[F.RENEG_TRIGGER]:
+        st[S.CSCALE] *= 1.0 - fs[F.RENEG_SHARE] * (1.0 - fs[F.RENEG_COST])
+        st[S.RENEG_N] += 1.0
+
+    if cash < buffer and st[S.INSOLVENT] < 0.0:
+        st[S.INSOLVENT] = m
+    st[S.MIN_CASH] = min(st[S.MIN_CASH], cash)
+    st[S.GAP] = max(st[S.GAP], buffer - shadow)
+    st[S.CASH] = cash
+    st[S.SHADOW] = shadow
+    st[S.RAISED_EQUITY] += equity
+    st[S.RAISED_DEBT] += new_debt
+    st[S.RAISED_IPO] += ipo
+    st[S.RAISED_STRATEGIC] += strategic
+    st[S.RAISED_FACILITY] += facility
+
+    rows[m, L.INTEREST] = interest
+    rows[m, L.EQUITY] = equity
+    rows[m, L.DEBT_RAISED] = new_debt
+    rows[m, L.IPO] = ipo
+    rows[m, L.STRATEGIC] = strategic
+    rows[m, L.FACILITY] = facility
+    rows[m, L.FINANCING] = interest + equity + new_debt + ipo + strategic + facility
+    rows[m, L.CASH] = cash
+    rows[m, L.SHADOW] = shadow
+    rows[m, L.DEBT] = st[S.DEBT]
+    # Every array argument is used once more here, in the block's last basic block: numba binds
+    # an inlined function's array arguments as new references, and with their last uses spread
+    # over the branches above, the reference counting (atomic, per month) was not pruned and
+    # doubled the cost of the whole step (measured). ``0 * alive`` is exact integer arithmetic.
+    alive = fs.size + iv.size + reg.size + stf.size + sti.size + hist.size + sbuf.size + eps.size
+    rows[m + 0 * alive, L.FUNDING_GAP] = st[S.GAP]

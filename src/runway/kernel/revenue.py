@@ -1,0 +1,122 @@
+"""Block: revenue -- consumer subscriptions, enterprise, advertising (``docs/model.md`` §2).
+
+Equations (month ``m`` at time ``t`` years; ``h = 1/12``; money $bn per month):
+
+- users ``U = U_ceil / (1 + a e^{-k (t - t_A)}) * exp(d_m)``, ``a = U_ceil / U_A - 1`` (a
+  logistic through the anchor ``U_A`` at ``t_A``), ``d_m`` an AR(1) deviation driven by
+  ``z_users``; ``e^{-k (t - t_A)}`` is carried month to month by the factor ``e^{-k h}``;
+- conversion ``c = logistic(x_0 + (x_1 - x_0) w_conv(t) + v_m)``, ``x = logit`` of the start
+  and target shares, ``v_m`` an AR(1) deviation;
+- price ``p = p_0 * schedule(t) * J_m``; a price war (probability ``1 - e^{-rate h}`` a month,
+  a shock below ``Phi^-1`` of it) multiplies ``J`` by ``1 - cut``;
+- consumer ``= U c p`` (bn users x share x $/month);
+- enterprise ``= M(t) / 12 * share(t) * exp(lvl_m)``: the market ``M`` is pinned at the anchor,
+  its log growth rate linear in time before it (``log M(t) = log M_A - int_t^{t_A} r``) and
+  constant after; ``lvl`` integrates a mean-reverting growth shock;
+- advertising ``= A(t) / 12 * s_llm w_llm(t) * s_oai(t)``, ``A`` growing at ``g_ad``.
+
+Sources: the anchors are HSBC's November 2025 figures as recorded in FIGURES.md ("HSBC
+reproduction targets"); every parameter's own source is in ``configs/hsbc_2025_11.toml``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from runway._jit import njit_inline
+from runway.kernel.numeric import norm_ppf
+from runway.layout import C, E, F, I, L, M, P, S
+
+_H = 1.0 / 12.0  # one month in years
+
+
+@njit_inline
+def init(k, theta, pc, st) -> None:
+    """Per-path revenue constants (``C``) and the revenue state before month 0."""
+    fs = k.fs
+    t0 = k.mon[M.T, 0]
+    h = _H
+    ceil = theta[P.USERS_CEIL]
+    anchor = min(theta[P.USERS_ANCHOR], 0.999 * ceil)
+    kk = theta[P.USERS_K]
+    if anchor > 0.0:
+        pc[C.USERS_A] = ceil / anchor - 1.0
+        pc[C.USERS_Q] = math.exp(-kk * h)
+    else:  # no users at the anchor: none ever (the S-curve starts from 0)
+        pc[C.USERS_A] = np.inf
+        pc[C.USERS_Q] = 1.0
+    x0 = math.log(theta[P.CONV_START] / (1.0 - theta[P.CONV_START]))
+    x1 = math.log(theta[P.CONV_TARGET] / (1.0 - theta[P.CONV_TARGET]))
+    pc[C.X0] = x0
+    pc[C.DX] = x1 - x0
+    # A price war happens in a month with probability 1 - exp(-rate / 12): shock below Phi^-1.
+    pc[C.PW_Z] = norm_ppf(-math.expm1(-theta[P.PW_RATE] * h))
+    ta = fs[F.ENT_ANCHOR_T]
+    r0 = math.log1p(theta[P.ENT_G0])
+    r1 = math.log1p(theta[P.ENT_G1])
+    cq = (r1 - r0) / (2.0 * ta) if ta > 0.0 else 0.0
+    pc[C.ENT_Q] = math.exp(2.0 * cq * h * h)
+    lga = math.log1p(theta[P.ENT_G_AFTER])
+    pc[C.ENT_LG_AFTER] = lga
+    pc[C.ENT_AFTER_Q] = math.exp(lga * h)
+    lad = math.log1p(theta[P.AD_G])
+    pc[C.AD_Q] = math.exp(lad * h)
+
+    st[S.PRICE_JUMP] = 1.0
+    st[S.USERS_E] = math.exp(-kk * (t0 - fs[F.USERS_ANCHOR_T])) if anchor > 0.0 else 1.0
+    if k.iv[I.M_ANCHOR] > 0:
+        st[S.MKT] = theta[P.ENT_MKT] * math.exp(-(r0 * (ta - t0) + cq * (ta * ta - t0 * t0)))
+        st[S.MKT_R] = math.exp(r0 * h + cq * (2.0 * t0 * h + h * h))
+    st[S.AD] = theta[P.AD_MKT] * math.exp(lad * (t0 - 0.5))
+
+
+@njit_inline
+def month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows) -> float:
+    """Month ``m``'s revenue lines; returns revenue ($bn per month)."""
+    t = mon[M.T, m]
+    st[S.USERS_DEV] = fs[F.USERS_RHO] * st[S.USERS_DEV] + fs[F.USERS_C] * z_users
+    e = st[S.USERS_E]
+    st[S.USERS_E] = e * pc[C.USERS_Q]
+    users = theta[P.USERS_CEIL] / (1.0 + pc[C.USERS_A] * e) * math.exp(st[S.USERS_DEV])
+
+    st[S.CONV_DEV] = fs[F.CONV_RHO] * st[S.CONV_DEV] + fs[F.CONV_C] * eps[E.CONV, m]
+    conv = 1.0 / (1.0 + math.exp(-(pc[C.X0] + pc[C.DX] * mon[M.W_CONV, m] + st[S.CONV_DEV])))
+
+    if z_pw < pc[C.PW_Z]:
+        st[S.PRICE_JUMP] *= 1.0 - theta[P.PW_CUT]
+        st[S.N_PRICE_WARS] += 1.0
+    price = theta[P.PRICE] * mon[M.PRICE_MULT, m] * st[S.PRICE_JUMP]
+    consumer = users * conv * price  # bn users x share x $/month = $bn/month
+
+    st[S.ENT_G] = fs[F.ENT_A] * st[S.ENT_G] + fs[F.ENT_C] * z_ent
+    st[S.ENT_LVL] += st[S.ENT_G] / 12.0
+    # The market is pinned at the anchor: log M(t) = log M_A - int_t^tA r(s) ds, r linear.
+    if m < m_anchor:
+        market = st[S.MKT]
+        st[S.MKT] = market * st[S.MKT_R]
+        st[S.MKT_R] *= pc[C.ENT_Q]
+    else:
+        if m == m_anchor:
+            lg = pc[C.ENT_LG_AFTER] * (t - fs[F.ENT_ANCHOR_T])
+            st[S.MKT] = theta[P.ENT_MKT] * math.exp(lg)
+        market = st[S.MKT]
+        st[S.MKT] = market * pc[C.ENT_AFTER_Q]
+    share = theta[P.ENT_SHARE0] + (theta[P.ENT_SHARE1] - theta[P.ENT_SHARE0]) * mon[M.W_ENT, m]
+    enterprise = market / 12.0 * share * math.exp(st[S.ENT_LVL])
+
+    ad_market = st[S.AD]
+    st[S.AD] = ad_market * pc[C.AD_Q]
+    oai = theta[P.OAI_SHARE0] + (theta[P.OAI_SHARE1] - theta[P.OAI_SHARE0]) * mon[M.W_OAI, m]
+    ads = ad_market / 12.0 * theta[P.LLM_SHARE] * mon[M.W_LLM, m] * oai
+
+    revenue = consumer + enterprise + ads
+    rows[m, L.REVENUE] = revenue
+    rows[m, L.CONSUMER] = consumer
+    rows[m, L.ENTERPRISE] = enterprise
+    rows[m, L.ADS] = ads
+    rows[m, L.USERS] = users
+    rows[m, L.CONVERSION] = conv
+    rows[m, L.PRICE] = price
+    return revenue

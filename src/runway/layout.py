@@ -1,0 +1,302 @@
+"""The kernel's data layout, defined once: every index, code and name is generated here.
+
+This module imports only :mod:`enum` and numpy, so the config side (``runway.dists``,
+``runway.model``), the numba kernel (``runway.kernel``), the numpy reference
+(``benchmarks/reference.py``) and the result tables all read the same table.
+
+Tables (each row is one named slot; the enum is generated from the rows, so an index can
+never drift from its name):
+
+- :data:`PARAMS` -> :class:`P`: drawn once per path, with the config's dotted path. The
+  order is the order of ``theta``; each parameter's random numbers come from its own draw
+  index (:data:`DRAW_PARAM0` ``+ P``), so fixing one parameter leaves every other draw alone.
+- :data:`SHOCKS` -> :class:`E`: standard normal shocks per path-month.
+- :data:`STATE` -> :class:`S`: path state carried month to month.
+- :data:`CONSTS` -> :class:`C`: per-path constants computed once from the parameters.
+- :data:`LINES` -> :class:`L`: monthly lines (public name, flow or stock).
+- :data:`OUTCOMES` -> :class:`O`: per-path outcomes (public name, state slot they come from).
+- :class:`F`, :class:`I`, :class:`M`, :class:`CF`, :class:`CI`, :class:`SF`, :class:`SI`,
+  :class:`R`: the packed inputs; a member's name, lower-cased after the prefix in
+  :data:`ROW_FIELDS`, is the :class:`runway.model.Inputs` field ``kernel.pack`` reads.
+- :class:`H`, :class:`T`: offsets of the per-path rings and schedule rows.
+- codes :class:`Kind`, :class:`Profile`, :class:`Condition`, :class:`Regime`.
+"""
+
+from __future__ import annotations
+
+import zlib
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+
+def _enum(name: str, members: list[str]) -> Any:
+    """An IntEnum with ``members`` numbered from 0 (typed ``Any``: mypy cannot see the names)."""
+    return IntEnum(name, members, start=0)
+
+
+# --- codes shared by the config encoder and the kernel ------------------------------------
+class Kind(IntEnum):
+    """Distribution kinds of an encoded parameter (``runway.dists.encode``)."""
+
+    FIXED = 0
+    NORMAL = 1
+    LOGNORMAL = 2
+    UNIFORM = 3
+    TRIANGULAR = 4
+    PERT = 5
+    PERCENTILES = 6
+
+
+class Profile(IntEnum):
+    """Contract payment profiles (config ``compute.contracts.profile``)."""
+
+    FLAT = 0
+    RAMP = 1
+    BACK_LOADED = 2
+
+
+class Condition(IntEnum):
+    """Conditions of strategic money (config ``liquidity.strategic.condition``)."""
+
+    NONE = 0
+    PER_GW = 1
+    IPO = 2
+
+
+class Regime(IntEnum):
+    """Financing market regimes (config ``financing.regime``)."""
+
+    BOOM = 0
+    NORMAL = 1
+    WINTER = 2
+
+
+# --- per-path parameters: (kernel name, config dotted path) ---------------------------------
+PARAMS: tuple[tuple[str, str], ...] = (
+    ("USERS_ANCHOR", "consumer.users_anchor_bn"),
+    ("USERS_CEIL", "consumer.users_ceiling_bn"),
+    ("USERS_K", "consumer.users_growth_per_yr"),
+    ("CONV_START", "consumer.conversion_start"),
+    ("CONV_TARGET", "consumer.conversion_target"),
+    ("PRICE", "consumer.price_usd_month"),
+    ("ENT_MKT", "enterprise.market_anchor_bn"),
+    ("ENT_G0", "enterprise.market_growth_per_yr"),
+    ("ENT_G1", "enterprise.market_growth_anchor_per_yr"),
+    ("ENT_G_AFTER", "enterprise.market_growth_after_per_yr"),
+    ("ENT_SHARE0", "enterprise.share_start"),
+    ("ENT_SHARE1", "enterprise.share_anchor"),
+    ("AD_MKT", "advertising.ad_market_bn"),
+    ("AD_G", "advertising.ad_market_growth_per_yr"),
+    ("LLM_SHARE", "advertising.llm_share_target"),
+    ("OAI_SHARE0", "advertising.openai_share_start"),
+    ("OAI_SHARE1", "advertising.openai_share_target"),
+    ("MS0", "revenue_share.rate_start"),
+    ("MS1", "revenue_share.rate_end"),
+    ("CPGW", "compute.cost_per_gw_bn"),
+    ("INFER", "compute.inference_share"),
+    ("VENDOR", "compute.vendor_financed_share"),
+    ("RND0", "opex.rnd_people_bn"),
+    ("RND_G", "opex.rnd_people_growth_per_yr"),
+    ("SGA0", "opex.sga_fixed_bn"),
+    ("SGA_G", "opex.sga_fixed_growth_per_yr"),
+    ("SGA_PCT", "opex.sga_pct_revenue"),
+    ("COGS_PCT", "opex.other_cogs_pct_revenue"),
+    ("SBC0", "opex.stock_pay_share_start"),
+    ("SBC1", "opex.stock_pay_share_end"),
+    ("PW_RATE", "shocks.price_war_per_yr"),
+    ("PW_CUT", "shocks.price_war_cut"),
+)
+P = _enum("P", [n for n, _ in PARAMS])
+PARAM_PATHS: tuple[str, ...] = tuple(d for _, d in PARAMS)
+N_PARAMS = len(P)
+
+# --- monthly standard normal shocks -------------------------------------------------------
+SHOCKS = ("SENT", "USERS", "CONV", "ENT", "PRICE_WAR", "REGIME", "ROUND", "ROUND_SIZE", "IPO")
+E = _enum("E", list(SHOCKS))
+N_EPS = len(E)
+
+# sentiment loadings: row 0 loading, row 1 own-shock weight, one column per driver
+LOADS = ("ENT", "USERS", "PRICE_WAR", "REGIME", "ROUND")
+LD = _enum("LD", list(LOADS))
+
+# --- path state ---------------------------------------------------------------------------
+STATE = (
+    "USERS_DEV", "CONV_DEV", "ENT_G", "ENT_LVL", "PRICE_JUMP", "SENT", "REGIME",
+    "CASH", "DEBT", "SHADOW", "UNDRAWN", "ROUND_CD", "ROUND_SIZE", "IPO_DONE", "RENEG_N",
+    "INSOLVENT", "MAX_GW", "MIN_CASH", "GAP", "IPO_MONTH", "N_ROUNDS", "ATTEMPTS",
+    "RAISED_EQUITY", "RAISED_DEBT", "RAISED_IPO", "RAISED_STRATEGIC", "RAISED_FACILITY",
+    "N_PRICE_WARS", "CUM_FCF",
+    # deterministic trends carried month to month by their monthly growth factors
+    "USERS_E", "MKT", "MKT_R", "AD", "RND", "SGA", "CSCALE",
+    "LAG_SLOT",  # ring slot of the current month's compute expense (m mod (pay_lag + 1))
+)  # fmt: skip
+S = _enum("S", list(STATE))
+N_STATE = len(S)
+
+# --- per-path constants derived from the drawn parameters ---------------------------------
+CONSTS = (
+    "X0", "DX", "USERS_A", "USERS_Q", "PW_Z", "ENT_Q", "ENT_LG_AFTER", "ENT_AFTER_Q",
+    "AD_Q", "RND_Q", "SGA_Q", "VENDOR_KEEP",
+)  # fmt: skip
+C = _enum("C", list(CONSTS))
+N_CONST = len(C)
+
+# --- monthly lines: (kernel name, public name, flow?) -------------------------------------
+LINES: tuple[tuple[str, str, bool], ...] = (
+    ("REVENUE", "revenue", True),
+    ("CONSUMER", "consumer", True),
+    ("ENTERPRISE", "enterprise", True),
+    ("ADS", "advertising", True),
+    ("COST_OF_SALES", "cost_of_sales", True),
+    ("RND", "rnd", True),
+    ("SGA", "sga", True),
+    ("REVENUE_SHARE", "revenue_share", True),
+    ("OPERATING_INCOME", "operating_income", True),
+    ("COMPUTE", "compute_rent", True),
+    ("STOCK_PAY", "stock_pay", True),
+    ("WORKING_CAPITAL", "working_capital", True),
+    ("FCF", "fcf", True),
+    ("INTEREST", "net_interest", True),
+    ("EQUITY", "equity_raised", True),
+    ("DEBT_RAISED", "debt_raised", True),
+    ("IPO", "ipo_raised", True),
+    ("STRATEGIC", "strategic_raised", True),
+    ("FACILITY", "facility_drawn", True),
+    ("FINANCING", "financing", True),
+    ("CUM_FCF", "cumulative_fcf", False),
+    ("CASH", "cash", False),
+    ("SHADOW", "cash_no_new_money", False),
+    ("DEBT", "debt", False),
+    ("FUNDING_GAP", "funding_gap", False),
+    ("USERS", "users_bn", False),
+    ("CONVERSION", "conversion", False),
+    ("PRICE", "price_usd_month", False),
+    ("GW", "gw_online", False),
+    ("REGIME", "regime", False),
+)
+L = _enum("L", [n for n, _, _ in LINES])
+N_LINES = len(L)
+LINE_NAMES: tuple[str, ...] = tuple(p for _, p, _ in LINES)
+LINE_IS_FLOW = np.array([f for _, _, f in LINES], dtype=np.bool_)
+"""Flows sum over a year; stocks take the year-end value."""
+N_FLOWS = int(LINE_IS_FLOW.sum())
+assert LINE_IS_FLOW[:N_FLOWS].all() and not LINE_IS_FLOW[N_FLOWS:].any(), "flows come first"
+FINANCING_LINES = (int(L.INTEREST), int(L.FINANCING))
+"""First and last line the financing block writes (contiguous; zero before the cash anchor)."""
+
+# --- per-path outcomes: (kernel name, public name, state slot) -----------------------------
+OUTCOMES: tuple[tuple[str, str, str], ...] = (
+    ("INSOLVENT", "insolvent_month", "INSOLVENT"),
+    ("MIN_CASH", "min_cash", "MIN_CASH"),
+    ("EQUITY", "raised_equity", "RAISED_EQUITY"),
+    ("DEBT", "raised_debt", "RAISED_DEBT"),
+    ("IPO", "raised_ipo", "RAISED_IPO"),
+    ("STRATEGIC", "raised_strategic", "RAISED_STRATEGIC"),
+    ("FACILITY", "drawn_facilities", "RAISED_FACILITY"),
+    ("N_ROUNDS", "n_rounds", "N_ROUNDS"),
+    ("ATTEMPTS", "round_attempts", "ATTEMPTS"),
+    ("IPO_MONTH", "ipo_month", "IPO_MONTH"),
+    ("RENEGOTIATED", "renegotiations", "RENEG_N"),
+    ("PRICE_WARS", "price_wars", "N_PRICE_WARS"),
+    ("MAX_GW", "max_gw_online", "MAX_GW"),
+)
+O = _enum("O", [n for n, _, _ in OUTCOMES])  # noqa: E741
+N_OUT = len(O)
+OUT_NAMES: tuple[str, ...] = tuple(p for _, p, _ in OUTCOMES)
+OUT_FROM_STATE = np.array([S[s] for _, _, s in OUTCOMES], dtype=np.int64)
+RAISED_OUTCOMES = (
+    "raised_equity",
+    "raised_debt",
+    "raised_ipo",
+    "raised_strategic",
+    "drawn_facilities",
+)
+"""Outcomes that are money raised ($bn), summed into ``raised_total``."""
+
+# --- packed inputs (member names: lower-cased :class:`runway.model.Inputs` fields) ---------
+F = _enum("F", [
+    "SENT_RHO", "SENT_C", "USERS_RHO", "USERS_C", "CONV_RHO", "CONV_C", "ENT_A", "ENT_C",
+    "ENT_ANCHOR_T", "USERS_ANCHOR_T", "CASH_YIELD_M", "DEBT_RATE_M", "BUFFER", "CASH0",
+    "FACILITIES", "CPGW_REF", "FIN_TRIGGER", "FIN_MOM_REF", "FIN_MOM_EL", "FIN_SIZE_SIGMA",
+    "FIN_MONTHS_BURN", "FIN_MIN", "FIN_MAX", "FIN_MAX_DIL", "IPO_MIN_ARR", "IPO_SIZE",
+    "DEBT_X_ARR", "RENEG_TRIGGER", "RENEG_SHARE", "RENEG_COST",
+])  # fmt: skip
+"""Float scalars."""
+I = _enum("I", [  # noqa: E741
+    "N_MONTHS", "N_YEARS", "CASH_START", "M_ANCHOR", "PAY_LAG", "FIN_ON", "FIN_LAG",
+    "IPO_EARLIEST", "RENEG_ON", "RENEG_MAX", "STOCHASTIC", "REG_INITIAL",
+])  # fmt: skip
+"""Integer scalars."""
+M = _enum("M", ["T", "PRICE_MULT", "W_CONV", "W_ENT", "W_LLM", "W_OAI", "W_MS", "W_SBC"])
+"""Monthly rows (n_months)."""
+CF = _enum("CF", ["VALUE", "GW", "NORM", "INDEXED"])
+"""Float rows per contract (``Inputs.c_*``)."""
+CI = _enum("CI", ["START", "LEN", "PROFILE", "RAMP", "CP"])
+"""Integer rows per contract (``Inputs.c_*``)."""
+SF = _enum("SF", ["AMOUNT", "PER_GW"])
+"""Float rows per strategic tranche (``Inputs.s_*``)."""
+SI = _enum("SI", ["COND", "START", "LAPSE"])
+"""Integer rows per strategic tranche (``Inputs.s_*``)."""
+R = _enum("R", ["CLOSE", "SIZE", "VAL", "IPO_THR"])
+"""Rows per regime (``Inputs.reg_*``; columns :class:`Regime`)."""
+ROW_FIELDS = {"M": "", "CF": "c_", "CI": "c_", "SF": "s_", "SI": "s_", "R": "reg_"}
+"""Prefix of the :class:`runway.model.Inputs` field behind each member of a row table."""
+
+
+class H(IntEnum):
+    """Offsets in a path's ring buffer ``hist``.
+
+    12 revenues, 3 free cash flows, then ``pay_lag + 1`` compute expenses.
+    """
+
+    REV = 0
+    FCF = 12
+    PAY = 15
+
+
+N_REV_RING = H.FCF - H.REV
+N_FCF_RING = H.PAY - H.FCF
+
+
+class T(IntEnum):
+    """Rows of a path's contract schedule ``traj``: payments, GW online, GW per tranche."""
+
+    PAY = 0
+    GW = 1
+    STRAT0 = 2
+
+
+# --- random-number draw ids (Philox counter word 0 of the per-path draws, runway.kernel.rng) -
+def draw_row_names(n_contracts: int) -> tuple[str, ...]:
+    """Config dotted path of every per-path draw row.
+
+    The parameters (``P``), then each contract's share online, then each contract's slip.
+    """
+    return (
+        PARAM_PATHS
+        + tuple(f"compute.contracts[{c}].share_online" for c in range(n_contracts))
+        + tuple(f"compute.contracts[{c}].slip_months" for c in range(n_contracts))
+    )
+
+
+def draw_id(dotted: str) -> int:
+    """The fixed draw id of a drawn config value: CRC-32 of its dotted path.
+
+    A row's random numbers depend on its id, not on its position, so adding, removing or
+    fixing a parameter leaves every other parameter's draws unchanged.
+    """
+    return zlib.crc32(dotted.encode())
+
+
+# --- the monthly fan kept for every path-month in streaming quantiles ----------------------
+FAN: tuple[tuple[str, str, float], ...] = (
+    ("cash", "CASH", 1.0),
+    ("revenue", "REVENUE", 1.0),
+    ("burn", "FCF", -1.0),  # burn = -fcf
+)
+FAN_LINES: tuple[str, ...] = tuple(n for n, _, _ in FAN)
+N_FAN = len(FAN)
+FAN_FROM_LINE = np.array([L[s] for _, s, _ in FAN], dtype=np.int64)
+FAN_SIGN = np.array([g for _, _, g in FAN], dtype=np.float64)

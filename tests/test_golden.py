@@ -1,0 +1,59 @@
+"""Golden run: fixed seed, fixed numbers.
+
+Recipe (kernel v2: Philox4x32-10, draw ids from the config paths; recorded on branch k2)::
+
+    raw = runway.engine.run(load_config("configs/hsbc_2025_11.toml"), paths=4096,
+                            seed=20251124, chunk_size=512, baseline=False)
+
+then the sha256 of the bytes of ``raw.out``, ``raw.annual_paths``, ``raw.exposure`` and
+``raw.drawn`` (in that order, C order), P(insolvent by each year) and the 2030 funding-gap
+quantiles of :class:`runway.Result`. Any change to the model, the draws or their order changes
+these numbers: a deliberate change re-records them with this recipe and says so in its commit.
+The numbers do not depend on the thread count or the chunk size (test_kernel_variants.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from tests.conftest import HSBC
+
+import runway
+from runway import engine
+
+SHA256 = "4a35fdf426d6ab392594613615e86f36f8df453e0d8afc9fedb5984224b1413b"
+P_INSOLVENT_BY = {
+    "2025": 0.0,
+    "2026": 0.10595703125,
+    "2027": 0.200927734375,
+    "2028": 0.244140625,
+    "2029": 0.283203125,
+    "2030": 0.322998046875,
+}
+GAP_2030 = {
+    "mean": 192.6144202050737,
+    "p05": 0.0,
+    "p50": 160.3055581490405,
+    "p95": 506.50547123999763,
+}
+
+
+@pytest.fixture(scope="module")
+def golden():
+    cfg = runway.load_config(HSBC)
+    return engine.run(cfg, paths=4096, seed=20251124, chunk_size=512, baseline=False)
+
+
+def test_golden_digest(golden):
+    h = hashlib.sha256()
+    for a in (golden.out, golden.annual_paths, golden.exposure, golden.drawn):
+        h.update(np.ascontiguousarray(a).tobytes())
+    assert h.hexdigest() == SHA256
+
+
+def test_golden_headline(golden):
+    res = runway.Result(golden)
+    assert res.p_insolvent_by() == P_INSOLVENT_BY
+    assert res.funding_gap_quantiles()["2030"] == GAP_2030
