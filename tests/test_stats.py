@@ -74,12 +74,11 @@ def small_run():
 
 
 def test_the_helper_is_what_summary_idata_and_the_sweep_compute(small_run):
-    from runway import kernel as K
     from runway.report.idata import outcomes_from_result
     from runway.sweep.stats import outcome_from_result
 
     res = small_run
-    ins = res.raw.out[:, K.O_INSOLVENT]
+    ins = res.raw.outcomes["insolvent_month"]
     years = list(res.calendar.years)
     by = insolvent_by_year(ins, res.calendar)
     assert p_insolvent_by_year(ins, res.calendar) == res.p_insolvent_by()

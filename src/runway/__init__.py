@@ -53,6 +53,8 @@ def simulate(
     target_mcse=None,
     max_paths=None,
     on_check=None,
+    fold=True,
+    baseline=True,
 ):
     """Run the model.
 
@@ -84,6 +86,11 @@ def simulate(
         Cap of a ``target_mcse`` run.
     on_check : callable, optional
         Called with each :class:`runway.engine.TargetCheck` of a ``target_mcse`` run.
+    fold : bool
+        Fold the monthly cash/revenue/burn into the streaming quantiles behind
+        ``Result.fan`` (default). Sweeps, which read only per-path outcomes, pass ``False``.
+    baseline : bool
+        Also run the deterministic path (``Result.baseline``, the fan's overlay; default).
 
     Returns
     -------
@@ -107,7 +114,7 @@ def simulate(
     raw = engine.run(
         config, paths=paths, seed=seed, deterministic=deterministic, threads=threads,
         chunk_size=chunk_size, progress=progress, target_mcse=target_mcse, max_paths=max_paths,
-        on_check=on_check,
+        on_check=on_check, fold=fold, baseline=baseline,
     )
     return Result(raw, config_sha256=sha)
 

@@ -332,27 +332,27 @@ def validate(config: Annotated[Path, typer.Argument(help="Config TOML to check."
 
 
 def _kernel_cache_cold() -> bool:
-    """Whether numba must compile the kernel on this run (no cache entry, or an older one).
+    """Whether numba must compile the kernel on this run (no cache entry yet).
 
-    Reads numba's cache index of the kernel's entry points (its ``parallel`` functions, which
-    the engine calls; the inlined helpers have no entry of their own). Any doubt counts as
-    warm (no message).
+    Reads numba's cache index of the kernel's entry points (the ``parallel`` functions of
+    ``runway.kernel.driver``, which the engine calls; the inlined blocks have no entry of their
+    own). The cache directory is named after a digest of the kernel's sources
+    (``runway._jit``), so an entry there is never stale. Any doubt counts as warm (no message).
     """
     try:
         from numba.core.dispatcher import Dispatcher
 
-        from runway import kernel as K
+        from runway.kernel import driver
 
-        src = Path(K.__file__).stat().st_mtime
         jitted = [
             o
-            for o in vars(K).values()
+            for o in vars(driver).values()
             if isinstance(o, Dispatcher) and o._cache  # type: ignore[attr-defined]
         ]
         entries = [o for o in jitted if o.targetoptions.get("parallel")] or jitted
         for obj in entries:
             index = Path(obj._cache._cache_file._index_path)  # type: ignore[attr-defined]
-            if not index.is_file() or index.stat().st_mtime < src:
+            if not index.is_file():
                 return True
     except Exception:  # pragma: no cover - numba internals moved: no message, no harm
         return False

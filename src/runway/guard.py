@@ -98,16 +98,30 @@ def _gib(n: float) -> str:
     return f"{n / 2**30:.1f} GiB"
 
 
+def _n_drawn(cfg: Config) -> int:
+    """How many drawn values each path keeps (``Result.inputs``): the config's uncertain rows."""
+    import numpy as np
+
+    from runway import kernel
+    from runway.layout import Kind
+    from runway.model.inputs import build_inputs
+
+    inp = build_inputs(cfg)
+    if not inp.stochastic:
+        return 0
+    return int(np.count_nonzero(kernel.pack(inp).dkind != Kind.FIXED))
+
+
 def footprint_terms(cfg: Config, paths: int) -> dict[str, int]:
     """The three size terms of a run of ``paths`` paths (bytes; see the module docstring)."""
-    from runway import kernel as K
+    from runway import layout as K
     from runway.calendar import Calendar
     from runway.engine import ANNUAL_KEEP, BATCH_PATHS, MAX_TRACE_PATHS
 
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     n_years, n_months = len(cal.years), cal.n_months
     n_cp = len({c.counterparty for c in cfg.compute.contracts})
-    per_path = 8 * (K.N_OUT + n_cp + n_years * len(ANNUAL_KEEP) + 1)
+    per_path = 8 * (K.N_OUT + n_cp + n_years * len(ANNUAL_KEEP) + 1 + _n_drawn(cfg))
     cs = cfg.run.chunk_size
     rows = min(paths, max(1, BATCH_PATHS // cs) * cs)
     batch = rows * 8 * (3 * n_months + n_years * K.N_LINES)
@@ -178,7 +192,7 @@ def estimate_disk_bytes(cfg: Config, paths: int) -> int:
     100,000 paths), growing with the years; monthly.csv (runs of at most 1,000 paths) about
     10 bytes a monthly value; plots, tables and the report about 2 MB.
     """
-    from runway import kernel as K
+    from runway import layout as K
     from runway.calendar import Calendar
     from runway.engine import MAX_TRACE_PATHS
 

@@ -132,6 +132,8 @@ def deterministic_path(result: Result) -> pd.DataFrame:
     """Monthly cash and revenue of the deterministic path of the run's config."""
     if result.raw.deterministic:
         det = result
+    elif result.baseline is not None:  # made with the run (engine.run(..., baseline=True))
+        det = result.baseline
     else:
         from runway import simulate
 

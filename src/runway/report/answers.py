@@ -42,10 +42,8 @@ RISKIEST = 3
 
 def insolvency_dates(result: Result) -> dict[str, Any]:
     """``summary["insolvency_dates"]`` (see the module docstring)."""
-    from runway import kernel as K
-
     cal = result.calendar
-    ins = result.raw.out[:, K.O_INSOLVENT]
+    ins = result.raw.outcomes["insolvent_month"]
     n = ins.size
     dead = ins[ins >= 0].astype(np.int64)
     t = np.sort(np.where(ins >= 0, ins, np.inf))
@@ -67,10 +65,8 @@ def insolvency_dates(result: Result) -> dict[str, Any]:
 
 def hazard_by_year(result: Result) -> dict[str, float | None]:
     """``summary["insolvency_hazard_by_year"]``: P(run out in year | solvent at its start)."""
-    from runway import kernel as K
-
     cal = result.calendar
-    ins = result.raw.out[:, K.O_INSOLVENT]
+    ins = result.raw.outcomes["insolvent_month"]
     out: dict[str, float | None] = {}
     for year in cal.years:
         first = max(year * 12, cal.start) - cal.start

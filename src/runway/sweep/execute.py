@@ -89,7 +89,14 @@ def run_scenario(task: Task) -> Outcome:
     with _RUN_LOCK:
         threads = task.threads if task.threads is not None else _threads_on_dask_worker(task)
         t0 = time.perf_counter()
-        res = runway.simulate(task.config, paths=task.paths, seed=task.seed, threads=threads)
+        res = runway.simulate(
+            task.config,
+            paths=task.paths,
+            seed=task.seed,
+            threads=threads,
+            fold=False,  # a sweep reads per-path outcomes only, never the fan's histograms
+            baseline=False,
+        )
         o = outcome_from_result(task.id, res, task.years)
         o.seconds = time.perf_counter() - t0
         o.worker, o.threads = f"{socket.gethostname()}:{os.getpid()}", threads
