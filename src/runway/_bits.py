@@ -5,6 +5,7 @@ numba's scalar ``.view()`` allocates; these intrinsics compile to a register mov
 
 from __future__ import annotations
 
+import numba
 from numba import types
 from numba.extending import intrinsic
 
@@ -31,3 +32,15 @@ def bits_float(typingctx, u):
         return builder.bitcast(args[0], context.get_value_type(types.float64))
 
     return types.float64(u), codegen
+
+
+if numba.config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1 (the Python-body tests): plain numpy views
+    import numpy as _np
+
+    def float_bits(x):  # type: ignore[no-redef]
+        """The IEEE-754 bits of a float64 ``x`` as an int64 (pure Python)."""
+        return int(_np.float64(x).view(_np.int64))
+
+    def bits_float(u):  # type: ignore[no-redef]
+        """The float64 whose IEEE-754 bits are the int64 ``u`` (pure Python)."""
+        return float(_np.int64(u).view(_np.float64))
