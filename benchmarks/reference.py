@@ -275,7 +275,9 @@ def draw_params(
             int(inp.p_kind[i]), inp.p_par[i], inp.p_lo[i], inp.p_hi[i], rng, n_paths, lib
         )
     for c in range(nc):
-        cshare[:, c] = _draw(int(inp.share_kind[c]), inp.share_par[c], *inp.share_bounds, rng, n_paths, lib)
+        cshare[:, c] = _draw(
+            int(inp.share_kind[c]), inp.share_par[c], *inp.share_bounds, rng, n_paths, lib
+        )
         cslip[:, c] = np.floor(
             _draw(int(inp.slip_kind[c]), inp.slip_par[c], *inp.slip_bounds, rng, n_paths, lib) + 0.5
         )

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 import numba
 import numpy as np
 import typer
+
 from runway import kernel as K
 from runway._jit import njit
 from runway.kernel.path import draw_path_params, draw_shocks
