@@ -128,7 +128,8 @@ def test_tiny_path_by_hand():
     Revenue = 1bn users x 50% x $2 + $12bn/12 x 50% = $1.5bn a month; Microsoft 25% = 0.375.
     Without compute: operating income = 1.5 - 0.5 (SG&A) - 0.375 = 0.625.
     With compute: cost of sales = R&D = 1.5, so 1.5 - 1.5 - 1.5 - 0.5 - 0.375 = -2.375.
-    Cash from $1bn: 1.625, 2.25, -0.125 (insolvent in March), -2.5, -4.875, -7.25, then +0.625 a month.
+    Cash from $1bn: 1.625, 2.25, -0.125 (insolvent in March), -2.5, -4.875, -7.25,
+    then +0.625 a month.
     """
     res = runway.simulate(config_from_dict(TINY), deterministic=True)
     m = res.monthly

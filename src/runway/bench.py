@@ -143,13 +143,14 @@ dt = time.perf_counter() - t0
 traced = tracemalloc.get_traced_memory()[1] / 2**20
 tracemalloc.stop()
 gi = list(engine.ANNUAL_KEEP).index('funding_gap')
-print(json.dumps(dict(seconds=dt, peak_rss_mb=vm_hwm_mb(), base_rss_mb=base, run_alloc_peak_mb=traced,
-                      gap_mean=float(raw.annual_paths[:, -1, gi].mean()), n_months=raw.calendar.n_months)))
+print(json.dumps(dict(seconds=dt, peak_rss_mb=vm_hwm_mb(), base_rss_mb=base,
+                      run_alloc_peak_mb=traced, gap_mean=float(raw.annual_paths[:, -1, gi].mean()),
+                      n_months=raw.calendar.n_months)))
 """
 
 
 def vm_hwm_mb() -> float:
-    """This process's true peak resident memory (``VmHWM`` in ``/proc/self/status``), MiB.
+    """Peak resident memory of this process (``VmHWM`` in ``/proc/self/status``), MiB.
 
     Unlike ``ru_maxrss`` it is not inherited from the parent of a forked child.
     """
@@ -185,7 +186,8 @@ def _scaling(
             }
         d = _scale_point(p, m, threads)
         log(
-            f"  paths={p:.0e} months={m}: {d.get('seconds', float('nan')):.2f} s, peak {d.get('peak_rss_mb', float('nan')):.0f} MB"
+            f"  paths={p:.0e} months={m}: {d.get('seconds', float('nan')):.2f} s, "
+            f"peak {d.get('peak_rss_mb', float('nan')):.0f} MB"
         )
         return d
 
@@ -435,7 +437,8 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"| **draw_share** | **{res['draw_share']:.1%}** | >= 40% |",
         f"| **e2e_over_kernel_1m** ({bs['e2e_paths']:,} paths) | "
         f"**{_fmt(res['e2e_over_kernel_1m'])}** | <= 1.5 |",
-        f"| **peak_rss_gb_10m** ({bs['peak_rss_10m']}) | **{_fmt(res['peak_rss_gb_10m'])}** | < 6 |",
+        f"| **peak_rss_gb_10m** ({bs['peak_rss_10m']}) | "
+        f"**{_fmt(res['peak_rss_gb_10m'])}** | < 6 |",
         f"| sweep 100 x 1M paths, estimate (s; from {bs['sweep_scenario_paths']:,} paths) | "
         f"{_fmt(res['sweep_100x1m_estimate_s'])} | |",
         f"| `runway run` cold / warm ({res['start']['paths']:,} paths, s) | "
@@ -453,17 +456,20 @@ def to_markdown(res: dict[str, Any]) -> str:
         lines += [
             f"## {title} (engine.run, subprocess each)",
             "",
-            "| paths | months | seconds | path-months/s | peak RSS MB | run peak alloc MB | mean gap |",
+            "| paths | months | seconds | path-months/s | peak RSS MB | run peak alloc MB "
+            "| mean gap |",
             "|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for d in res["scaling"][key]:
             if "seconds" not in d:
                 lines.append(
-                    f"| {d['paths']:,} | {d['months']} | {d.get('skipped', d.get('error'))} | | | | |"
+                    f"| {d['paths']:,} | {d['months']} | "
+                    f"{d.get('skipped', d.get('error'))} | | | | |"
                 )
                 continue
             lines.append(
-                f"| {d['paths']:,} | {d['months']} | {d['seconds']:.3g} | {d['path_months_per_s']:.3g} | "
+                f"| {d['paths']:,} | {d['months']} | {d['seconds']:.3g} | "
+                f"{d['path_months_per_s']:.3g} | "
                 f"{d['peak_rss_mb']:.0f} | {d['run_alloc_peak_mb']:.1f} | {d['gap_mean']:.1f} |"
             )
         lines.append("")

@@ -319,7 +319,9 @@ class Strategic(_Model):
     per_gw_bn: NonNeg = Field(default=0.0, description="$bn released per GW online (per_gw)")
     counterparties: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
         default_factory=list,
-        description="per_gw: only GW under these counterparties' contracts count (empty: every contract)",
+        description=(
+            "per_gw: only GW under these counterparties' contracts count (empty: every contract)"
+        ),
     )
     start: Month = Field(description="earliest month money can arrive")
     lapse: Month | None = Field(default=None, description="month after which what is unpaid lapses")
@@ -594,8 +596,8 @@ class Config(_Model):
             unknown = sorted(set(s.counterparties) - known)
             if unknown:
                 raise ValueError(
-                    f"liquidity.strategic.{i}.counterparties: {unknown[0]!r} is not the counterparty "
-                    f"of any compute contract; use one of {sorted(known)}"
+                    f"liquidity.strategic.{i}.counterparties: {unknown[0]!r} is not the "
+                    f"counterparty of any compute contract; use one of {sorted(known)}"
                 )
         return self
 
