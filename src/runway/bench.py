@@ -245,7 +245,8 @@ def _machine() -> dict[str, Any]:
     return {
         "cpu_count": os.cpu_count(),
         "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "numba_threads_max": numba.config.NUMBA_NUM_THREADS,
+        # numba.config fills its attributes from the environment at import: invisible to mypy.
+        "numba_threads_max": numba.config.NUMBA_NUM_THREADS,  # type: ignore[attr-defined]
         "threading_layer": _threading_layer(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -287,7 +288,7 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
     n = 4_096 if quick else 65_536
     repeat = 2 if quick else 3
     old_threads = numba.get_num_threads()
-    max_threads = numba.config.NUMBA_NUM_THREADS
+    max_threads = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at import
     threads = min(2, max_threads)
 
     # Warm the JIT (compiles or loads the cache) before any timing.

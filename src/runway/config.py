@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from runway.calendar import MAX_MONTHS, format_month, parse_month
 from runway.dists import Param, _Dist, central
@@ -602,7 +603,7 @@ class Config(_Model):
         return self
 
 
-def _loc(err: dict[str, Any]) -> str:
+def _loc(err: ErrorDetails) -> str:
     parts = [str(p) for p in err.get("loc", ()) if not str(p).startswith(("function-", "tagged-"))]
     # Drop the union-branch names pydantic inserts (e.g. 'float', 'pert').
     keep = [
