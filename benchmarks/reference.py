@@ -28,6 +28,7 @@ So the reference has two sets of elementary functions:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -61,12 +62,12 @@ from runway.model import Inputs
 class MathLib(NamedTuple):
     """Elementwise elementary functions on float64 arrays."""
 
-    exp: object
-    log: object
-    log1p: object
-    expm1: object
-    erfc: object
-    ppf: object  # inverse standard normal CDF
+    exp: Callable[[np.ndarray], np.ndarray]
+    log: Callable[[np.ndarray], np.ndarray]
+    log1p: Callable[[np.ndarray], np.ndarray]
+    expm1: Callable[[np.ndarray], np.ndarray]
+    erfc: Callable[[np.ndarray], np.ndarray]
+    ppf: Callable[[np.ndarray], np.ndarray]  # inverse standard normal CDF
 
 
 def _libm(fn):
@@ -113,7 +114,11 @@ class State(NamedTuple):
 
 
 def init_state(
-    inp: Inputs, theta: np.ndarray, cshare: np.ndarray, cslip: np.ndarray, lib: MathLib = None
+    inp: Inputs,
+    theta: np.ndarray,
+    cshare: np.ndarray,
+    cslip: np.ndarray,
+    lib: MathLib | None = None,
 ) -> State:
     """Per-path constants and the state before month 0 (vectorised ``kernel.init_path``)."""
     lib = EXACT if lib is None else lib
@@ -274,10 +279,13 @@ def draw_params(
         theta[:, i] = _draw(
             int(inp.p_kind[i]), inp.p_par[i], inp.p_lo[i], inp.p_hi[i], rng, n_paths, lib
         )
+    (share_lo, share_hi), (slip_lo, slip_hi) = inp.share_bounds, inp.slip_bounds
     for c in range(nc):
-        cshare[:, c] = _draw(int(inp.share_kind[c]), inp.share_par[c], *inp.share_bounds, rng, n_paths, lib)
+        cshare[:, c] = _draw(
+            int(inp.share_kind[c]), inp.share_par[c], share_lo, share_hi, rng, n_paths, lib
+        )
         cslip[:, c] = np.floor(
-            _draw(int(inp.slip_kind[c]), inp.slip_par[c], *inp.slip_bounds, rng, n_paths, lib) + 0.5
+            _draw(int(inp.slip_kind[c]), inp.slip_par[c], slip_lo, slip_hi, rng, n_paths, lib) + 0.5
         )
     return theta, cshare, cslip
 

@@ -239,7 +239,9 @@ def test_require_complete(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"not a run directory \(no summary.json\)"):
         io.require_complete(target)
     (target / "summary.json").write_text("{}")
-    with pytest.raises(OutputError, match=r"an incomplete run directory \(no \.complete marker") as exc:
+    with pytest.raises(
+        OutputError, match=r"an incomplete run directory \(no \.complete marker"
+    ) as exc:
         io.require_complete(target)
     assert "\n" not in str(exc.value)
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-
-import runway
-from runway.dists import central
-from runway.model.params import PARAMS, get_path
 from tests.conftest import hsbc_dict, make_config
 from tests.test_accounting import TINY
 
+import runway
 from runway.config import config_from_dict
+from runway.dists import central
+from runway.model.params import PARAMS, get_path
 
 
 def test_same_seed_identical_on_1_and_2_threads(hsbc_cfg):
@@ -61,7 +60,9 @@ def test_collapsed_stochastic_run_is_the_deterministic_path(hsbc_det):
     det = runway.simulate(cfg, deterministic=True).monthly.drop(columns=["path", "month"])
     res = runway.simulate(cfg, paths=40, seed=5)
     for _, m in res.monthly.groupby("path"):
-        assert np.array_equal(m.drop(columns=["path", "month"]).to_numpy(float), det.to_numpy(float))
+        assert np.array_equal(
+            m.drop(columns=["path", "month"]).to_numpy(float), det.to_numpy(float)
+        )
     # Collapsing changed no operating line of HSBC's deterministic path.
     for line in ("revenue", "compute_rent", "fcf", "cash_no_new_money", "funding_gap"):
         assert np.array_equal(det[line].to_numpy(), hsbc_det.monthly[line].to_numpy())
@@ -111,7 +112,12 @@ def test_lower_conversion_target_raises_insolvency_paired():
 
     def target(x):
         def f(d):
-            d["consumer"]["conversion_target"] = {"dist": "pert", "low": x - 0.01, "mode": x, "high": x + 0.01}
+            d["consumer"]["conversion_target"] = {
+                "dist": "pert",
+                "low": x - 0.01,
+                "mode": x,
+                "high": x + 0.01,
+            }
 
         return f
 

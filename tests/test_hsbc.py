@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.conftest import make_config
 
 import runway
-from tests.conftest import make_config
 
 
 def annual(res, metric, year):
@@ -34,10 +34,25 @@ TARGETS = [
     ("Microsoft revenue share 2029", lambda r: annual(r, "revenue_share", 2029), 30.76, 0.05),
     ("operating loss 2029", lambda r: -annual(r, "operating_income", 2029), 108.42, 0.05),
     ("cloud rent 2030", lambda r: annual(r, "compute_rent", 2030), 206.8, 0.05),
-    ("cumulative cloud rent H2-2025..2030", lambda r: monthly_sum(r, "compute_rent", "2025-07", "2030-12"), 792.0, 0.03),
-    ("cumulative FCF through 2030", lambda r: monthly_sum(r, "fcf", "2025-01", "2030-12"), -282.0, 0.05),
+    (
+        "cumulative cloud rent H2-2025..2030",
+        lambda r: monthly_sum(r, "compute_rent", "2025-07", "2030-12"),
+        792.0,
+        0.03,
+    ),
+    (
+        "cumulative FCF through 2030",
+        lambda r: monthly_sum(r, "fcf", "2025-01", "2030-12"),
+        -282.0,
+        0.05,
+    ),
     ("funding gap end-2030", lambda r: r.summary()["funding_gap"]["2030"]["p50"], 207.0, 0.05),
-    ("cumulative operating losses 2025..2030", lambda r: -monthly_sum(r, "operating_income", "2025-01", "2030-12"), 500.0, 0.15),
+    (
+        "cumulative operating losses 2025..2030",
+        lambda r: -monthly_sum(r, "operating_income", "2025-01", "2030-12"),
+        500.0,
+        0.15,
+    ),
 ]
 
 

@@ -112,9 +112,18 @@ def simulate(
     if deterministic is None:
         deterministic = config.run.deterministic
     raw = engine.run(
-        config, paths=paths, seed=seed, deterministic=deterministic, threads=threads,
-        chunk_size=chunk_size, progress=progress, target_mcse=target_mcse, max_paths=max_paths,
-        on_check=on_check, fold=fold, baseline=baseline,
+        config,
+        paths=paths,
+        seed=seed,
+        deterministic=deterministic,
+        threads=threads,
+        chunk_size=chunk_size,
+        progress=progress,
+        target_mcse=target_mcse,
+        max_paths=max_paths,
+        on_check=on_check,
+        fold=fold,
+        baseline=baseline,
     )
     return Result(raw, config_sha256=sha)
 

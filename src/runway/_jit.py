@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Literal, TypedDict
 
 import numba
 
@@ -41,7 +42,16 @@ def _cache_dir() -> str:
 
 numba.config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]
 
-JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+class JitOptions(TypedDict):
+    """The options every kernel function is compiled with (typed so mypy checks ``njit(**JIT)``)."""
+
+    cache: bool
+    error_model: Literal["python", "numpy"]
+    nogil: bool
+
+
+JIT: JitOptions = {"cache": True, "error_model": "numpy", "nogil": True}
 
 njit = numba.njit(**JIT)
 njit_parallel = numba.njit(parallel=True, **JIT)

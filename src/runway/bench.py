@@ -25,6 +25,7 @@ from typing import Annotated, Any
 import numba
 import numpy as np
 import typer
+
 from runway import kernel as K
 from runway._jit import njit
 from runway.kernel.path import draw_path_params, draw_shocks
@@ -142,13 +143,14 @@ dt = time.perf_counter() - t0
 traced = tracemalloc.get_traced_memory()[1] / 2**20
 tracemalloc.stop()
 gi = list(engine.ANNUAL_KEEP).index('funding_gap')
-print(json.dumps(dict(seconds=dt, peak_rss_mb=vm_hwm_mb(), base_rss_mb=base, run_alloc_peak_mb=traced,
-                      gap_mean=float(raw.annual_paths[:, -1, gi].mean()), n_months=raw.calendar.n_months)))
+print(json.dumps(dict(seconds=dt, peak_rss_mb=vm_hwm_mb(), base_rss_mb=base,
+                      run_alloc_peak_mb=traced, gap_mean=float(raw.annual_paths[:, -1, gi].mean()),
+                      n_months=raw.calendar.n_months)))
 """
 
 
 def vm_hwm_mb() -> float:
-    """This process's true peak resident memory (``VmHWM`` in ``/proc/self/status``), MiB.
+    """Peak resident memory of this process (``VmHWM`` in ``/proc/self/status``), MiB.
 
     Unlike ``ru_maxrss`` it is not inherited from the parent of a forked child.
     """
@@ -184,7 +186,8 @@ def _scaling(
             }
         d = _scale_point(p, m, threads)
         log(
-            f"  paths={p:.0e} months={m}: {d.get('seconds', float('nan')):.2f} s, peak {d.get('peak_rss_mb', float('nan')):.0f} MB"
+            f"  paths={p:.0e} months={m}: {d.get('seconds', float('nan')):.2f} s, "
+            f"peak {d.get('peak_rss_mb', float('nan')):.0f} MB"
         )
         return d
 
@@ -242,7 +245,8 @@ def _machine() -> dict[str, Any]:
     return {
         "cpu_count": os.cpu_count(),
         "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "numba_threads_max": numba.config.NUMBA_NUM_THREADS,
+        # numba.config fills its attributes from the environment at import: invisible to mypy.
+        "numba_threads_max": numba.config.NUMBA_NUM_THREADS,  # type: ignore[attr-defined]
         "threading_layer": _threading_layer(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -284,7 +288,7 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
     n = 4_096 if quick else 65_536
     repeat = 2 if quick else 3
     old_threads = numba.get_num_threads()
-    max_threads = numba.config.NUMBA_NUM_THREADS
+    max_threads = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at import
     threads = min(2, max_threads)
 
     # Warm the JIT (compiles or loads the cache) before any timing.
@@ -434,7 +438,8 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"| **draw_share** | **{res['draw_share']:.1%}** | >= 40% |",
         f"| **e2e_over_kernel_1m** ({bs['e2e_paths']:,} paths) | "
         f"**{_fmt(res['e2e_over_kernel_1m'])}** | <= 1.5 |",
-        f"| **peak_rss_gb_10m** ({bs['peak_rss_10m']}) | **{_fmt(res['peak_rss_gb_10m'])}** | < 6 |",
+        f"| **peak_rss_gb_10m** ({bs['peak_rss_10m']}) | "
+        f"**{_fmt(res['peak_rss_gb_10m'])}** | < 6 |",
         f"| sweep 100 x 1M paths, estimate (s; from {bs['sweep_scenario_paths']:,} paths) | "
         f"{_fmt(res['sweep_100x1m_estimate_s'])} | |",
         f"| `runway run` cold / warm ({res['start']['paths']:,} paths, s) | "
@@ -452,17 +457,20 @@ def to_markdown(res: dict[str, Any]) -> str:
         lines += [
             f"## {title} (engine.run, subprocess each)",
             "",
-            "| paths | months | seconds | path-months/s | peak RSS MB | run peak alloc MB | mean gap |",
+            "| paths | months | seconds | path-months/s | peak RSS MB | run peak alloc MB "
+            "| mean gap |",
             "|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for d in res["scaling"][key]:
             if "seconds" not in d:
                 lines.append(
-                    f"| {d['paths']:,} | {d['months']} | {d.get('skipped', d.get('error'))} | | | | |"
+                    f"| {d['paths']:,} | {d['months']} | "
+                    f"{d.get('skipped', d.get('error'))} | | | | |"
                 )
                 continue
             lines.append(
-                f"| {d['paths']:,} | {d['months']} | {d['seconds']:.3g} | {d['path_months_per_s']:.3g} | "
+                f"| {d['paths']:,} | {d['months']} | {d['seconds']:.3g} | "
+                f"{d['path_months_per_s']:.3g} | "
                 f"{d['peak_rss_mb']:.0f} | {d['run_alloc_peak_mb']:.1f} | {d['gap_mean']:.1f} |"
             )
         lines.append("")

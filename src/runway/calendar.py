@@ -47,10 +47,12 @@ class Calendar:
 
     @classmethod
     def from_strings(cls, start: str, end: str) -> Calendar:
+        """Grid from ``start`` to ``end`` inclusive, both ``"YYYY-MM"`` strings."""
         return cls(parse_month(start), parse_month(end))
 
     @property
     def n_months(self) -> int:
+        """Number of months on the grid, both ends included."""
         return self.end - self.start + 1
 
     def index(self, month: str | int) -> int:
@@ -69,12 +71,13 @@ class Calendar:
         return [y for y in self.years if y * 12 >= self.start and y * 12 + 11 <= self.end]
 
     def year_of_month(self) -> np.ndarray:
-        """ndarray of shape (n_months,): index into :attr:`years` of each month."""
+        """Index into :attr:`years` of each month: int64 array of shape (n_months,)."""
         return (np.arange(self.start, self.end + 1) // 12 - self.start // 12).astype(np.int64)
 
     def labels(self) -> list[str]:
+        """``"YYYY-MM"`` label of each month on the grid, in order."""
         return [format_month(m) for m in range(self.start, self.end + 1)]
 
     def years_from_start(self) -> np.ndarray:
-        """ndarray of shape (n_months,): time of each month's middle in years since ``start``."""
+        """Time of each month's middle in years since ``start``: array of shape (n_months,)."""
         return (np.arange(self.n_months) + 0.5) / 12.0

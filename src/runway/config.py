@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from runway.calendar import MAX_MONTHS, format_month, parse_month
 from runway.dists import Param, _Dist, central
@@ -44,7 +45,9 @@ def _check_month(v: str) -> str:
 
 
 Month = Annotated[
-    str, Field(pattern=r"^\d{4}-\d{2}$", description="a month, YYYY-MM"), AfterValidator(_check_month)
+    str,
+    Field(pattern=r"^\d{4}-\d{2}$", description="a month, YYYY-MM"),
+    AfterValidator(_check_month),
 ]
 Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 MAX_BN = 1.0e6
@@ -82,7 +85,9 @@ class _Model(BaseModel):
             if isinstance(value, _Dist):
                 for key, number in value.model_dump().items():
                     if isinstance(number, float) and abs(number) > MAX_BN:
-                        raise ValueError(f"{name}: {key} = {number:g} exceeds {MAX_BN:g} in magnitude")
+                        raise ValueError(
+                            f"{name}: {key} = {number:g} exceeds {MAX_BN:g} in magnitude"
+                        )
                 s_lo, s_hi = value.support()
                 finite_support = math.isfinite(s_lo) and math.isfinite(s_hi)
                 if finite_support and (s_lo < lo or s_hi > hi):
@@ -145,13 +150,17 @@ class Consumer(_Model):
     users_anchor_month: Month = Field(description="month of the users anchor")
     users_ceiling_bn: Param = P("ceiling of the logistic users S-curve", 0.01, 10, "bn users")
     users_growth_per_yr: Param = P("logistic growth rate of users", 0, 10, "1/yr")
-    conversion_start: Param = P("paid conversion at conversion_start_month", 1e-6, 1 - 1e-6, "share")
+    conversion_start: Param = P(
+        "paid conversion at conversion_start_month", 1e-6, 1 - 1e-6, "share"
+    )
     conversion_start_month: Month = Field(description="month of conversion_start")
     conversion_target: Param = P("paid conversion reached at target month", 1e-6, 1 - 1e-6, "share")
     conversion_target_month: Month = Field(description="month the conversion target is reached")
     price_usd_month: Param = P("revenue per paying user at the calendar start", 0, 1e4, "$/month")
     price_schedule: list[
-        Annotated[tuple[Month, Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]], Strict(False)]
+        Annotated[
+            tuple[Month, Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]], Strict(False)
+        ]
     ] = Field(
         default_factory=list,
         description="price multipliers [[month, multiplier], ...] relative to price_usd_month, "
@@ -187,12 +196,16 @@ class Enterprise(_Model):
 class Advertising(_Model):
     """Advertising = digital ad market x LLM share of it x OpenAI share of consumer AI."""
 
-    ad_market_bn: Param = P("global digital ad market in the calendar's first year", 0, MAX_BN, "$bn/yr")
+    ad_market_bn: Param = P(
+        "global digital ad market in the calendar's first year", 0, MAX_BN, "$bn/yr"
+    )
     ad_market_growth_per_yr: Param = P("growth of the digital ad market", -0.9, 5, "1/yr")
     llm_share_start_month: Month = Field(description="month LLM ads start (share 0 before)")
     llm_share_target: Param = P("LLM share of digital ads at the target month", 0, 1, "share")
     llm_share_target_month: Month = Field(description="month the LLM ad share target is reached")
-    openai_share_start: Param = P("OpenAI share of consumer AI at the calendar start", 0, 1, "share")
+    openai_share_start: Param = P(
+        "OpenAI share of consumer AI at the calendar start", 0, 1, "share"
+    )
     openai_share_target: Param = P("OpenAI share of consumer AI at the target month", 0, 1, "share")
 
     @model_validator(mode="after")
@@ -226,13 +239,17 @@ class Contract(_Model):
     )
     ramp_months: Annotated[int, Field(ge=1, le=MAX_MONTHS)] = 12
     share_online: Param = P("share of the contracted capacity that comes online and is paid", 0, 1)
-    slip_months: Param = P("delivery slip: the schedule moves this many months later", 0, 120, "months")
+    slip_months: Param = P(
+        "delivery slip: the schedule moves this many months later", 0, 120, "months"
+    )
     indexed: bool = Field(default=True, description="value scales with the drawn cost per GW")
 
     @model_validator(mode="after")
     def _order(self) -> Contract:
         if parse_month(self.end) < parse_month(self.start):
-            raise ValueError(f"end: contract {self.name!r} ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(
+                f"end: contract {self.name!r} ends ({self.end}) before it starts ({self.start})"
+            )
         return self
 
 
@@ -242,7 +259,9 @@ class Renegotiation(_Model):
     enabled: bool = True
     trigger_runway_months: Annotated[float, Field(ge=0, le=120)] = 3.0
     share: Prob = Field(default=0.3, description="share of remaining obligations renegotiated")
-    cost: Prob = Field(default=0.25, description="share of the renegotiated amount still paid (fee)")
+    cost: Prob = Field(
+        default=0.25, description="share of the renegotiated amount still paid (fee)"
+    )
     max_count: Annotated[int, Field(ge=0, le=12)] = 1
 
 
@@ -256,7 +275,9 @@ class Compute(_Model):
     )
     inference_share: Param = P("share of compute expensed as cost of sales (inference)", 0, 1)
     vendor_financed_share: Param = P(
-        "share of each month's compute bill settled by vendor credit, not cash, within the horizon", 0, 1
+        "share of each month's compute bill settled by vendor credit, not cash, within the horizon",
+        0,
+        1,
     )
     payment_lag_months: Annotated[int, Field(ge=0, le=24)] = Field(
         default=0, description="months between expensing compute and paying for it (payables)"
@@ -269,7 +290,9 @@ class Compute(_Model):
         names = [c.name for c in self.contracts]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"contracts: duplicate contract name {dupes[0]!r}; names must be unique")
+            raise ValueError(
+                f"contracts: duplicate contract name {dupes[0]!r}; names must be unique"
+            )
         return self
 
 
@@ -297,7 +320,9 @@ class Strategic(_Model):
     per_gw_bn: NonNeg = Field(default=0.0, description="$bn released per GW online (per_gw)")
     counterparties: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
         default_factory=list,
-        description="per_gw: only GW under these counterparties' contracts count (empty: every contract)",
+        description=(
+            "per_gw: only GW under these counterparties' contracts count (empty: every contract)"
+        ),
     )
     start: Month = Field(description="earliest month money can arrive")
     lapse: Month | None = Field(default=None, description="month after which what is unpaid lapses")
@@ -316,10 +341,16 @@ class Liquidity(_Model):
 
     cash_bn: Money = Field(description="cash and securities at the end of cash_as_of, $bn")
     cash_as_of: Month = Field(description="month whose closing balance is cash_bn")
-    undrawn_facilities_bn: Money = Field(default=0.0, description="undrawn debt and equity facilities")
+    undrawn_facilities_bn: Money = Field(
+        default=0.0, description="undrawn debt and equity facilities"
+    )
     min_cash_buffer_bn: Money = Field(default=0.0, description="insolvent below this cash, $bn")
-    cash_yield: Annotated[float, Field(ge=0, le=1)] = Field(default=0.0, description="interest earned on cash, 1/yr")
-    debt_rate: Annotated[float, Field(ge=0, le=1)] = Field(default=0.06, description="interest on drawn debt, 1/yr")
+    cash_yield: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.0, description="interest earned on cash, 1/yr"
+    )
+    debt_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.06, description="interest on drawn debt, 1/yr"
+    )
     strategic: list[Strategic] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -327,7 +358,9 @@ class Liquidity(_Model):
         names = [s.name for s in self.strategic]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"strategic: duplicate strategic name {dupes[0]!r}; names must be unique")
+            raise ValueError(
+                f"strategic: duplicate strategic name {dupes[0]!r}; names must be unique"
+            )
         return self
 
 
@@ -352,7 +385,9 @@ class Regime(_Model):
     def _stochastic(self) -> Regime:
         for i, row in enumerate(self.transition):
             if any(not (0 <= p <= 1) for p in row) or abs(sum(row) - 1) > 1e-9:
-                raise ValueError(f"transition: row {i} must be probabilities summing to 1, got {list(row)}")
+                raise ValueError(
+                    f"transition: row {i} must be probabilities summing to 1, got {list(row)}"
+                )
         for name in ("close_probability", "ipo_probability_month"):
             if any(not 0 <= p <= 1 for p in getattr(self, name)):
                 raise ValueError(f"{name}: each value must lie in [0, 1]")
@@ -416,8 +451,18 @@ class Shocks(_Model):
 
 
 REFERENCE_MEASURES = (
-    "revenue", "consumer", "enterprise", "advertising", "cost_of_sales", "rnd", "sga",
-    "revenue_share", "operating_income", "compute_rent", "fcf", "funding_gap",
+    "revenue",
+    "consumer",
+    "enterprise",
+    "advertising",
+    "cost_of_sales",
+    "rnd",
+    "sga",
+    "revenue_share",
+    "operating_income",
+    "compute_rent",
+    "fcf",
+    "funding_gap",
 )
 """What a published figure can be compared with: a monthly flow line summed over the
 reference's months, or ``funding_gap`` (the gap at the end of ``to_month``)."""
@@ -552,16 +597,20 @@ class Config(_Model):
             unknown = sorted(set(s.counterparties) - known)
             if unknown:
                 raise ValueError(
-                    f"liquidity.strategic.{i}.counterparties: {unknown[0]!r} is not the counterparty "
-                    f"of any compute contract; use one of {sorted(known)}"
+                    f"liquidity.strategic.{i}.counterparties: {unknown[0]!r} is not the "
+                    f"counterparty of any compute contract; use one of {sorted(known)}"
                 )
         return self
 
 
-def _loc(err: dict[str, Any]) -> str:
+def _loc(err: ErrorDetails) -> str:
     parts = [str(p) for p in err.get("loc", ()) if not str(p).startswith(("function-", "tagged-"))]
     # Drop the union-branch names pydantic inserts (e.g. 'float', 'pert').
-    keep = [p for p in parts if p not in {"float", "normal", "lognormal", "uniform", "triangular", "pert", "percentiles"}]
+    keep = [
+        p
+        for p in parts
+        if p not in {"float", "normal", "lognormal", "uniform", "triangular", "pert", "percentiles"}
+    ]
     return ".".join(keep) or "(top level)"
 
 
@@ -573,7 +622,9 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
     """One line naming the first offending key and what is allowed."""
     errors = exc.errors()
     # Prefer an error that is not just "input should be a number" from the union's float branch.
-    err = next((e for e in errors if e.get("type") not in {"float_type", "float_parsing"}), errors[0])
+    err = next(
+        (e for e in errors if e.get("type") not in {"float_type", "float_parsing"}), errors[0]
+    )
     loc = _loc(err)
     msg = " ".join(str(err.get("msg", "invalid")).removeprefix("Value error, ").split())
     kind = err.get("type")
@@ -588,7 +639,7 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
         got = err.get("input")
         msg = (
             "expected a number or a distribution table such as "
-            f"{{ dist = \"normal\", mean = ..., sd = ... }}, got {type(got).__name__} {got!r}"
+            f'{{ dist = "normal", mean = ..., sd = ... }}, got {type(got).__name__} {got!r}'
         )
     # Model-level checks name their field first ("field: message"): fold it into the key.
     m = _FIELD_MSG.match(msg)

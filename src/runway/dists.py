@@ -49,9 +49,11 @@ class Normal(_Dist):
     sd: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
     def central(self) -> float:
+        """Central value (what ``--deterministic`` uses): the mean."""
         return self.mean
 
     def support(self) -> tuple[float, float]:
+        """Interval the draws can take: the real line, or the mean alone when ``sd`` is 0."""
         return (-math.inf, math.inf) if self.sd > 0 else (self.mean, self.mean)
 
 
@@ -63,9 +65,11 @@ class LogNormal(_Dist):
     sigma: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
     def central(self) -> float:
+        """Central value (what ``--deterministic`` uses): the median."""
         return self.median
 
     def support(self) -> tuple[float, float]:
+        """Interval the draws can take: (0, inf), or the median alone when ``sigma`` is 0."""
         return (0.0, math.inf) if self.sigma > 0 else (self.median, self.median)
 
 
@@ -83,9 +87,11 @@ class Uniform(_Dist):
         return self
 
     def central(self) -> float:
+        """Central value (what ``--deterministic`` uses): the midpoint of the interval."""
         return 0.5 * (self.low + self.high)
 
     def support(self) -> tuple[float, float]:
+        """Interval the draws can take: [``low``, ``high``]."""
         return (self.low, self.high)
 
 
@@ -104,9 +110,11 @@ class Triangular(_Dist):
         return self
 
     def central(self) -> float:
+        """Central value (what ``--deterministic`` uses): the mode."""
         return self.mode
 
     def support(self) -> tuple[float, float]:
+        """Interval the draws can take: [``low``, ``high``]."""
         return (self.low, self.high)
 
 
@@ -137,9 +145,11 @@ class Percentiles(_Dist):
         return self
 
     def central(self) -> float:
+        """Central value (what ``--deterministic`` uses): the p50."""
         return self.p50
 
     def support(self) -> tuple[float, float]:
+        """Interval the draws can take: unbounded on each side whose spread is non-zero."""
         lo = -math.inf if self.p10 < self.p50 else self.p50
         hi = math.inf if self.p90 > self.p50 else self.p50
         return (lo, hi)

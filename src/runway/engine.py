@@ -129,9 +129,11 @@ class RawRun:
 
     @property
     def outcomes(self) -> dict[str, np.ndarray]:
-        """Per-path outcomes by name (views of ``out``): ``insolvent_month`` (grid month index,
-        -1 when solvent to the horizon), ``min_cash`` ($bn), money raised by source ($bn),
-        counts, ``ipo_month`` (-1: none), ``max_gw_online``.
+        """Per-path outcomes by name (views of ``out``).
+
+        ``insolvent_month`` (grid month index, -1 when solvent to the horizon), ``min_cash``
+        ($bn), money raised by source ($bn), counts, ``ipo_month`` (-1: none),
+        ``max_gw_online``.
         """
         return {n: self.out[:, i] for i, n in enumerate(self.outcome_names)}
 

@@ -155,19 +155,24 @@ class Result:
 
     @cached_property
     def inputs(self) -> pd.DataFrame:
-        """The drawn inputs of every path: one row per path, one column per drawn config value
-        (its dotted path, e.g. ``consumer.conversion_target``; contracts as
-        ``compute.contracts[i].share_online`` / ``.slip_months``, slips in whole months).
-        Values that are fixed in the config are not columns; a deterministic run has none."""
+        """The drawn inputs of every path.
+
+        One row per path, one column per drawn config value (its dotted path, e.g.
+        ``consumer.conversion_target``; contracts as ``compute.contracts[i].share_online`` /
+        ``.slip_months``, slips in whole months). Values that are fixed in the config are not
+        columns; a deterministic run has none.
+        """
         raw = self.raw
         drawn = raw.drawn if raw.drawn is not None else np.empty((raw.n_paths, 0))
         return pd.DataFrame(drawn, columns=list(raw.drawn_names), copy=not _COPY_ON_WRITE)
 
     @cached_property
     def baseline(self) -> Result | None:
-        """The deterministic run of the same config (central values, median shocks), made with
-        this run; ``None`` for a deterministic run (it is its own baseline) or when the engine
-        was called with ``baseline=False``."""
+        """The deterministic run of the same config (central values, median shocks).
+
+        Made with this run; ``None`` for a deterministic run (it is its own baseline) or when
+        the engine was called with ``baseline=False``.
+        """
         b = self.raw.baseline
         return None if b is None else Result(b, config_sha256=self.config_sha256)
 
@@ -390,7 +395,6 @@ class Result:
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         }
-
 
     # --- notebooks (a self-contained block: repr and the Jupyter display) ------------------
     def _notebook_summary(self) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""Turn a validated config into the flat arrays the kernel reads (see :mod:`runway.model.inputs`)."""
+"""Turn a validated config into the flat arrays the kernel reads.
+
+See :mod:`runway.model.inputs`.
+"""
 
 from runway.model.inputs import Inputs, build_inputs
 

@@ -26,8 +26,10 @@ NEVER = 10**6
 
 
 class Inputs(NamedTuple):
-    """Kernel inputs. Times ``*_t`` are years since the calendar start; month indices are
-    relative to the calendar start and may be negative (before it) or past the horizon.
+    """Kernel inputs.
+
+    Times ``*_t`` are years since the calendar start; month indices are relative to the
+    calendar start and may be negative (before it) or past the horizon.
     """
 
     stochastic: bool
