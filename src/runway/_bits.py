@@ -34,13 +34,14 @@ def bits_float(typingctx, u):
     return types.float64(u), codegen
 
 
-if numba.config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1 (the Python-body tests): plain numpy views
+# NUMBA_DISABLE_JIT=1 (the Python-body tests): plain numpy views instead of the intrinsics
+if numba.config.DISABLE_JIT:  # type: ignore[attr-defined]  # numba sets it from the environment
     import numpy as _np
 
-    def float_bits(x):  # type: ignore[no-redef]
+    def float_bits(x):  # type: ignore[no-redef,misc]  # the pure-Python twin of the intrinsic
         """The IEEE-754 bits of a float64 ``x`` as an int64 (pure Python)."""
         return int(_np.float64(x).view(_np.int64))
 
-    def bits_float(u):  # type: ignore[no-redef]
+    def bits_float(u):  # type: ignore[no-redef,misc]  # the pure-Python twin of the intrinsic
         """The float64 whose IEEE-754 bits are the int64 ``u`` (pure Python)."""
         return float(_np.int64(u).view(_np.float64))
