@@ -370,16 +370,18 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     def phi(z):
         return 0.5 * erfc(-z / _SQRT2)
 
+    # The common innovation is iid; the sentiment index filters it and feeds nothing.
+    c = eps[:, E.SENT]
     if m == 0:
-        f = eps[:, E.SENT].copy()
+        s_idx = c.copy()
     else:
-        f = inp.sent_rho * st[:, S.SENT] + inp.sent_c * eps[:, E.SENT]
-    st[:, S.SENT] = f
-    z_ent = ld[LD.ENT] * f + lc[LD.ENT] * eps[:, E.ENT]
-    z_users = ld[LD.USERS] * f + lc[LD.USERS] * eps[:, E.USERS]
-    z_pw = ld[LD.PRICE_WAR] * f + lc[LD.PRICE_WAR] * eps[:, E.PRICE_WAR]
-    z_reg = ld[LD.REGIME] * f + lc[LD.REGIME] * eps[:, E.REGIME]
-    z_round = ld[LD.ROUND] * f + lc[LD.ROUND] * eps[:, E.ROUND]
+        s_idx = inp.sent_rho * st[:, S.SENT] + inp.sent_c * c
+    st[:, S.SENT] = s_idx
+    z_ent = ld[LD.ENT] * c + lc[LD.ENT] * eps[:, E.ENT]
+    z_users = ld[LD.USERS] * c + lc[LD.USERS] * eps[:, E.USERS]
+    z_pw = ld[LD.PRICE_WAR] * c + lc[LD.PRICE_WAR] * eps[:, E.PRICE_WAR]
+    z_reg = ld[LD.REGIME] * c + lc[LD.REGIME] * eps[:, E.REGIME]
+    z_round = ld[LD.ROUND] * c + lc[LD.ROUND] * eps[:, E.ROUND]
 
     # Market regime: first j whose threshold the shock exceeds, else winter.
     r_old = st[:, S.REGIME].astype(np.int64)
@@ -493,6 +495,10 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     row[:, L.PRICE] = price
     row[:, L.GW] = gw
     row[:, L.REGIME] = r
+    row[:, L.SENTIMENT] = st[:, S.SENT]
+    row[:, L.USERS_DEV] = st[:, S.USERS_DEV]
+    row[:, L.CONV_DEV] = st[:, S.CONV_DEV]
+    row[:, L.ENT_G_DEV] = st[:, S.ENT_G]
     row[:, L.INTEREST : L.FINANCING + 1] = 0.0
 
     if m < inp.cash_start:

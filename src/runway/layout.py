@@ -175,6 +175,11 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     ("PRICE", "price_usd_month", False),
     ("GW", "gw_online", False),
     ("REGIME", "regime", False),
+    # cal1: shocks -- the drivers' monthly deviations from the central path (docs/model.md §7.2)
+    ("SENTIMENT", "sentiment", False),  # reported AR(1) index of the common innovation; feeds nothing
+    ("USERS_DEV", "users_dev", False),  # log deviation of users from the S-curve
+    ("CONV_DEV", "conversion_dev", False),  # logit deviation of paid conversion
+    ("ENT_G_DEV", "enterprise_growth_dev", False),  # enterprise growth deviation, 1/yr
 )
 L = _enum("L", [n for n, _, _ in LINES])
 N_LINES = len(L)

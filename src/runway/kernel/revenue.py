@@ -119,4 +119,7 @@ def month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows) 
     rows[m, L.USERS] = users
     rows[m, L.CONVERSION] = conv
     rows[m, L.PRICE] = price
+    rows[m, L.USERS_DEV] = st[S.USERS_DEV]
+    rows[m, L.CONV_DEV] = st[S.CONV_DEV]
+    rows[m, L.ENT_G_DEV] = st[S.ENT_G]
     return revenue

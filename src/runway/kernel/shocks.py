@@ -1,14 +1,21 @@
 """Block: the month's correlated shocks and the financing-market regime (``docs/model.md`` §7.2).
 
-Equations (one path, month ``m``; ``eps`` are independent standard normals):
+Equations (one path, month ``m``; every ``eps`` an independent standard normal, independent
+across months too):
 
-- sentiment ``f_m = rho f_{m-1} + sqrt(1 - rho^2) eps_sent`` with ``f_0 = eps_sent`` (its
-  stationary law, sd 1);
-- each driver ``j`` (enterprise growth, users, price war, regime, round) sees
-  ``z_j = l_j f_m + sqrt(1 - l_j^2) eps_j``, so ``corr(z_i, z_j) = l_i l_j``;
+- the common ("sentiment") innovation is ``c_m = eps_sent,m``, iid N(0, 1) month to month;
+- each driver ``j`` (enterprise growth, users, price war, regime, round) sees the innovation
+  ``z_j,m = l_j c_m + sqrt(1 - l_j^2) eps_j,m``: iid N(0, 1) over months, so every AR(1) it
+  drives keeps its configured stationary sd and persistence, every event keeps its marginal
+  probability and the regime chain its transition matrix; ``corr(z_i,m, z_j,m) = l_i l_j``
+  in the same month and 0 at every other lag;
+- the reported sentiment index ``s_m = rho s_{m-1} + sqrt(1 - rho^2) c_m``, ``s_0 = c_0``
+  (stationary sd 1), is an AR(1) filter of the common innovation, written as the
+  ``sentiment`` line; no driver reads it;
 - regime: a Markov chain on boom/normal/winter. From regime ``r`` it moves to the first
   ``j`` with ``z_regime > -Phi^-1(cum_r[j])`` (``cum_r``: the cumulative transition row), so
-  good sentiment pulls towards boom.
+  good sentiment pulls towards boom; ``Phi(-z_regime)`` is iid uniform, so the chain moves
+  with exactly the configured matrix.
 
 Source of the one-factor design: ``docs/model.md`` §7.2; transition matrix: the config's
 ``financing.regime``.
@@ -28,20 +35,22 @@ def init(k, st) -> None:
 
 @njit_inline
 def month(m, fs, ld, reg_thr, st, eps, rows):
-    """Sentiment, the drivers' correlated shocks and the regime of month ``m``.
+    """The common innovation, the drivers' correlated shocks and the regime of month ``m``.
 
-    Returns ``(z_ent, z_users, z_pw, z_round, r)``; writes the regime line.
+    Returns ``(z_ent, z_users, z_pw, z_round, r)``; writes the regime and sentiment lines.
     """
+    c = eps[E.SENT, m]  # the common innovation: iid, so the loaded shocks stay iid
     if m == 0:
-        f = eps[E.SENT, m]
+        s = c
     else:
-        f = fs[F.SENT_RHO] * st[S.SENT] + fs[F.SENT_C] * eps[E.SENT, m]
-    st[S.SENT] = f
-    z_ent = ld[0, LD.ENT] * f + ld[1, LD.ENT] * eps[E.ENT, m]
-    z_users = ld[0, LD.USERS] * f + ld[1, LD.USERS] * eps[E.USERS, m]
-    z_pw = ld[0, LD.PRICE_WAR] * f + ld[1, LD.PRICE_WAR] * eps[E.PRICE_WAR, m]
-    z_reg = ld[0, LD.REGIME] * f + ld[1, LD.REGIME] * eps[E.REGIME, m]
-    z_round = ld[0, LD.ROUND] * f + ld[1, LD.ROUND] * eps[E.ROUND, m]
+        s = fs[F.SENT_RHO] * st[S.SENT] + fs[F.SENT_C] * c
+    st[S.SENT] = s  # reported index only: nothing below reads it
+    rows[m, L.SENTIMENT] = s
+    z_ent = ld[0, LD.ENT] * c + ld[1, LD.ENT] * eps[E.ENT, m]
+    z_users = ld[0, LD.USERS] * c + ld[1, LD.USERS] * eps[E.USERS, m]
+    z_pw = ld[0, LD.PRICE_WAR] * c + ld[1, LD.PRICE_WAR] * eps[E.PRICE_WAR, m]
+    z_reg = ld[0, LD.REGIME] * c + ld[1, LD.REGIME] * eps[E.REGIME, m]
+    z_round = ld[0, LD.ROUND] * c + ld[1, LD.ROUND] * eps[E.ROUND, m]
 
     r = int(st[S.REGIME])
     nxt = Regime.WINTER.value
