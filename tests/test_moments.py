@@ -58,7 +58,8 @@ REGIMES = ("boom", "normal", "winter")
 
 
 def _close(got, want, mcse, what):
-    assert abs(got - want) <= Z * mcse, f"{what}: measured {got:.5g}, configured {want:.5g} (MCSE {mcse:.3g})"
+    msg = f"{what}: measured {got:.5g}, configured {want:.5g} (MCSE {mcse:.3g})"
+    assert abs(got - want) <= Z * mcse, msg
 
 
 def _corr(a, b):

@@ -176,7 +176,7 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     ("GW", "gw_online", False),
     ("REGIME", "regime", False),
     # cal1: shocks -- the drivers' monthly deviations from the central path (docs/model.md §7.2)
-    ("SENTIMENT", "sentiment", False),  # reported AR(1) index of the common innovation; feeds nothing
+    ("SENTIMENT", "sentiment", False),  # AR(1) index of the common innovation; feeds nothing
     ("USERS_DEV", "users_dev", False),  # log deviation of users from the S-curve
     ("CONV_DEV", "conversion_dev", False),  # logit deviation of paid conversion
     ("ENT_G_DEV", "enterprise_growth_dev", False),  # enterprise growth deviation, 1/yr
