@@ -426,7 +426,14 @@ class Financing(_Model):
 
 
 class Sentiment(_Model):
-    """One AI-sentiment factor: an AR(1) shock loading on the drivers (correlation)."""
+    """One common AI-sentiment innovation loading on the drivers' innovations (correlation).
+
+    cal1: shocks. The common innovation ``c_m`` is iid N(0, 1); a driver with loading ``l``
+    sees ``z_m = l c_m + sqrt(1 - l^2) e_m``, so its innovations stay iid N(0, 1) and its
+    configured moments hold; ``corr(z_i, z_j) = l_i l_j`` in the same month.
+    ``persistence`` is the AR(1) coefficient of the reported ``sentiment`` index (a filter
+    of ``c``, stationary sd 1) that no driver reads (``docs/model.md`` §7.2).
+    """
 
     persistence: Annotated[float, Field(ge=0, lt=1)] = 0.9
     loading_enterprise: Annotated[float, Field(ge=-1, le=1)] = 0.0
@@ -437,7 +444,11 @@ class Sentiment(_Model):
 
 
 class Shocks(_Model):
-    """Monthly shocks; all zero in a deterministic run."""
+    """Monthly shocks; all zero in a deterministic run.
+
+    ``*_vol`` is the stationary sd of an AR(1) deviation started at 0, ``*_persistence`` its
+    monthly autocorrelation (``enterprise_growth_reversion_per_yr`` ``k``: ``exp(-k / 12)``).
+    """
 
     users_vol: Annotated[float, Field(ge=0, le=5)] = 0.0
     users_persistence: Annotated[float, Field(ge=0, lt=1)] = 0.9
