@@ -104,3 +104,11 @@ def transition_counts(reg: np.ndarray, initial: int) -> np.ndarray:
     c = np.zeros((3, 3))
     np.add.at(c, (prev.astype(np.int64).ravel(), reg.astype(np.int64).ravel()), 1.0)
     return c
+
+
+def integrated_var(sd: float, rho: float, m: int) -> float:
+    """Variance in month ``m`` of ``L_m = sum_{k<=m} d_k / 12`` (the enterprise log level)."""
+    b2 = sd * sd * (1.0 - rho * rho)
+    if rho == 1.0:  # pragma: no cover - the schema keeps rho < 1
+        raise ValueError("rho must be below 1")
+    return b2 / 144.0 * sum(((1.0 - rho ** (m - j + 1)) / (1.0 - rho)) ** 2 for j in range(m + 1))

@@ -9,6 +9,7 @@ ones (``docs/model.md`` §7.2), within ``Z`` Monte Carlo standard errors:
   to its stationary sd), the lag-1 autocorrelation in the last month, and the mean of
   ``d_m^2 / Var_m`` pooled over the last 36 months (MCSE by batch means, one batch per path,
   since months of a path are autocorrelated);
+- the enterprise log level (the integral of the growth deviation): its sd in the last month;
 - their innovations, pooled over path-months (iid under the model): sd 1, lag-1
   autocorrelation 0, cross-correlations ``l_i l_j`` (and ``l_i`` with the common innovation);
   the correlation of the levels in the last month against the AR formula;
@@ -43,6 +44,7 @@ from tests.moments import (
     corr_mcse,
     driver_lines,
     innovations,
+    integrated_var,
     sd_mcse,
     sentiment_innovations,
     stationary,
@@ -95,6 +97,11 @@ def check_moments(cfg, n_paths, seed):
         ratio = np.mean([d[:, j] ** 2 / ar1_var(sd, rho, j) for j in months], axis=0)
         _close(ratio.mean(), 1.0, batch_mcse(ratio), f"{name} pooled variance / configured")
         z[name] = innovations(d, sd, rho)
+    if "ENT_G_DEV" in z:  # the enterprise log level integrates the growth deviation (§2)
+        sd, rho, _ = ar["ENT_G_DEV"]
+        lvl = x["ENT_G_DEV"].sum(axis=1) / 12.0
+        want = math.sqrt(integrated_var(sd, rho, m))
+        _close(lvl.std(ddof=1), want, sd_mcse(want, n_paths), "enterprise log level sd")
     # the reported sentiment index: stationary sd 1 from month 0, lag-1 autocorrelation rho
     s = x["SENTIMENT"]
     _close(s[:, m].std(ddof=1), 1.0, sd_mcse(1.0, n_paths), "sentiment sd")
