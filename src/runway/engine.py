@@ -19,8 +19,9 @@ the same seed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba
 import numpy as np
@@ -380,7 +381,7 @@ def next_target_paths(check: TargetCheck, target: float, chunk_size: int, max_pa
     return min(want, max_paths)
 
 
-def resolve_hold(cfg: Config, hold: dict[str, object] | None) -> dict[int, float | np.ndarray]:
+def resolve_hold(cfg: Config, hold: Mapping[str, Any] | None) -> dict[int, float | np.ndarray]:
     """``hold`` keyed by draw row index, checked: names are config dotted paths of draw rows.
 
     Values are scalars (every path) or 1-D arrays with one value per path (NaN: drawn as usual).
@@ -416,7 +417,7 @@ def run(
     on_check: Callable[[TargetCheck], None] | None = None,
     fold: bool = True,
     baseline: bool = True,
-    hold: dict[str, object] | None = None,
+    hold: Mapping[str, Any] | None = None,
 ) -> RawRun:
     """Simulate a config.
 

@@ -26,7 +26,8 @@ def run_chunk(
     ``monthly`` (n, n_months, N_LINES) or an empty array when full traces are not kept;
     ``drawn`` (n, draw_cols.size): the path's drawn inputs, column ``j`` the draw row
     ``draw_cols[j]`` (parameters ``P``, then shares online, then slips). ``hold`` (n, n_rows)
-    or (0, 0): values that replace the draws (NaN: drawn; :func:`~runway.kernel.path.hold_path_params`).
+    or (0, 0): values that replace the draws (NaN: drawn; see
+    :func:`~runway.kernel.path.hold_path_params`).
     """
     n_months = k.iv[I.N_MONTHS]
     b = path_buffers(k)

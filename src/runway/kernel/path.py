@@ -75,8 +75,10 @@ def draw_path_params(k, key0, key1, path, theta, cshare, cslip) -> None:
 
 @njit_inline
 def hold_path_params(hold, theta, cshare, cslip) -> None:
-    """Replace the draws of held rows: ``hold[i]`` (the draw rows of :func:`draw_path_params`)
-    where it is not NaN; an empty ``hold`` holds nothing.
+    """Replace the draws of the held rows of one path.
+
+    ``hold[i]`` (row ``i`` of :func:`draw_path_params`) replaces the draw where it is not NaN;
+    an empty ``hold`` holds nothing.
 
     Used by the sensitivity analysis (:mod:`runway.sensitivity`): a held row takes the given
     value instead of its draw; every other row keeps its own draw, since each row's random

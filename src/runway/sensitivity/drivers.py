@@ -11,9 +11,11 @@ Per input (a group: the mean of its members' values, e.g. the average slip of th
 - ``ks``: the Kolmogorov-Smirnov distance between the input's distribution in the target set
   and in the rest (0: it does not separate them; 1: it separates them completely), with a
   95% Poisson-bootstrap half-width over paths (``ks_conf``);
-- ``pawn``: SALib's PAWN index (Pianosi and Wagener 2015; median over 10 slices of the input
-  of the KS distance between the output's conditional and unconditional distributions) of
-  the target's output (the gap itself; the default indicator), with a bootstrap half-width;
+- ``pawn``: the PAWN index of SALib (Pianosi and Wagener 2015; the median over 10 slices of
+  the input of the KS distance between the output's conditional and unconditional
+  distributions) of the target's output (the gap itself; the default indicator), computed
+  by :func:`pawn_median` (equal to ``SALib.analyze.pawn``'s median, tested, and vectorised
+  over bootstrap weights), with a bootstrap half-width;
 - ``median_target``, ``median_rest`` and ``direction``: which way the input leans in the
   target set.
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from runway.config import Config
 from runway.errors import RunwayError
 from runway.sensitivity.inputs import make_groups, uncertain_inputs
 
@@ -46,47 +49,89 @@ COLUMNS = [
     "n",
 ]
 """Columns of :func:`drivers`' table (docs/sensitivity.md); ranked by ``ks`` per target."""
-BOOTSTRAP = 200
-PAWN_BOOTSTRAP = 30
-PAWN_MAX_PATHS = 50_000
-"""PAWN is computed on at most this many paths (the first ones: paths are exchangeable)."""
+BOOTSTRAP = 50
+"""Poisson-bootstrap resamples of the intervals."""
+BOOT_MAX_PATHS = 20_000
+"""The intervals are bootstrapped on the first ``m`` paths at most (paths are exchangeable) and
+scaled to the run's ``n`` paths by ``sqrt(m / n)`` (both indices' errors fall as 1/sqrt(n))."""
+PAWN_BOOTSTRAP = 20
+PAWN_BOOT_MAX_PATHS = 10_000
+"""PAWN's interval: fewer resamples on fewer paths (it costs ten KS distances a resample)."""
+PAWN_SLICES = 10
 WORST = 0.90
 
 
-def _ks_boot(x: np.ndarray, t: np.ndarray, rng: np.random.Generator, reps: int) -> np.ndarray:
-    """KS distance of ``x`` between ``t`` and ``~t``: the estimate, then ``reps`` resamples."""
+def _weighted_ks(
+    order: np.ndarray, ends: np.ndarray, sel: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted counts behind a KS distance: (in ``sel``, all) at each tie-run end.
+
+    Per row of weights ``w`` (k, n); ``order`` sorts the compared values, ``ends`` ends their
+    runs of ties.
+    """
+    ws = w[:, order]
+    s = sel[order].astype(np.float64)
+    a = np.cumsum(ws * s, axis=1)[:, ends]
+    c = np.cumsum(ws, axis=1)[:, ends]
+    return a, c
+
+
+def ks_distance(x: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """KS distance of ``x`` between ``t`` and ``~t``, per row of path weights ``w`` (k, n)."""
     order = np.argsort(x, kind="stable")
-    xs, ts = x[order], t[order].astype(np.float64)
+    xs = x[order]
     ends = np.flatnonzero(np.r_[xs[1:] != xs[:-1], True])  # last index of each run of ties
-    out = np.empty(reps + 1)
-    n = x.size
-    step = max(1, 2_000_000 // max(n, 1))
-    done = 0
-    while done < reps + 1:
-        k = min(step, reps + 1 - done)
-        w = np.ones((k, n)) if done == 0 else rng.poisson(1.0, (k, n)).astype(np.float64)
-        if done == 0:
-            w[1:] = rng.poisson(1.0, (k - 1, n))
-        a = np.cumsum(w * ts, axis=1)[:, ends]
-        b = np.cumsum(w * (1.0 - ts), axis=1)[:, ends]
+    a, c = _weighted_ks(order, ends, t, w)
+    b = c - a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.abs(a / a[:, -1:] - b / b[:, -1:]).max(axis=1)
+
+
+def pawn_median(x: np.ndarray, y: np.ndarray, w: np.ndarray, slices: int = PAWN_SLICES):
+    """SALib's PAWN index per row of path weights ``w`` (k, n).
+
+    As ``SALib.analyze.pawn``: the median over ``slices`` slices of ``x`` of the KS distance
+    between ``y`` in the slice and all of ``y``; with unit weights it equals SALib's
+    ``median`` (tested). The slices are cut at the unweighted quantiles of ``x`` (SALib's
+    rule: ``q_s <= x < q_{s+1}``).
+    """
+    order = np.argsort(y, kind="stable")
+    ys = y[order]
+    ends = np.flatnonzero(np.r_[ys[1:] != ys[:-1], True])
+    edges = np.nanquantile(x, np.arange(0, 1 + 1 / slices, 1 / slices))
+    out = np.full((w.shape[0], slices), np.nan)
+    for s in range(slices):
+        sel = (x >= edges[s]) & (x < edges[s + 1])
+        if not sel.any():
+            continue
+        a, c = _weighted_ks(order, ends, sel, w)
         with np.errstate(invalid="ignore", divide="ignore"):
-            d = np.abs(a / a[:, -1:] - b / b[:, -1:]).max(axis=1)
-        out[done : done + k] = d
-        done += k
-    return out
-
-
-def _pawn(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
-    from SALib.analyze import pawn
-
-    d = x.shape[1]
-    problem = {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0, 1]] * d}
+            out[:, s] = np.abs(a / a[:, -1:] - c / c[:, -1:]).max(axis=1)
     with np.errstate(all="ignore"):
-        r = pawn.analyze(problem, x, y, S=10, seed=seed)
-    return np.asarray(r["median"], dtype=float)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(out, axis=1)
 
 
-def _frames(source) -> tuple[pd.DataFrame, pd.DataFrame, object]:
+def _with_interval(
+    f, rng: np.random.Generator, n: int, reps: int, m_max: int
+) -> tuple[float, float]:
+    """``f(weights)`` on every path and its 95% Poisson-bootstrap half-width."""
+    est = float(f(np.ones((1, n)), slice(None))[0])
+    m = min(n, m_max)
+    if reps < 2:
+        return est, math.nan
+    w = rng.poisson(1.0, (reps, m)).astype(np.float64)
+    boot = f(w, slice(0, m))
+    boot = boot[np.isfinite(boot)]
+    if boot.size < 2:
+        return est, math.nan
+    return est, float(1.96 * np.std(boot, ddof=1) * math.sqrt(m / n))
+
+
+def _frames(source) -> tuple[pd.DataFrame, pd.DataFrame, Config]:
     """(inputs, paths, config) of a :class:`~runway.result.Result` or a run directory."""
     if isinstance(source, str | Path):
         import runway
@@ -155,7 +200,9 @@ def drivers(
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     y = int(year) if year is not None else (cal.full_years[-1] if cal.full_years else cal.years[-1])
     if y not in cal.years:
-        raise RunwayError(f"drivers: year {y} is outside the horizon {cal.years[0]}..{cal.years[-1]}")
+        raise RunwayError(
+            f"drivers: year {y} is outside the horizon {cal.years[0]}..{cal.years[-1]}"
+        )
     unc = uncertain_inputs(cfg)
     gs = [g for g in make_groups(unc, groups) if all(m in inputs.columns for m in g.members)]
     x = np.column_stack([inputs[list(g.members)].to_numpy(float).mean(axis=1) for g in gs])
@@ -172,26 +219,28 @@ def drivers(
     for tname, (t, yv) in targets.items():
         nt = int(t.sum())
         rows = []
-        if 0 < nt < n:
-            m = min(n, PAWN_MAX_PATHS)
-            pawn0 = _pawn(x[:m], yv[:m], seed)
-            boots = [
-                _pawn(x[idx], yv[idx], seed)
-                for idx in (rng.integers(0, m, m) for _ in range(PAWN_BOOTSTRAP))
-            ]
-            pawn_conf = 1.96 * np.std(np.array(boots), axis=0, ddof=1)
-        else:
-            pawn0 = pawn_conf = np.full(len(gs), math.nan)
         for j, g in enumerate(gs):
+            xj = x[:, j]
             if 0 < nt < n:
-                ks = _ks_boot(x[:, j], t, rng, bootstrap)
-                k0, kc = float(ks[0]), float(1.96 * np.std(ks[1:], ddof=1))
-                mt, mr = float(np.median(x[t, j])), float(np.median(x[~t, j]))
-                mean_t, mean_r = float(x[t, j].mean()), float(x[~t, j].mean())
-                lean = mt - mr if mt != mr else mean_t - mean_r
+                k0, kc = _with_interval(
+                    lambda w, sl, xj=xj, t=t: ks_distance(xj[sl], t[sl], w),
+                    rng,
+                    n,
+                    bootstrap,
+                    BOOT_MAX_PATHS,
+                )
+                p0, pc = _with_interval(
+                    lambda w, sl, xj=xj, yv=yv: pawn_median(xj[sl], yv[sl], w),
+                    rng,
+                    n,
+                    min(bootstrap, PAWN_BOOTSTRAP),
+                    PAWN_BOOT_MAX_PATHS,
+                )
+                mt, mr = float(np.median(xj[t])), float(np.median(xj[~t]))
+                lean = mt - mr if mt != mr else float(xj[t].mean() - xj[~t].mean())
                 direction = "higher" if lean > 0 else ("lower" if lean < 0 else "same")
             else:
-                k0 = kc = mt = mr = math.nan
+                k0 = kc = p0 = pc = mt = mr = math.nan
                 direction = "n/a"
             rows.append(
                 {
@@ -201,8 +250,8 @@ def drivers(
                     "members": len(g.members),
                     "ks": k0,
                     "ks_conf": kc,
-                    "pawn": float(pawn0[j]),
-                    "pawn_conf": float(pawn_conf[j]),
+                    "pawn": p0,
+                    "pawn_conf": pc,
                     "median_target": mt,
                     "median_rest": mr,
                     "direction": direction,

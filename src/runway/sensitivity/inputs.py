@@ -56,10 +56,16 @@ LABELS: dict[str, str] = {
 
 _CONTRACT = re.compile(r"^compute\.contracts\[(\d+)\]\.(share_online|slip_months)$")
 GROUP_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (re.compile(r"^compute\.contracts\[\d+\]\.slip_months$"), "compute.contracts[*].slip_months",
-     "all contracts' slips"),
-    (re.compile(r"^compute\.contracts\[\d+\]\.share_online$"), "compute.contracts[*].share_online",
-     "all contracts' share online"),
+    (
+        re.compile(r"^compute\.contracts\[\d+\]\.slip_months$"),
+        "compute.contracts[*].slip_months",
+        "all contracts' slips",
+    ),
+    (
+        re.compile(r"^compute\.contracts\[\d+\]\.share_online$"),
+        "compute.contracts[*].share_online",
+        "all contracts' share online",
+    ),
     (re.compile(r"^financing\.regime\."), "financing.regime.*", "the regime matrix"),
 )
 """Default groups: (pattern on the config path, group name, label)."""
@@ -105,6 +111,8 @@ class Uncertain:
         for i, q in enumerate(ps):
             q = min(max(float(q), 1e-12), 1.0 - 1e-12)
             out[i] = draw_value(k, d[0], d[1], d[2], d[4], d[5], q, norm_ppf(q), tab)
+        if name.endswith(".slip_months"):
+            out = np.floor(out + 0.5)  # what the kernel holds (and draws): whole months
         return out if np.ndim(p) else out[:1]
 
     def label(self, name: str) -> str:

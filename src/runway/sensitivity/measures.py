@@ -136,7 +136,9 @@ def paired_difference(a: np.ndarray, b: np.ndarray, how: str, q: float) -> tuple
     if n < 2 * SECTIONS:
         return d, math.nan
     cuts = np.linspace(0, n, SECTIONS + 1).astype(np.int64)
-    parts = [_stat(a[i:j], how, q) - _stat(b[i:j], how, q) for i, j in zip(cuts, cuts[1:])]
+    parts = [
+        _stat(a[i:j], how, q) - _stat(b[i:j], how, q) for i, j in zip(cuts, cuts[1:], strict=False)
+    ]
     arr = np.asarray(parts)
     if not np.all(np.isfinite(arr)):
         return d, math.nan
@@ -151,7 +153,7 @@ def stat_mcse(v: np.ndarray, how: str, q: float) -> float:
     if n < 2 * SECTIONS:
         return math.nan
     cuts = np.linspace(0, n, SECTIONS + 1).astype(np.int64)
-    arr = np.asarray([_stat(v[i:j], how, q) for i, j in zip(cuts, cuts[1:])])
+    arr = np.asarray([_stat(v[i:j], how, q) for i, j in zip(cuts, cuts[1:], strict=False)])
     if not np.all(np.isfinite(arr)):
         return math.nan
     return float(np.std(arr, ddof=1) / math.sqrt(SECTIONS))
