@@ -70,7 +70,7 @@ def sensitivity(
     paths: Annotated[
         int | None,
         typer.Option(
-            "--paths", "-n", help="Paths per run (tornado; default 8,192) or the base N (sobol)."
+            "--paths", "-n", help="Paths per run (tornado; default 16,384) or the base N (sobol)."
         ),
     ] = None,
     target_mcse: Annotated[

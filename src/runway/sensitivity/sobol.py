@@ -26,7 +26,7 @@ from runway.errors import RunwayError
 from runway.sensitivity import measures as M
 from runway.sensitivity.inputs import make_groups, uncertain_inputs
 
-DEFAULT_N = 512
+DEFAULT_N = 2048
 """Base sample size ``N`` of the design: ``N x (groups + 3)`` paths in all."""
 SHOCKS = "shocks"
 SHOCKS_LABEL = "monthly shocks (the model's own noise)"

@@ -22,7 +22,7 @@ from runway.errors import RunwayError
 from runway.sensitivity import measures as M
 from runway.sensitivity.inputs import P_HIGH, P_LOW, Group, make_groups, uncertain_inputs
 
-DEFAULT_PATHS = 8_192
+DEFAULT_PATHS = 16_384
 """Paths per run of the tornado (the base and two per group): 25 runs on the HSBC config."""
 TARGET_MAX_PATHS = 131_072
 """Largest path count a ``target_mcse`` tornado grows to."""
