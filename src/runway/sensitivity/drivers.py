@@ -115,15 +115,16 @@ def pawn_median(x: np.ndarray, y: np.ndarray, w: np.ndarray, slices: int = PAWN_
             return np.nanmedian(out, axis=1)
 
 
-def _with_interval(
-    f, rng: np.random.Generator, n: int, reps: int, m_max: int
-) -> tuple[float, float]:
-    """``f(weights)`` on every path and its 95% Poisson-bootstrap half-width."""
+def _with_interval(f, n: int, w: np.ndarray | None) -> tuple[float, float]:
+    """``f(weights)`` on every path and its 95% Poisson-bootstrap half-width.
+
+    ``w`` (reps, m): the resamples' weights of the first ``m`` paths (shared by the inputs of
+    a target: a joint bootstrap); ``None`` or fewer than 2 resamples: no interval.
+    """
     est = float(f(np.ones((1, n)), slice(None))[0])
-    m = min(n, m_max)
-    if reps < 2:
+    if w is None or w.shape[0] < 2:
         return est, math.nan
-    w = rng.poisson(1.0, (reps, m)).astype(np.float64)
+    m = w.shape[1]
     boot = f(w, slice(0, m))
     boot = boot[np.isfinite(boot)]
     if boot.size < 2:
@@ -219,22 +220,16 @@ def drivers(
     for tname, (t, yv) in targets.items():
         nt = int(t.sum())
         rows = []
+        w_ks = rng.poisson(1.0, (bootstrap, min(n, BOOT_MAX_PATHS))).astype(np.float64)
+        w_pawn = w_ks[: min(bootstrap, PAWN_BOOTSTRAP), : min(n, PAWN_BOOT_MAX_PATHS)]
         for j, g in enumerate(gs):
             xj = x[:, j]
             if 0 < nt < n:
                 k0, kc = _with_interval(
-                    lambda w, sl, xj=xj, t=t: ks_distance(xj[sl], t[sl], w),
-                    rng,
-                    n,
-                    bootstrap,
-                    BOOT_MAX_PATHS,
+                    lambda w, sl, xj=xj, t=t: ks_distance(xj[sl], t[sl], w), n, w_ks
                 )
                 p0, pc = _with_interval(
-                    lambda w, sl, xj=xj, yv=yv: pawn_median(xj[sl], yv[sl], w),
-                    rng,
-                    n,
-                    min(bootstrap, PAWN_BOOTSTRAP),
-                    PAWN_BOOT_MAX_PATHS,
+                    lambda w, sl, xj=xj, yv=yv: pawn_median(xj[sl], yv[sl], w), n, w_pawn
                 )
                 mt, mr = float(np.median(xj[t])), float(np.median(xj[~t]))
                 lean = mt - mr if mt != mr else float(xj[t].mean() - xj[~t].mean())
