@@ -292,3 +292,13 @@ def test_cli_tornado_writes_its_directory(tmp_path):
     js = json.loads((d / "sensitivity.json").read_text())
     assert js["meta"]["method"] == "tornado" and js["meta"]["paths_per_run"] == 64
     assert {r["output"] for r in js["rows"]} == {"p_insolvent_by_2030", "funding_gap_2030_p50"}
+
+
+def test_tornado_target_mcse_grows_the_paths(hsbc):
+    outs = ["p_insolvent_by_2030", "funding_gap_2030_p50"]
+    loose = tornado(hsbc, outputs=outs, paths=64, target_mcse=0.9, groups=False)
+    assert (loose["paths"] == 64).all()  # met at once
+    strict = tornado(hsbc, outputs=outs, paths=64, target_mcse=1e-6, max_paths=128)
+    assert (strict["paths"] == 128).all()  # doubled, then stopped at the cap
+    plain = tornado(hsbc, outputs=outs, paths=128)
+    np.testing.assert_array_equal(strict["swing"], plain["swing"])  # the plain run of 128
