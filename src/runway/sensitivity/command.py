@@ -70,7 +70,9 @@ def sensitivity(
     paths: Annotated[
         int | None,
         typer.Option(
-            "--paths", "-n", help="Paths per run (tornado; default 16,384) or the base N (sobol)."
+            "--paths",
+            "-n",
+            help="Paths per run (tornado; default 16,384) or the base N (sobol; default 2,048).",
         ),
     ] = None,
     target_mcse: Annotated[
@@ -84,9 +86,7 @@ def sensitivity(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out", "-o", help="Directory to write (default: runs/<scenario>_sensitivity)."
-        ),
+        typer.Option("--out", "-o", help="Directory to write (default: runs/<scenario>_<method>)."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", "-s", help="Seed.")] = None,
     threads: Annotated[int | None, typer.Option("--threads", "-t", help="Numba threads.")] = None,
