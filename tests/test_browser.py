@@ -119,7 +119,7 @@ def test_hsbc_report_first_screen_states_the_four_answers_with_dates(tmp_path):
     assert len(MONTH_YEAR.findall(when)) >= 3, when  # first defaults, 1 in 20, riskiest months
     assert "months from" not in when
     assert prob.startswith("3. With what probability?") and "%" in prob
-    assert drivers.startswith("4. What drives it?") and "Not computed in this run" in drivers
+    assert drivers.startswith("4. What drives it?") and "worst tenth of funding gaps" in drivers
     shot = tmp_path / "first.png"
     r = _chromium(tmp_path, f"--screenshot={shot}", size, "--hide-scrollbars", url)
     assert r.returncode == 0 and shot.stat().st_size > 10_000, r.stderr[-2000:]

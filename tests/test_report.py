@@ -291,7 +291,10 @@ def test_report_leads_with_the_four_answers_in_words(run_dir):
 
     assert date(d["first"]) in answers and date(d["p05"]) in answers
     assert date(d["riskiest_months"][0]["month"]) in answers
-    assert "Not computed in this run" in answers and "](#what-drives-it)" in answers
+    # answer 4 names the run's top drivers (summary.json "sensitivity", issue 14)
+    top = s["sensitivity"]["targets"]["funding_gap_2030_worst_decile"]["top"]
+    assert "Not computed in this run" not in answers and "](#what-drives-it)" in answers
+    assert all(r["label"] in answers for r in top[:3])
     assert "## What drives it" in md
     # human headers: no code identifier in a table header, diagnostics after the answers
     for line in md.splitlines():

@@ -31,6 +31,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "sweep_command",
         "Run a sweep of scenarios with common random numbers; write the sweep table and report.",
     ),
+    "sensitivity": (
+        "runway.sensitivity.command",
+        "sensitivity",
+        "Rank what drives the gap and the default risk: tornado, Sobol' indices or drivers.",
+    ),
     "bench": (
         "runway.bench",
         "bench",

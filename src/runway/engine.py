@@ -19,8 +19,9 @@ the same seed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba
 import numpy as np
@@ -35,6 +36,7 @@ from runway.layout import (
     N_FAN,
     N_LINES,
     N_OUT,
+    N_PARAMS,
     OUT_NAMES,
     Kind,
     O,
@@ -171,8 +173,11 @@ class _Simulator:
         capacity: int,
         progress: Callable[[int, int], None] | None,
         fold: bool = True,
+        hold: dict[int, float | np.ndarray] | None = None,
     ):
         self.inp = inp
+        self.hold = hold or {}  # draw row -> held value(s) (resolve_hold)
+        self.n_rows = N_PARAMS + 2 * inp.c_value.size
         self.kin = K.pack(inp)  # the kernel's packed view of the inputs, built once
         self.fold = fold
         # the drawn inputs kept per path: every row that is not fixed (none when deterministic)
@@ -273,6 +278,7 @@ class _Simulator:
                 mon,
                 self.drawn[a:b],
                 self.draw_cols,
+                self._hold_block(a, b),
             )
             self.annual_paths[a:b] = self.ann_buf[r0:r1][:, :, _KEEP_IDX]
             self.n, self.pending = b, r1
@@ -280,6 +286,28 @@ class _Simulator:
                 self._fold()
             if self.progress is not None:
                 self.progress(self.n, total)
+
+    def _hold_block(self, a: int, b: int) -> np.ndarray | None:
+        """Held values of paths ``a .. b - 1``: (b - a, n_rows), NaN where drawn; or None."""
+        if not self.hold:
+            return None
+        block = np.full((b - a, self.n_rows), np.nan)
+        for i, v in self.hold.items():
+            if np.ndim(v) == 0:
+                block[:, i] = float(v)
+            else:
+                arr = np.asarray(v, dtype=np.float64)
+                if arr.size < b:
+                    raise RunwayError(
+                        f"hold of {self.drawn_row_name(i)} has {arr.size:,} values; the run "
+                        f"needs one per path ({b:,})"
+                    )
+                block[:, i] = arr[a:b]
+        return block
+
+    def drawn_row_name(self, i: int) -> str:
+        """Config dotted path of draw row ``i``."""
+        return draw_row_names(self.inp.c_value.size)[i]
 
     def _fold(self) -> None:
         m = self.pending
@@ -353,6 +381,28 @@ def next_target_paths(check: TargetCheck, target: float, chunk_size: int, max_pa
     return min(want, max_paths)
 
 
+def resolve_hold(cfg: Config, hold: Mapping[str, Any] | None) -> dict[int, float | np.ndarray]:
+    """``hold`` keyed by draw row index, checked: names are config dotted paths of draw rows.
+
+    Values are scalars (every path) or 1-D arrays with one value per path (NaN: drawn as usual).
+    """
+    if not hold:
+        return {}
+    names = draw_row_names(len(cfg.compute.contracts))
+    out: dict[int, float | np.ndarray] = {}
+    for name, v in hold.items():
+        if name not in names:
+            raise RunwayError(
+                f"hold: {name!r} is not a per-path input; use one of {', '.join(names[:3])}, "
+                "... (runway.layout.draw_row_names)"
+            )
+        arr = np.asarray(v, dtype=np.float64)
+        if arr.ndim > 1:
+            raise RunwayError(f"hold: {name} needs a number or a 1-D array, got {arr.ndim}-D")
+        out[names.index(name)] = float(arr) if arr.ndim == 0 else arr
+    return out
+
+
 def run(
     cfg: Config,
     *,
@@ -367,6 +417,7 @@ def run(
     on_check: Callable[[TargetCheck], None] | None = None,
     fold: bool = True,
     baseline: bool = True,
+    hold: Mapping[str, Any] | None = None,
 ) -> RawRun:
     """Simulate a config.
 
@@ -402,6 +453,14 @@ def run(
     baseline : bool
         Also run the deterministic path of the same config (one path, milliseconds) and
         return it as ``RawRun.baseline``, so writers need not simulate again.
+    hold : dict, optional
+        Per-path inputs held at given values instead of drawn, keyed by config dotted path
+        (:func:`runway.layout.draw_row_names`, e.g. ``"enterprise.share_anchor"``,
+        ``"compute.contracts[1].slip_months"``): a number for every path, or a 1-D array with
+        one value per path (NaN: drawn as usual). Every other input and shock is drawn as in
+        the run without ``hold`` (each draw row has its own Philox counter), so runs with and
+        without a hold are paired by common random numbers (:mod:`runway.sensitivity`).
+        ``RawRun.drawn`` records the held values.
     """
     cs = int(chunk_size if chunk_size is not None else cfg.run.chunk_size)
     if cs < 1:
@@ -435,7 +494,8 @@ def run(
         raise RunwayError(f"--threads must be at least 1, got {threads}")
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     inp = build_inputs(cfg, stochastic=not deterministic)
-    sim = _Simulator(inp, s if s is not None else 0, cs, n, progress, fold=fold)
+    held = resolve_hold(cfg, hold)
+    sim = _Simulator(inp, s if s is not None else 0, cs, n, progress, fold=fold, hold=held)
 
     target = None
     old_threads = numba.get_num_threads()

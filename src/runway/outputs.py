@@ -22,6 +22,7 @@ RUN_FILES = (
     "summary.json",
     "annual.csv",
     "paths.parquet",
+    "inputs.parquet",
     "fan.parquet",
     "idata.nc",
     "config.resolved.toml",
@@ -126,6 +127,34 @@ def write_paths_parquet(paths: pd.DataFrame, path: Path) -> None:
         for i in range(0, max(len(paths), 1), PARQUET_ROW_GROUP):
             batch = paths.iloc[i : i + PARQUET_ROW_GROUP]
             w.write_table(pa.Table.from_pandas(batch, schema=schema, preserve_index=False))
+
+
+def write_inputs_parquet(result: Result, path: Path) -> None:
+    """Write ``inputs.parquet``: the path id, then every drawn input of every path.
+
+    One column per config dotted path (:attr:`runway.result.Result.inputs`) after ``path``;
+    a deterministic run has no input columns.
+    """
+    import numpy as np
+
+    df = pd.concat(
+        [pd.DataFrame({"path": np.arange(len(result.inputs), dtype=np.int64)}), result.inputs],
+        axis=1,
+    )
+    df.to_parquet(path, index=False)
+
+
+def sensitivity_summary(result: Result) -> dict | None:
+    """``summary.json["sensitivity"]``: the run's drivers (:func:`runway.sensitivity.drivers`).
+
+    ``None`` for a deterministic run or one of fewer than 20 paths (nothing to separate).
+    """
+    if result.raw.deterministic or result.raw.n_paths < 20 or result.inputs.shape[1] == 0:
+        return None
+    from runway.sensitivity import drivers
+    from runway.sensitivity.report import summary_section
+
+    return summary_section(drivers(result))
 
 
 def deterministic_path(result: Result) -> pd.DataFrame:
@@ -258,10 +287,12 @@ def write_outputs(
             jobs.jobs["diagnostics"].result()  # re-raises what the diagnostics raised
             summary.update(result.summary())
             summary.update(extra)  # dates, hazard, published references
+            summary["sensitivity"] = sensitivity_summary(result)
             dump_json(summary)(p)
 
         writers: dict[str, Writer] = {
             "paths.parquet": start_background,
+            "inputs.parquet": lambda p: write_inputs_parquet(result, p),
             "fan.parquet": lambda p: result.fan.to_parquet(p, index=False),
             "annual.csv": lambda p: result.annual_wide().to_csv(p, float_format="%.10g"),
             "deterministic.csv": lambda p: det.to_csv(p, index=False, float_format="%.10g"),

@@ -13,7 +13,9 @@ from runway.layout import FAN_FROM_LINE, FAN_SIGN, N_EPS, N_FAN, N_LINES, N_PARA
 
 
 @njit
-def run_chunk(k, key0, key1, path0, n_paths, fan, annual, out, exposure, monthly, drawn, draw_cols):
+def run_chunk(
+    k, key0, key1, path0, n_paths, fan, annual, out, exposure, monthly, drawn, draw_cols, hold
+):
     """Simulate paths ``path0 .. path0 + n_paths - 1``, writing each path's outputs.
 
     ``(key0, key1)``: the seed's Philox key (:func:`runway.kernel.rng.seed_key`); a path's
@@ -23,15 +25,19 @@ def run_chunk(k, key0, key1, path0, n_paths, fan, annual, out, exposure, monthly
     (n, n_years, N_LINES); ``out`` (n, N_OUT); ``exposure`` (n, n_counterparties);
     ``monthly`` (n, n_months, N_LINES) or an empty array when full traces are not kept;
     ``drawn`` (n, draw_cols.size): the path's drawn inputs, column ``j`` the draw row
-    ``draw_cols[j]`` (parameters ``P``, then shares online, then slips).
+    ``draw_cols[j]`` (parameters ``P``, then shares online, then slips). ``hold`` (n, n_rows)
+    or (0, 0): values that replace the draws (NaN: drawn; see
+    :func:`~runway.kernel.path.hold_path_params`).
     """
     n_months = k.iv[I.N_MONTHS]
     b = path_buffers(k)
     eps = np.zeros((N_EPS, n_months))
     rows = np.zeros((n_months, N_LINES))
     keep = monthly.shape[0] > 0
+    held = hold.shape[0] > 0
+    no_hold = np.empty(0)
     for p in range(n_paths):
-        simulate_path(k, b, key0, key1, path0 + p, eps, rows)
+        simulate_path(k, b, key0, key1, path0 + p, eps, rows, hold[p] if held else no_hold)
         for f in range(N_FAN):
             li = FAN_FROM_LINE[f]
             sg = FAN_SIGN[f]
@@ -52,10 +58,13 @@ def run_chunk(k, key0, key1, path0, n_paths, fan, annual, out, exposure, monthly
 
 
 @njit_parallel
-def _run_chunks(k, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn, draw_cols):
+def _run_chunks(
+    k, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn, draw_cols, hold
+):
     key0, key1 = seed_key(seed)
     n_chunks = offsets.size - 1
     keep = monthly.shape[0] > 0
+    held = hold.shape[0] > 0
     for ii in numba_prange(n_chunks):
         i = np.int64(ii)
         a = offsets[i]
@@ -74,11 +83,23 @@ def _run_chunks(k, seed, path0, offsets, fan, annual, out, exposure, monthly, dr
             mon,
             drawn[a:b],
             draw_cols,
+            hold[a:b] if held else hold[0:0],
         )
 
 
 def run_chunks(
-    inp, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn=None, draw_cols=None
+    inp,
+    seed,
+    path0,
+    offsets,
+    fan,
+    annual,
+    out,
+    exposure,
+    monthly,
+    drawn=None,
+    draw_cols=None,
+    hold=None,
 ) -> None:
     """Run chunk ``i`` on rows ``offsets[i]:offsets[i+1]`` in parallel.
 
@@ -87,12 +108,17 @@ def run_chunks(
 
     ``inp`` is :class:`runway.model.Inputs` or an already packed :class:`KernelInputs`. Each
     chunk writes only its own slice, so results do not depend on the thread count.
+
+    ``hold`` (n, N_PARAMS + 2 n_contracts), optional: per-path values that replace the draws
+    of the rows where they are not NaN (the sensitivity analysis); ``None`` holds nothing.
     """
     k = inp if isinstance(inp, KernelInputs) else pack(inp)
     if draw_cols is None:
         draw_cols = np.empty(0, dtype=np.int64)
     if drawn is None:
         drawn = np.empty((out.shape[0], draw_cols.size))
+    if hold is None:
+        hold = np.empty((0, 0))
     _run_chunks(
         k,
         np.uint64(seed),
@@ -105,4 +131,5 @@ def run_chunks(
         monthly,
         drawn,
         draw_cols,
+        np.ascontiguousarray(hold, dtype=np.float64),
     )

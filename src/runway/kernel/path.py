@@ -74,6 +74,34 @@ def draw_path_params(k, key0, key1, path, theta, cshare, cslip) -> None:
 
 
 @njit_inline
+def hold_path_params(hold, theta, cshare, cslip) -> None:
+    """Replace the draws of the held rows of one path.
+
+    ``hold[i]`` (row ``i`` of :func:`draw_path_params`) replaces the draw where it is not NaN;
+    an empty ``hold`` holds nothing.
+
+    Used by the sensitivity analysis (:mod:`runway.sensitivity`): a held row takes the given
+    value instead of its draw; every other row keeps its own draw, since each row's random
+    numbers come from its own Philox counter. A held slip is rounded to whole months like a
+    drawn one.
+    """
+    if hold.size == 0:
+        return
+    n_p = theta.size
+    nc = cshare.size
+    for i in range(hold.size):
+        x = hold[i]
+        if math.isnan(x):
+            continue
+        if i < n_p:
+            theta[i] = x
+        elif i < n_p + nc:
+            cshare[i - n_p] = x
+        else:
+            cslip[i - n_p - nc] = math.floor(x + 0.5)
+
+
+@njit_inline
 def draw_shocks(k, key0, key1, path, eps) -> None:
     """Month ``m``'s standard normal shocks ``eps[:, m]`` (rows ``E``) of one path.
 
@@ -190,14 +218,16 @@ def backfill_history(k, rows) -> None:
 
 
 @njit_inline
-def simulate_path(k, b, key0, key1, path, eps, rows):
+def simulate_path(k, b, key0, key1, path, eps, rows, hold):
     """Draw one path's parameters and shocks and fill ``rows`` (n_months, N_LINES).
 
     ``b`` is the path's :class:`runway.kernel.inputs.PathBuffers`; ``(key0, key1)`` the seed's
     Philox key (:func:`runway.kernel.rng.seed_key`); ``path`` the path's global id. Its
-    numbers depend only on these (:func:`draw_path_params`, :func:`draw_shocks`).
+    numbers depend only on these (:func:`draw_path_params`, :func:`draw_shocks`). ``hold``:
+    the path's held values per draw row (NaN: drawn; empty: none held, :func:`hold_path_params`).
     """
     draw_path_params(k, key0, key1, path, b.theta, b.cshare, b.cslip)
+    hold_path_params(hold, b.theta, b.cshare, b.cslip)
     init_path(
         k, b.theta, b.cshare, b.cslip, b.pc, b.cpay, b.cgw, b.coff, b.traj, b.st, b.hist, b.sbuf
     )

@@ -236,15 +236,7 @@ def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]
             "answer",
         )
     )
-    b.append(
-        (
-            "p",
-            "**4. What drives it?** Not computed in this run: ranking the assumptions by their "
-            "effect on the gap and on the probability needs a sensitivity analysis, which this "
-            "run did not do (see [What drives it](#what-drives-it)).",
-            "answer",
-        )
-    )
+    b.append(("p", _drives_answer(s), "answer"))
     b.append(("h", 3, "Probability of running out of cash, by year"))
     hz = s.get("insolvency_hazard_by_year") or {}
     head = ["Year", "Run out by year end", "± (Monte Carlo standard error)"]
@@ -333,14 +325,7 @@ def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]
         b.append(("img", f, P.PLOTS.get(f, f)))
 
     b.append(("h", 2, "What drives it"))
-    b.append(
-        (
-            "p",
-            "Not computed in this run. A sensitivity analysis (each assumption moved over its "
-            "range, the others held) will rank the drivers of the funding gap and of the "
-            "probability of running out of cash here.",
-        )
-    )
+    b.extend(_drives_blocks(s))
 
     b.append(("h", 2, "Appendix: Monte Carlo precision and diagnostics"))
     b.extend(_target_blocks(tm))
@@ -415,6 +400,83 @@ def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]
             )
         )
     b.extend(_provenance(prov))
+    return b
+
+
+def _drives_answer(s: dict[str, Any]) -> str:
+    """Answer 4 from ``summary.json["sensitivity"]`` (the run's drivers), when there."""
+    sens = s.get("sensitivity") or {}
+    tg = sens.get("targets") or {}
+    gap = next((v for k, v in tg.items() if k.endswith("_worst_decile")), None)
+    if not gap or not gap.get("top"):
+        return (
+            "**4. What drives it?** Not computed in this run (see "
+            "[What drives it](#what-drives-it))."
+        )
+    names = ", ".join(escape_md(r["label"]) for r in gap["top"][:3])
+    return (
+        "**4. What drives it?** The inputs that most separate the worst tenth of funding gaps "
+        f"from the rest: {names} (see [What drives it](#what-drives-it)). "
+        "`runway sensitivity` gives the tornado and Sobol' indices."
+    )
+
+
+_TARGET_WORDS = {
+    "worst_decile": "the worst tenth of funding gaps by the end of {y}",
+    "insolvent": "the paths that ran out of cash by the end of {y}",
+}
+
+
+def _drives_blocks(s: dict[str, Any]) -> list[Block]:
+    """The "What drives it" section from ``summary.json["sensitivity"]``."""
+    sens = s.get("sensitivity") or {}
+    tg = sens.get("targets") or {}
+    if not tg:
+        return [
+            (
+                "p",
+                "Not computed in this run (a deterministic run, or too few paths). "
+                "`runway sensitivity CONFIG` ranks the drivers by tornado or Sobol' indices.",
+            )
+        ]
+    b: list[Block] = [
+        (
+            "p",
+            "Which assumptions separate the worst paths from the rest, read from this run's "
+            "own paths (no new simulation): the Kolmogorov-Smirnov distance between an "
+            "input's values in those paths and in the others (0: no difference, 1: complete "
+            "separation; ± a 95% bootstrap interval) and SALib's PAWN index. Groups (all "
+            "contracts' slips, all contracts' share online) are the mean of their members. "
+            "Inputs move together with the monthly shocks here; the tornado and Sobol' "
+            "indices of `runway sensitivity` move one input at a time.",
+        )
+    ]
+    for key, t in tg.items():
+        y = key.split("_")[2] if key.startswith("funding_gap_") else key.rsplit("_", 1)[-1]
+        kind = "worst_decile" if key.endswith("_worst_decile") else "insolvent"
+        what = _TARGET_WORDS[kind].format(y=y)
+        if not t.get("top") or t["top"][0].get("ks") is None:
+            b.append(("p", f"Not defined for {what}: no path, or every path, is in it."))
+            continue
+        b.append(("h", 3, f"Drivers of {what} ({fmt(t.get('n_target'), 'int')} paths)"))
+        b.append(("ul", [escape_md(w) for w in t.get("words") or []]))
+        b.append(
+            (
+                "table",
+                ["Input", "In these paths", "Median there", "Median elsewhere", "KS ±", "PAWN"],
+                [
+                    [
+                        escape_md(r["label"]),
+                        str(r["direction"]),
+                        fmt(r.get("median_target"), "rhat"),
+                        fmt(r.get("median_rest"), "rhat"),
+                        f"{fmt(r.get('ks'), 'rhat')} ± {fmt(r.get('ks_conf'), 'rhat')}",
+                        fmt(r.get("pawn"), "rhat"),
+                    ]
+                    for r in t["top"]
+                ],
+            )
+        )
     return b
 
 
