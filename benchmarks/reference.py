@@ -191,7 +191,8 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
         cpay=cpay,
         cgw=cgw,
         coff=coff,
-        hist=np.zeros((n, H.PAY + inp.pay_lag + 1), order="F"),
+        # the compute ring, then (fin: financing) the same ring at full contract terms
+        hist=np.zeros((n, H.PAY + 2 * (inp.pay_lag + 1)), order="F"),
         sbuf=np.zeros((n, 2, inp.s_amount.size), order="F"),
     )
 
@@ -444,6 +445,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         gw = np.where(on, gw + g, gw)
         for s in range(ns):
             sgw[:, s] = np.where(on, sgw[:, s] + g * inp.s_mask[s, c], sgw[:, s])
+    compute_full = compute
     compute = compute * st[:, S.CSCALE]
     st[:, S.MAX_GW] = np.maximum(st[:, S.MAX_GW], gw)
     for s in range(ns):
@@ -462,12 +464,17 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
 
     nl = inp.pay_lag + 1
     if m == 0:
-        hist[:, H.PAY :] = compute[:, None]
+        hist[:, H.PAY : H.PAY + nl] = compute[:, None]
+        hist[:, H.PAY + nl :] = compute_full[:, None]
     else:
         hist[:, H.PAY + m % nl] = compute
+        hist[:, H.PAY + nl + m % nl] = compute_full
     paid = hist[:, H.PAY + (m + 1) % nl] * pc[:, C.VENDOR_KEEP]
     wc = compute - paid
     fcf = op_income + stock_pay + wc
+    # fin: financing -- the no-new-money path pays compute at full contract terms (§6)
+    paid_full = hist[:, H.PAY + nl + (m + 1) % nl] * pc[:, C.VENDOR_KEEP]
+    fcf_nnm = np.where(paid == paid_full, fcf, fcf + (paid - paid_full))
     st[:, S.CUM_FCF] += fcf
     hist[:, H.FCF + m % N_FCF_RING] = fcf
     j12 = H.REV + m % N_REV_RING
@@ -503,7 +510,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     arr = 12.0 * revenue
     interest = inp.cash_yield_m * np.maximum(st[:, S.CASH], 0.0) - inp.debt_rate_m * st[:, S.DEBT]
     cash = st[:, S.CASH] + fcf + interest
-    shadow = st[:, S.SHADOW] + fcf
+    shadow = st[:, S.SHADOW] + fcf_nnm
 
     strategic = np.zeros(n)
     shadow_strategic = np.zeros(n)

@@ -3,7 +3,8 @@
 From the cash anchor on (month ``m``; money $bn):
 
 1. interest ``= yield * max(cash, 0) - rate * debt``; cash ``+= fcf + interest``; the
-   "no new money" balance (``cash_no_new_money``, HSBC's funding-gap basis) ``+= fcf``;
+   "no new money" balance (``cash_no_new_money``, HSBC's funding-gap basis) ``+= fcf_nnm``
+   (compute paid at full contract terms: no renegotiation reaches it);
 2. strategic money: each tranche pays what is due in its window (unconditional, per GW
    online under its counterparties up to its amount, or after an IPO);
 3. equity rounds: when the runway ``(cash + undrawn - buffer) / burn`` (burn: the last 3
@@ -47,7 +48,23 @@ def init(k, st) -> None:
 
 @njit_inline
 def month(
-    m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, revenue, fcf, rev_year_ago, rows
+    m,
+    fs,
+    iv,
+    reg,
+    stf,
+    sti,
+    st,
+    hist,
+    sbuf,
+    eps,
+    z_round,
+    r,
+    revenue,
+    fcf,
+    fcf_nnm,
+    rev_year_ago,
+    rows,
 ) -> None:
     """Month ``m``'s financing: writes the financing lines and balances (from the cash anchor)."""
     ns = sbuf.shape[1]
@@ -55,7 +72,7 @@ def month(
     arr = 12.0 * revenue
     interest = fs[F.CASH_YIELD_M] * max(st[S.CASH], 0.0) - fs[F.DEBT_RATE_M] * st[S.DEBT]
     cash = st[S.CASH] + fcf + interest
-    shadow = st[S.SHADOW] + fcf
+    shadow = st[S.SHADOW] + fcf_nnm  # compute at full terms: no renegotiation (§6)
 
     strategic = 0.0
     shadow_strategic = 0.0

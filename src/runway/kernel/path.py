@@ -159,8 +159,8 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
         z_ent, z_users, z_pw, z_round, r = shocks.month(m, fs, ld, reg_thr, st, eps, rows)
         rev = revenue.month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows)
         op_income, stock_pay, compute = costs.month(m, mon, theta, pc, st, traj, sbuf, rev, rows)
-        fcf, rev_year_ago = cashflow.month(
-            m, nl, pc, st, hist, op_income, stock_pay, compute, rev, rows
+        fcf, fcf_nnm, rev_year_ago = cashflow.month(
+            m, nl, pc, st, hist, traj, op_income, stock_pay, compute, rev, rows
         )
         if m < cash_start:
             # History before the cash anchor: balances are back-filled after the path.
@@ -168,7 +168,23 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
                 rows[m, i] = 0.0
             continue
         financing.month(
-            m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, rev, fcf, rev_year_ago, rows
+            m,
+            fs,
+            iv,
+            reg,
+            stf,
+            sti,
+            st,
+            hist,
+            sbuf,
+            eps,
+            z_round,
+            r,
+            rev,
+            fcf,
+            fcf_nnm,
+            rev_year_ago,
+            rows,
         )
 
 
