@@ -108,8 +108,8 @@ def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf
     market, people costs) are carried in the state as this month's value and multiplied by a
     constant monthly factor: ``x(t + 1/12) = x(t) * exp(g / 12)``. ``hist``: rings of the last
     12 revenues, 3 free cash flows and ``pay_lag + 1`` compute expenses (:class:`H`). ``sbuf``
-    (2, n_strategic): strategic money paid, and the largest GW online so far under the
-    counterparties it is tied to.
+    (3, n_strategic): strategic money paid, the largest GW online so far under the
+    counterparties it is tied to, and the money paid on the no-new-money path.
     """
     st[:] = 0.0
     shocks.init(k, st)
@@ -203,6 +203,8 @@ def backfill_history(k, rows) -> None:
             rows[m, L.SHADOW] = nxt[L.SHADOW] - nxt[L.FCF]
         rows[m, L.DEBT] = 0.0
         rows[m, L.FUNDING_GAP] = 0.0
+        rows[m, L.BRIDGE_OUT] = 0.0  # fin: financing
+        rows[m, L.DEFAULTED] = 0.0
 
 
 @njit_inline
