@@ -471,12 +471,14 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     else:
         hist[:, H.PAY + m % nl] = compute
         hist[:, H.PAY + nl + m % nl] = compute_full
-    paid = hist[:, H.PAY + (m + 1) % nl] * pc[:, C.VENDOR_KEEP]
+    bill = hist[:, H.PAY + (m + 1) % nl]
+    paid = bill * pc[:, C.VENDOR_KEEP]
     wc = compute - paid
     fcf = op_income + stock_pay + wc
     # fin: financing -- the no-new-money path pays compute at full contract terms (§6)
     paid_full = hist[:, H.PAY + nl + (m + 1) % nl] * pc[:, C.VENDOR_KEEP]
     fcf_nnm = np.where(paid == paid_full, fcf, fcf + (paid - paid_full))
+    st[:, S.VENDOR_CREDIT] += bill - paid
     st[:, S.CUM_FCF] += fcf
     hist[:, H.FCF + m % N_FCF_RING] = fcf
     j12 = H.REV + m % N_REV_RING
@@ -497,6 +499,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     row[:, L.WORKING_CAPITAL] = wc
     row[:, L.FCF] = fcf
     row[:, L.CUM_FCF] = st[:, S.CUM_FCF]
+    row[:, L.VENDOR_CREDIT] = st[:, S.VENDOR_CREDIT]
     row[:, L.USERS] = users
     row[:, L.CONVERSION] = conv
     row[:, L.PRICE] = price
@@ -620,7 +623,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     cash = cash + facility
     new_debt = np.zeros(n)
     if inp.fin_on:
-        room = inp.debt_x_arr * arr - st[:, S.DEBT] - facility
+        room = inp.debt_x_arr * arr - st[:, S.RAISED_DEBT]
         borrow = alive & (cash < buffer) & (r != Regime.WINTER) & (room > 0.0)
         new_debt = np.where(borrow, np.minimum(room, buffer - cash), 0.0)
     cash = cash + new_debt
@@ -632,7 +635,8 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     st[:, S.DISTRESS] = np.where(window & (st[:, S.DISTRESS] < 0.0), float(m), st[:, S.DISTRESS])
     bridge = np.zeros(n)
     if inp.fin_on:
-        room = inp.bridge_max - st[:, S.BRIDGE]
+        cap = np.minimum(inp.bridge_max, inp.fin_max_dil * arr * inp.reg_val[r])
+        room = cap - st[:, S.BRIDGE]
         p_bridge = np.where((st[:, S.ROUND_CD] > 0.0) | signed, 1.0, inp.reg_bridge[r])
         get = window & (room > 0.0) & (phi(-eps[:, E.BRIDGE]) < p_bridge)
         want = np.maximum(buffer - cash, inp.bridge_months_burn * np.maximum(burn, 0.0))

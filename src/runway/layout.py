@@ -138,6 +138,7 @@ STATE = (
     # fin: financing -- next month a round may be attempted, first distress month, bridge
     # outstanding (accrued), bridge money raised
     "NEXT_TRY", "DISTRESS", "BRIDGE", "RAISED_BRIDGE",
+    "VENDOR_CREDIT",  # compute bills settled by vendor credit so far (never repaid)
 )  # fmt: skip
 S = _enum("S", list(STATE))
 N_STATE = len(S)
@@ -186,6 +187,7 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     # fin: financing
     ("BRIDGE_OUT", "bridge_outstanding", False),
     ("DEFAULTED", "defaulted", False),
+    ("VENDOR_CREDIT", "vendor_credit", False),
 )
 L = _enum("L", [n for n, _, _ in LINES])
 N_LINES = len(L)

@@ -12,7 +12,9 @@ Equations (month ``m``; money $bn per month):
 - the no-new-money cash flow (HSBC's funding-gap basis, ``docs/model.md`` §6) pays compute
   at full contract terms: ``fcf_nnm = fcf + paid - (1 - vendor) * full_{m - pay_lag}``, with
   ``full`` the schedule before renegotiation, so no management reaction of the funded path
-  reaches the gap (``fcf_nnm = fcf`` exactly while nothing was renegotiated).
+  reaches the gap (``fcf_nnm = fcf`` exactly while nothing was renegotiated);
+- ``vendor_credit``: the vendor-financed share of the bills due so far, ``sum (bill - paid)``
+  from the calendar start, a liability that is never repaid and bears no interest.
 
 Sources: payment terms and the vendor-financed share are config parameters
 (``compute.payment_lag_months``, ``compute.vendor_financed_share``) with their sources in
@@ -44,13 +46,15 @@ def month(m, nl, pc, st, hist, traj, op_income, stock_pay, compute, revenue, row
             slot = 0
         hist[H.PAY + slot] = compute
     st[S.LAG_SLOT] = slot
-    paid = hist[H.PAY + (slot + 1 if slot + 1 < nl else 0)] * pc[C.VENDOR_KEEP]
+    bill = hist[H.PAY + (slot + 1 if slot + 1 < nl else 0)]
+    paid = bill * pc[C.VENDOR_KEEP]
     wc = compute - paid
     fcf = op_income + stock_pay + wc
     # fin: financing -- the no-new-money path pays the schedule at full terms
     m_paid = m - (nl - 1)
     paid_full = traj[T.PAY, m_paid if m_paid > 0 else 0] * pc[C.VENDOR_KEEP]
     fcf_nnm = fcf if paid == paid_full else fcf + (paid - paid_full)
+    st[S.VENDOR_CREDIT] += bill - paid  # the vendor-financed share: a liability, never repaid
     st[S.CUM_FCF] += fcf
     hist[H.FCF + m % N_FCF_RING] = fcf
     j12 = m % N_REV_RING
@@ -60,4 +64,5 @@ def month(m, nl, pc, st, hist, traj, op_income, stock_pay, compute, revenue, row
     rows[m, L.WORKING_CAPITAL] = wc
     rows[m, L.FCF] = fcf
     rows[m, L.CUM_FCF] = st[S.CUM_FCF]
+    rows[m, L.VENDOR_CREDIT] = st[S.VENDOR_CREDIT]
     return fcf, fcf_nnm, rev_year_ago

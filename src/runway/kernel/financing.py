@@ -16,12 +16,13 @@ From the cash anchor on (month ``m``; money $bn):
    first converts the bridge outstanding;
 4. IPO: once allowed and ``ARR >= ipo_min_arr``, with the regime's monthly probability (it
    also converts the bridge);
-5. facilities are drawn, then new debt (not in a winter, up to ``debt_x_arr * ARR``) raised
-   to protect the buffer;
+5. facilities are drawn, then new debt (not in a winter, up to ``debt_x_arr * ARR`` of new
+   debt outstanding; facility draws do not use this room) raised to protect the buffer;
 6. bridge: in a distress window (runway below ``distress_runway_months``) an insider bridge
-   (a convertible) of ``max(shortfall, bridge_months * burn)``, within ``bridge_max``
-   outstanding, closes with the regime's bridge probability (certainly while a signed round
-   waits to pay); it accrues ``bridge_rate`` and converts at the next round or IPO;
+   (a convertible) of ``max(shortfall, bridge_months * burn)``, within ``min(bridge_max,
+   max_dilution * ARR * multiple_r)`` outstanding, closes with the regime's bridge
+   probability (certainly while a signed round waits to pay); it accrues ``bridge_rate`` and
+   converts at the next round or IPO;
 7. renegotiation: below its trigger, a share of every compute contract's remaining payments
    is renegotiated away (at a cost), at most ``max_count`` times;
 8. default (absorbing): the first month cash plus undrawn facilities ends below the buffer
@@ -171,7 +172,8 @@ def month(
             st[S.UNDRAWN] -= facility
         cash += facility
         if fin_on and cash < buffer and r != Regime.WINTER:
-            room = fs[F.DEBT_X_ARR] * arr - st[S.DEBT] - facility
+            # capacity for new debt: the facilities are starting liquidity, not new debt
+            room = fs[F.DEBT_X_ARR] * arr - st[S.RAISED_DEBT]
             if room > 0.0:
                 new_debt = min(room, buffer - cash)
         cash += new_debt
@@ -183,7 +185,9 @@ def month(
         if runway < fs[F.DISTRESS_TRIGGER]:
             if st[S.DISTRESS] < 0.0:
                 st[S.DISTRESS] = m
-            room = fs[F.BRIDGE_MAX] - st[S.BRIDGE]
+            # at most bridge_max outstanding, and within the dilution limit of a round
+            cap = min(fs[F.BRIDGE_MAX], fs[F.FIN_MAX_DIL] * arr * reg[R.VAL, r])
+            room = cap - st[S.BRIDGE]
             if fin_on and room > 0.0:
                 p_bridge = reg[R.BRIDGE, r]
                 if st[S.ROUND_CD] > 0.0 or signed > 0.0:
