@@ -362,6 +362,25 @@ def _log_momentum(inp, revenue, base, span, log):
     return np.where(ok, np.where(pos, x, LOG_MOM_LO), 0.0)
 
 
+def _projected_burn(m, inp, st, pc, cpay, coff, pre):
+    """``kernel.financing.projected_burn``: the next n months' bills from the schedule."""
+    n = int(inp.fin_months_burn + 0.5)
+    if n < 1:
+        return -pre
+    last = inp.n_months - 1
+    acc = np.zeros(pre.shape[0])
+    for j in range(1, n + 1):
+        idx = min(max(m + j - inp.pay_lag, 0), last)
+        full = np.zeros(pre.shape[0])
+        for c in range(inp.c_value.size):
+            cf = _capacity_fraction(
+                int(inp.c_profile[c]), idx - coff[:, c], int(inp.c_len[c]), int(inp.c_ramp[c])
+            )
+            full = np.where(cf > 0.0, full + cf * cpay[:, c], full)
+        acc = acc + full
+    return pc[:, C.VENDOR_KEEP] * st[:, S.CSCALE] * acc / n - pre
+
+
 def _step(m, inp, theta, state, eps, row, lib) -> None:
     st, pc, cpay, cgw, coff, hist, sbuf = state
     exp, log, _, _, erfc, _ = lib
@@ -478,6 +497,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     # fin: financing -- the no-new-money path pays compute at full contract terms (§6)
     paid_full = hist[:, H.PAY + nl + (m + 1) % nl] * pc[:, C.VENDOR_KEEP]
     fcf_nnm = np.where(paid == paid_full, fcf, fcf + (paid - paid_full))
+    pre = op_income + stock_pay + compute
     st[:, S.VENDOR_CREDIT] += bill - paid
     st[:, S.CUM_FCF] += fcf
     hist[:, H.FCF + m % N_FCF_RING] = fcf
@@ -587,7 +607,10 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         closes = attempt & (phi(-z_round) < p_close)
         sig = inp.fin_size_sigma
         noise = exp(sig * eps[:, E.ROUND_SIZE] - 0.5 * sig * sig) if inp.stochastic else 1.0
-        size = inp.fin_months_burn * np.maximum(burn, 0.0) * inp.reg_size[r] * mom * noise
+        base = burn
+        if inp.fin_projected:
+            base = _projected_burn(m, inp, st, pc, cpay, coff, pre)
+        size = inp.fin_months_burn * np.maximum(base, 0.0) * inp.reg_size[r] * mom * noise
         valuation = arr * inp.reg_val[r] * mom
         size = np.minimum(
             np.minimum(np.maximum(size, inp.fin_min), inp.fin_max), inp.fin_max_dil * valuation

@@ -433,6 +433,11 @@ class Financing(_Model):
     bridge_rate: Annotated[float, Field(ge=0, le=1)] = Field(
         default=0.10, description="accrual on the bridge until it converts, 1/yr"
     )
+    round_size_basis: Literal["trailing", "projected"] = Field(
+        default="trailing",
+        description="burn a round is sized on: the last 3 months' (trailing) or the next "
+        "round_months_of_burn months' at today's revenue and the committed compute schedule",
+    )
     regime: Regime
 
     @model_validator(mode="after")

@@ -250,7 +250,7 @@ I = _enum("I", [  # noqa: E741
     "N_MONTHS", "N_YEARS", "CASH_START", "M_ANCHOR", "PAY_LAG", "FIN_ON", "FIN_LAG",
     "IPO_EARLIEST", "RENEG_ON", "RENEG_MAX", "STOCHASTIC", "REG_INITIAL",
     # fin: financing
-    "FIN_RETRY",
+    "FIN_RETRY", "FIN_PROJECTED",
 ])  # fmt: skip
 """Integer scalars."""
 M = _enum("M", ["T", "PRICE_MULT", "W_CONV", "W_ENT", "W_LLM", "W_OAI", "W_MS", "W_SBC"])

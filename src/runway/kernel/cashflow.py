@@ -31,9 +31,11 @@ from runway.layout import N_FCF_RING, N_REV_RING, C, H, L, S, T
 def month(m, nl, pc, st, hist, traj, op_income, stock_pay, compute, revenue, rows):
     """Month ``m``'s working capital and free cash flow.
 
-    Returns ``(fcf, fcf_no_new_money, revenue_year_ago)``: ``fcf_no_new_money`` pays compute
-    at full contract terms (``traj[T.PAY]``, before renegotiation); ``revenue_year_ago`` is
-    the revenue 12 months earlier (0 in the first year).
+    Returns ``(fcf, fcf_no_new_money, pre_compute, revenue_year_ago)``: ``fcf_no_new_money``
+    pays compute at full contract terms (``traj[T.PAY]``, before renegotiation);
+    ``pre_compute = operating income + stock pay + compute`` is the cash flow before compute
+    bills (the base of a projected burn); ``revenue_year_ago`` is the revenue 12 months
+    earlier (0 in the first year).
     """
     # ring slot of month m is m % nl, kept in the state (no integer division per month)
     if m == 0:
@@ -65,4 +67,5 @@ def month(m, nl, pc, st, hist, traj, op_income, stock_pay, compute, revenue, row
     rows[m, L.FCF] = fcf
     rows[m, L.CUM_FCF] = st[S.CUM_FCF]
     rows[m, L.VENDOR_CREDIT] = st[S.VENDOR_CREDIT]
-    return fcf, fcf_nnm, rev_year_ago
+    pre = op_income + stock_pay + compute
+    return fcf, fcf_nnm, pre, rev_year_ago

@@ -11,9 +11,10 @@ From the cash anchor on (month ``m``; money $bn):
    months' average outflow) falls below the trigger, a round is attempted; it closes with
    probability ``min(close_r * mom, 1)``, ``mom = (revenue momentum / reference)^elasticity``
    clipped, sized ``months_of_burn * burn * size_r * mom * noise`` within ``[min, max]`` and
-   at most ``max_dilution`` of ``ARR * multiple_r * mom``; a signed round pays ``round_lag``
-   months later, a failed attempt may be retried ``retry_months`` later; a round's money
-   first converts the bridge outstanding;
+   at most ``max_dilution`` of ``ARR * multiple_r * mom`` (``round_size_basis = "projected"``:
+   on the burn projected from the committed compute schedule instead); a signed round pays
+   ``round_lag`` months later, a failed attempt may be retried ``retry_months`` later; a
+   round's money first converts the bridge outstanding;
 4. IPO: once allowed and ``ARR >= ipo_min_arr``, with the regime's monthly probability (it
    also converts the bridge);
 5. facilities are drawn, then new debt (not in a winter, up to ``debt_x_arr * ARR`` of new
@@ -41,7 +42,7 @@ import math
 
 from runway._jit import njit_inline
 from runway.kernel.numeric import BIG, INF_RUNWAY, log_momentum, phi
-from runway.layout import N_REV_RING, SF, SI, Condition, E, F, H, I, L, R, Regime, S
+from runway.layout import N_REV_RING, SF, SI, C, Condition, E, F, H, I, L, R, Regime, S, T
 
 
 @njit_inline
@@ -59,9 +60,34 @@ def init(k, st) -> None:
 
 
 @njit_inline
+def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
+    """Average monthly burn over the next ``n = round(round_months_of_burn)`` months.
+
+    Today's cash flow before compute bills (``pre``) held flat, less the compute bills the
+    committed schedule will send (``traj[T.PAY]`` at today's renegotiation scale, less the
+    vendor-financed share, ``pay_lag`` months after the expense; months past the horizon take
+    its last month): ``keep * cscale * sum_j full_{m + j - lag} / n - pre``.
+    """
+    n = int(fs[F.FIN_MONTHS_BURN] + 0.5)
+    if n < 1:
+        return -pre
+    last = iv[I.N_MONTHS] - 1
+    lag = iv[I.PAY_LAG]
+    acc = 0.0
+    for j in range(1, n + 1):
+        idx = m + j - lag
+        if idx < 0:
+            idx = 0
+        if idx > last:
+            idx = last
+        acc += traj[T.PAY, idx]
+    return pc[C.VENDOR_KEEP] * st[S.CSCALE] * acc / n - pre
+
+
+@njit_inline
 def month(
     m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, revenue, fcf, fcf_nnm,
-    rev_year_ago, rows,
+    rev_year_ago, rows, traj, pc, pre,
 ) -> None:  # fmt: skip
     """Month ``m``'s financing: writes the financing lines and balances (from the cash anchor)."""
     ns = sbuf.shape[1]
@@ -140,7 +166,10 @@ def month(
                     noise = 1.0
                     if iv[I.STOCHASTIC] != 0:
                         noise = math.exp(sig * eps[E.ROUND_SIZE, m] - 0.5 * sig * sig)
-                    size = fs[F.FIN_MONTHS_BURN] * max(burn, 0.0) * reg[R.SIZE, r] * mom * noise
+                    base = burn
+                    if iv[I.FIN_PROJECTED] != 0:
+                        base = projected_burn(m, iv, fs, st, traj, pc, pre)
+                    size = fs[F.FIN_MONTHS_BURN] * max(base, 0.0) * reg[R.SIZE, r] * mom * noise
                     valuation = arr * reg[R.VAL, r] * mom
                     size = min(
                         max(size, fs[F.FIN_MIN]), fs[F.FIN_MAX], fs[F.FIN_MAX_DIL] * valuation
@@ -239,4 +268,5 @@ def month(
     # over the branches above, the reference counting (atomic, per month) was not pruned and
     # doubled the cost of the whole step (measured). ``0 * alive`` is exact integer arithmetic.
     alive = fs.size + iv.size + reg.size + stf.size + sti.size + hist.size + sbuf.size + eps.size
+    alive += traj.size + pc.size
     rows[m + 0 * alive, L.FUNDING_GAP] = st[S.GAP]

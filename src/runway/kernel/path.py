@@ -159,7 +159,7 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
         z_ent, z_users, z_pw, z_round, r = shocks.month(m, fs, ld, reg_thr, st, eps, rows)
         rev = revenue.month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows)
         op_income, stock_pay, compute = costs.month(m, mon, theta, pc, st, traj, sbuf, rev, rows)
-        fcf, fcf_nnm, rev_year_ago = cashflow.month(
+        fcf, fcf_nnm, pre, rev_year_ago = cashflow.month(
             m, nl, pc, st, hist, traj, op_income, stock_pay, compute, rev, rows
         )
         if m < cash_start:
@@ -185,6 +185,9 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
             fcf_nnm,
             rev_year_ago,
             rows,
+            traj,
+            pc,
+            pre,
         )
 
 

@@ -119,6 +119,7 @@ class Inputs(NamedTuple):
     bridge_max: float  # $bn outstanding at most
     bridge_rate_m: float  # monthly accrual of the bridge
     reg_bridge: np.ndarray  # (3,) probability a bridge closes, by regime
+    fin_projected: int  # 1: rounds sized on projected burn (financing.round_size_basis)
     # shocks
     users_vol: float
     users_rho: float
@@ -355,6 +356,7 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         bridge_max=fin.bridge_max_bn,
         bridge_rate_m=fin.bridge_rate / 12.0,
         reg_bridge=np.array(reg.bridge_probability, dtype=np.float64),
+        fin_projected=int(fin.round_size_basis == "projected"),
         users_vol=sh.users_vol,
         users_rho=sh.users_persistence,
         conv_vol=sh.conversion_vol,
