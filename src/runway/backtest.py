@@ -29,7 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from runway.errors import RunwayError
 
 ALPHA = 0.1
-RAISED_LINES = ("equity_raised", "debt_raised", "ipo_raised", "strategic_raised", "bridge_raised")
+RAISED_LINES = (
+    "equity_raised",
+    "debt_raised",
+    "ipo_raised",
+    "strategic_raised",
+    "bridge_raised",
+    "facility_drawn",  # committed tranches drawn (HSBC's facilities include equity ones)
+)
+"""Lines summed for a ``raised`` actual: reported raises include tranches of committed rounds."""
 
 
 class Actual(BaseModel):
