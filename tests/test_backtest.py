@@ -22,8 +22,8 @@ def _run_dir(tmp_path, n=100):
         for mo in months:
             rows.append(
                 dict(path=p, month=mo, revenue=p / 100.0, fcf=-1.0, cash=float(p),
-                     equity_raised=0.0, debt_raised=0.0, ipo_raised=0.0,
-                     strategic_raised=0.0, facility_drawn=0.0, bridge_raised=1.0 if mo == "2026-02" else 0.0)
+                     equity_raised=0.0, debt_raised=0.0, ipo_raised=0.0, strategic_raised=0.0,
+                     facility_drawn=0.0, bridge_raised=1.0 if mo == "2026-02" else 0.0)
             )  # fmt: skip
     d = tmp_path / "run"
     d.mkdir()
