@@ -100,7 +100,8 @@ class State(NamedTuple):
     ``st`` (n, N_STATE) holds the kernel's ``S_*`` scalars, ``pc`` (n, N_CONST) its per-path
     constants ``C_*``; ``cpay``, ``cgw``, ``coff`` (n, n_contracts) the contract
     coefficients; ``hist`` (n, H.PAY + pay_lag + 1) the revenue, cash-flow and compute rings;
-    ``sbuf`` (n, 2, n_strategic) strategic money paid and GW online (see
+    ``sbuf`` (n, 3, n_strategic) strategic money paid, GW online and the money the no-new-money
+    path received (see
     :func:`runway.kernel.init_path`).
     """
 
@@ -175,6 +176,7 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     st[:, S.UNDRAWN] = inp.facilities
     st[:, S.ROUND_CD] = -1.0
     st[:, S.INSOLVENT] = -1.0
+    st[:, S.DISTRESS] = -1.0
     st[:, S.IPO_MONTH] = -1.0
     st[:, S.MIN_CASH] = BIG
     st[:, S.CSCALE] = 1.0
@@ -191,8 +193,9 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
         cpay=cpay,
         cgw=cgw,
         coff=coff,
-        hist=np.zeros((n, H.PAY + inp.pay_lag + 1), order="F"),
-        sbuf=np.zeros((n, 2, inp.s_amount.size), order="F"),
+        # the compute ring, then (fin: financing) the same ring at full contract terms
+        hist=np.zeros((n, H.PAY + 2 * (inp.pay_lag + 1)), order="F"),
+        sbuf=np.zeros((n, 3, inp.s_amount.size), order="F"),
     )
 
 
@@ -359,6 +362,25 @@ def _log_momentum(inp, revenue, base, span, log):
     return np.where(ok, np.where(pos, x, LOG_MOM_LO), 0.0)
 
 
+def _projected_burn(m, inp, st, pc, cpay, coff, pre):
+    """``kernel.financing.projected_burn``: the next n months' bills from the schedule."""
+    n = int(inp.fin_months_burn + 0.5)
+    if n < 1:
+        return -pre
+    last = inp.n_months - 1
+    acc = np.zeros(pre.shape[0])
+    for j in range(1, n + 1):
+        idx = min(max(m + j - inp.pay_lag, 0), last)
+        full = np.zeros(pre.shape[0])
+        for c in range(inp.c_value.size):
+            cf = _capacity_fraction(
+                int(inp.c_profile[c]), idx - coff[:, c], int(inp.c_len[c]), int(inp.c_ramp[c])
+            )
+            full = np.where(cf > 0.0, full + cf * cpay[:, c], full)
+        acc = acc + full
+    return pc[:, C.VENDOR_KEEP] * st[:, S.CSCALE] * acc / n - pre
+
+
 def _step(m, inp, theta, state, eps, row, lib) -> None:
     st, pc, cpay, cgw, coff, hist, sbuf = state
     exp, log, _, _, erfc, _ = lib
@@ -446,6 +468,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         gw = np.where(on, gw + g, gw)
         for s in range(ns):
             sgw[:, s] = np.where(on, sgw[:, s] + g * inp.s_mask[s, c], sgw[:, s])
+    compute_full = compute
     compute = compute * st[:, S.CSCALE]
     st[:, S.MAX_GW] = np.maximum(st[:, S.MAX_GW], gw)
     for s in range(ns):
@@ -464,12 +487,20 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
 
     nl = inp.pay_lag + 1
     if m == 0:
-        hist[:, H.PAY :] = compute[:, None]
+        hist[:, H.PAY : H.PAY + nl] = compute[:, None]
+        hist[:, H.PAY + nl :] = compute_full[:, None]
     else:
         hist[:, H.PAY + m % nl] = compute
-    paid = hist[:, H.PAY + (m + 1) % nl] * pc[:, C.VENDOR_KEEP]
+        hist[:, H.PAY + nl + m % nl] = compute_full
+    bill = hist[:, H.PAY + (m + 1) % nl]
+    paid = bill * pc[:, C.VENDOR_KEEP]
     wc = compute - paid
     fcf = op_income + stock_pay + wc
+    # fin: financing -- the no-new-money path pays compute at full contract terms (§6)
+    paid_full = hist[:, H.PAY + nl + (m + 1) % nl] * pc[:, C.VENDOR_KEEP]
+    fcf_nnm = np.where(paid == paid_full, fcf, fcf + (paid - paid_full))
+    pre = op_income + stock_pay + compute
+    st[:, S.VENDOR_CREDIT] += bill - paid
     st[:, S.CUM_FCF] += fcf
     hist[:, H.FCF + m % N_FCF_RING] = fcf
     j12 = H.REV + m % N_REV_RING
@@ -490,6 +521,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     row[:, L.WORKING_CAPITAL] = wc
     row[:, L.FCF] = fcf
     row[:, L.CUM_FCF] = st[:, S.CUM_FCF]
+    row[:, L.VENDOR_CREDIT] = st[:, S.VENDOR_CREDIT]
     row[:, L.USERS] = users
     row[:, L.CONVERSION] = conv
     row[:, L.PRICE] = price
@@ -507,12 +539,32 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     # --- financing -----------------------------------------------------------------------
     buffer = inp.buffer
     arr = 12.0 * revenue
+    shadow = st[:, S.SHADOW] + fcf_nnm  # compute at full terms: no renegotiation
+    shadow_strategic = np.zeros(n)
+    for s in range(ns):
+        if m < inp.s_start[s] or m > inp.s_lapse[s]:
+            continue
+        cond = int(inp.s_cond[s])
+        if cond == Condition.NONE:
+            due = inp.s_amount[s] - sbuf[:, 2, s]
+        elif cond == Condition.PER_GW:
+            due = np.minimum(inp.s_amount[s], inp.s_per_gw[s] * sbuf[:, 1, s]) - sbuf[:, 2, s]
+        else:
+            due = np.zeros(n)
+        pay = due > 0.0
+        sbuf[:, 2, s] = np.where(pay, sbuf[:, 2, s] + due, sbuf[:, 2, s])
+        shadow_strategic = np.where(pay, shadow_strategic + due, shadow_strategic)
+    shadow = shadow + shadow_strategic
+    st[:, S.GAP] = np.maximum(st[:, S.GAP], buffer - shadow)
+    st[:, S.SHADOW] = shadow
+
+    # alive: not yet defaulted; a defaulted path raises nothing, its cash runs on (flagged)
+    alive = st[:, S.INSOLVENT] < 0.0
     interest = inp.cash_yield_m * np.maximum(st[:, S.CASH], 0.0) - inp.debt_rate_m * st[:, S.DEBT]
     cash = st[:, S.CASH] + fcf + interest
-    shadow = st[:, S.SHADOW] + fcf
+    st[:, S.BRIDGE] = st[:, S.BRIDGE] * (1.0 + inp.bridge_rate_m)
 
     strategic = np.zeros(n)
-    shadow_strategic = np.zeros(n)
     for s in range(ns):
         if m < inp.s_start[s] or m > inp.s_lapse[s]:
             continue
@@ -523,30 +575,34 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
             due = np.minimum(inp.s_amount[s], inp.s_per_gw[s] * sbuf[:, 1, s]) - sbuf[:, 0, s]
         else:
             due = np.where(st[:, S.IPO_DONE] > 0.0, inp.s_amount[s] - sbuf[:, 0, s], 0.0)
-        pay = due > 0.0
+        pay = alive & (due > 0.0)
         sbuf[:, 0, s] = np.where(pay, sbuf[:, 0, s] + due, sbuf[:, 0, s])
         strategic = np.where(pay, strategic + due, strategic)
-        if cond != Condition.IPO:
-            shadow_strategic = np.where(pay, shadow_strategic + due, shadow_strategic)
     cash = cash + strategic
-    shadow = shadow + shadow_strategic
 
     burn = -(hist[:, H.FCF] + hist[:, H.FCF + 1] + hist[:, H.FCF + 2]) / 3.0
     pos_burn = burn > 0.0
     safe_burn = np.where(pos_burn, burn, 1.0)
     equity = np.zeros(n)
     ipo = np.zeros(n)
+    signed = np.zeros(n, dtype=bool)
     if inp.fin_on:
         cd = st[:, S.ROUND_CD]
-        pending = cd > 0.0
+        pending = alive & (cd > 0.0)
         cd1 = np.where(pending, cd - 1.0, cd)
         fire = pending & (cd1 <= 0.0)
         equity = np.where(fire, st[:, S.ROUND_SIZE], 0.0)
-        st[:, S.N_ROUNDS] += fire & (equity > 0.0)
+        st[:, S.N_ROUNDS] += fire
         st[:, S.ROUND_CD] = np.where(fire, -1.0, cd1)
+        st[:, S.ROUND_SIZE] = np.where(fire, 0.0, st[:, S.ROUND_SIZE])
         liquid = cash + equity + st[:, S.UNDRAWN] - buffer
         runway = np.where(pos_burn, liquid / safe_burn, INF_RUNWAY)
-        attempt = (st[:, S.ROUND_CD] < 0.0) & (runway < inp.fin_trigger)
+        attempt = (
+            alive
+            & (st[:, S.ROUND_CD] < 0.0)
+            & (m >= st[:, S.NEXT_TRY])
+            & (runway < inp.fin_trigger)
+        )
         st[:, S.ATTEMPTS] += attempt
         if m >= N_REV_RING:
             lm = _log_momentum(inp, revenue, rev_year_ago, N_REV_RING, log)
@@ -557,72 +613,101 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         closes = attempt & (phi(-z_round) < p_close)
         sig = inp.fin_size_sigma
         noise = exp(sig * eps[:, E.ROUND_SIZE] - 0.5 * sig * sig) if inp.stochastic else 1.0
-        size = inp.fin_months_burn * np.maximum(burn, 0.0) * inp.reg_size[r] * mom * noise
+        base = burn
+        if inp.fin_projected:
+            base = _projected_burn(m, inp, st, pc, cpay, coff, pre)
+        size = inp.fin_months_burn * np.maximum(base, 0.0) * inp.reg_size[r] * mom * noise
         valuation = arr * inp.reg_val[r] * mom
         size = np.minimum(
             np.minimum(np.maximum(size, inp.fin_min), inp.fin_max), inp.fin_max_dil * valuation
         )
-        size = np.where(closes, size, 0.0)
         if inp.fin_lag == 0:
-            equity = np.where(attempt, equity + size, equity)
-            st[:, S.N_ROUNDS] += attempt & (size > 0.0)
+            equity = np.where(closes, equity + size, equity)
+            st[:, S.N_ROUNDS] += closes
         else:
-            st[:, S.ROUND_SIZE] = np.where(attempt, size, st[:, S.ROUND_SIZE])
-            st[:, S.ROUND_CD] = np.where(attempt, float(inp.fin_lag), st[:, S.ROUND_CD])
+            st[:, S.ROUND_SIZE] = np.where(closes, size, st[:, S.ROUND_SIZE])
+            st[:, S.ROUND_CD] = np.where(closes, float(inp.fin_lag), st[:, S.ROUND_CD])
+            signed = closes & (size > 0.0)
+        failed = attempt & ~closes
+        st[:, S.NEXT_TRY] = np.where(failed, float(m + inp.fin_retry), st[:, S.NEXT_TRY])
         if m >= inp.ipo_earliest:
             go = (
-                (st[:, S.IPO_DONE] == 0.0)
+                alive
+                & (st[:, S.IPO_DONE] == 0.0)
                 & (arr >= inp.ipo_min_arr)
                 & (eps[:, E.IPO] > inp.reg_ipo_thr[r])
             )
             ipo = np.where(go, inp.ipo_size, 0.0)
             st[:, S.IPO_DONE] = np.where(go, 1.0, st[:, S.IPO_DONE])
             st[:, S.IPO_MONTH] = np.where(go, float(m), st[:, S.IPO_MONTH])
-    cash = cash + (equity + ipo)
+    conv = np.minimum(st[:, S.BRIDGE], equity + ipo)
+    st[:, S.BRIDGE] -= conv
+    cash = cash + (equity + ipo - conv)
+    equity_cash = equity - np.minimum(conv, equity)
+    ipo_cash = ipo - (conv - np.minimum(conv, equity))
 
-    draw = (cash < buffer) & (st[:, S.UNDRAWN] > 0.0)
+    draw = alive & (cash < buffer) & (st[:, S.UNDRAWN] > 0.0)
     facility = np.where(draw, np.minimum(st[:, S.UNDRAWN], buffer - cash), 0.0)
     st[:, S.UNDRAWN] = np.where(draw, st[:, S.UNDRAWN] - facility, st[:, S.UNDRAWN])
     cash = cash + facility
     new_debt = np.zeros(n)
     if inp.fin_on:
-        room = inp.debt_x_arr * arr - st[:, S.DEBT] - facility
-        borrow = (cash < buffer) & (r != Regime.WINTER) & (room > 0.0)
+        room = inp.debt_x_arr * arr - st[:, S.RAISED_DEBT]
+        borrow = alive & (cash < buffer) & (r != Regime.WINTER) & (room > 0.0)
         new_debt = np.where(borrow, np.minimum(room, buffer - cash), 0.0)
     cash = cash + new_debt
     st[:, S.DEBT] += facility + new_debt
 
     liquid = cash + st[:, S.UNDRAWN] - buffer
     runway = np.where(pos_burn, liquid / safe_burn, INF_RUNWAY)
+    window = alive & (runway < inp.distress_trigger)
+    st[:, S.DISTRESS] = np.where(window & (st[:, S.DISTRESS] < 0.0), float(m), st[:, S.DISTRESS])
+    bridge = np.zeros(n)
+    if inp.fin_on:
+        cap = np.minimum(inp.bridge_max, inp.fin_max_dil * arr * inp.reg_val[r])
+        room = cap - st[:, S.BRIDGE]
+        p_bridge = np.where((st[:, S.ROUND_CD] > 0.0) | signed, 1.0, inp.reg_bridge[r])
+        get = window & (room > 0.0) & (phi(-eps[:, E.BRIDGE]) < p_bridge)
+        want = np.maximum(buffer - cash, inp.bridge_months_burn * np.maximum(burn, 0.0))
+        bridge = np.where(get, np.minimum(want, room), 0.0)
+        st[:, S.BRIDGE] = np.where(get, st[:, S.BRIDGE] + bridge, st[:, S.BRIDGE])
+        cash = np.where(get, cash + bridge, cash)
+        liquid = np.where(get, liquid + bridge, liquid)
+        runway = np.where(get, np.where(pos_burn, liquid / safe_burn, INF_RUNWAY), runway)
     if inp.reneg_on:
-        reneg = (st[:, S.RENEG_N] < inp.reneg_max) & (runway < inp.reneg_trigger)
+        reneg = alive & (st[:, S.RENEG_N] < inp.reneg_max) & (runway < inp.reneg_trigger)
         cut = 1.0 - inp.reneg_share * (1.0 - inp.reneg_cost)
         st[:, S.CSCALE] = np.where(reneg, st[:, S.CSCALE] * cut, st[:, S.CSCALE])
         st[:, S.RENEG_N] += reneg
 
-    st[:, S.INSOLVENT] = np.where(
-        (cash < buffer) & (st[:, S.INSOLVENT] < 0.0), float(m), st[:, S.INSOLVENT]
-    )
+    dead = alive & (cash + st[:, S.UNDRAWN] < buffer)
+    st[:, S.INSOLVENT] = np.where(dead, float(m), st[:, S.INSOLVENT])
+    st[:, S.ROUND_CD] = np.where(dead, -1.0, st[:, S.ROUND_CD])
+    st[:, S.ROUND_SIZE] = np.where(dead, 0.0, st[:, S.ROUND_SIZE])
     st[:, S.MIN_CASH] = np.minimum(st[:, S.MIN_CASH], cash)
-    st[:, S.GAP] = np.maximum(st[:, S.GAP], buffer - shadow)
     st[:, S.CASH] = cash
-    st[:, S.SHADOW] = shadow
-    st[:, S.RAISED_EQUITY] += equity
+    st[:, S.RAISED_EQUITY] += equity_cash
     st[:, S.RAISED_DEBT] += new_debt
-    st[:, S.RAISED_IPO] += ipo
+    st[:, S.RAISED_IPO] += ipo_cash
     st[:, S.RAISED_STRATEGIC] += strategic
     st[:, S.RAISED_FACILITY] += facility
+    st[:, S.RAISED_BRIDGE] += bridge
 
     row[:, L.INTEREST] = interest
-    row[:, L.EQUITY] = equity
+    row[:, L.EQUITY] = equity_cash
     row[:, L.DEBT_RAISED] = new_debt
-    row[:, L.IPO] = ipo
+    row[:, L.IPO] = ipo_cash
     row[:, L.STRATEGIC] = strategic
     row[:, L.FACILITY] = facility
-    row[:, L.FINANCING] = interest + equity + new_debt + ipo + strategic + facility
+    row[:, L.BRIDGE] = bridge
+    row[:, L.FINANCING] = (
+        interest + equity_cash + new_debt + ipo_cash + strategic + facility + bridge
+    )
     row[:, L.CASH] = cash
     row[:, L.SHADOW] = shadow
     row[:, L.DEBT] = st[:, S.DEBT]
+    row[:, L.BRIDGE_OUT] = st[:, S.BRIDGE]
+    row[:, L.DEFAULTED] = np.where(st[:, S.INSOLVENT] >= 0.0, 1.0, 0.0)
     row[:, L.FUNDING_GAP] = st[:, S.GAP]
 
 
@@ -641,6 +726,8 @@ def backfill_history(inp: Inputs, rows: np.ndarray) -> None:
             rows[m, :, L.SHADOW] = nxt[:, L.SHADOW] - nxt[:, L.FCF]
         rows[m, :, L.DEBT] = 0.0
         rows[m, :, L.FUNDING_GAP] = 0.0
+        rows[m, :, L.BRIDGE_OUT] = 0.0  # fin: financing
+        rows[m, :, L.DEFAULTED] = 0.0
 
 
 def run_paths(

@@ -29,6 +29,7 @@ def check_identities(monthly, cash_start: int):
             + m.ipo_raised
             + m.strategic_raised
             + m.facility_drawn
+            + m.bridge_raised
         )
         assert np.allclose(m.financing, fin, rtol=0, atol=TOL)
         gap = m.funding_gap.to_numpy()

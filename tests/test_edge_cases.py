@@ -73,7 +73,7 @@ def no_new_money(d: dict) -> None:
     d["liquidity"]["strategic"] = []
 
 
-RAISED = ("raised_equity", "raised_debt", "raised_ipo")
+RAISED = ("raised_equity", "raised_debt", "raised_ipo", "raised_bridge")
 
 
 @pytest.mark.parametrize(
@@ -87,8 +87,8 @@ def test_zero_revenue(variant) -> None:
     res = run(mutate)
     for name in ("revenue", "consumer", "enterprise", "advertising", "revenue_share"):
         assert np.all(lines(res, name) == 0.0), name
-    # rounds are capped at max_dilution x (ARR x multiple) = 0, debt at a multiple of ARR = 0,
-    # and no IPO below ipo_min_arr_bn: only committed money arrives
+    # rounds and bridges are capped at max_dilution x (ARR x multiple) = 0, debt at a multiple
+    # of ARR = 0, and no IPO below ipo_min_arr_bn: only committed money arrives
     p = res.paths
     assert np.all(p[list(RAISED)].to_numpy() == 0.0)
     assert np.all(p.round_attempts > 0)  # the trigger still fires
@@ -124,8 +124,15 @@ def test_zero_revenue_and_zero_costs_keep_cash_constant() -> None:
 
 def test_no_new_money_cash_is_the_funding_gap_path() -> None:
     """Without financing, facilities or strategic money, cash is the no-new-money balance and
-    the funding gap is the deepest shortfall below the buffer so far."""
-    res = run(no_new_money)
+    the funding gap is the deepest shortfall below the buffer so far. The no-new-money
+    account pays compute at full contract terms, so renegotiation (a management reaction of
+    the funded path) is switched off too (docs/model.md §6)."""
+
+    def mutate(d):
+        no_new_money(d)
+        d["compute"]["renegotiation"]["enabled"] = False
+
+    res = run(mutate)
     p = res.paths
     assert np.all(p[[*RAISED, "raised_strategic", "drawn_facilities"]].to_numpy() == 0.0)
     assert np.all(p.round_attempts == 0)

@@ -332,6 +332,7 @@ def check_identities(res) -> None:
         "ipo_raised",
         "strategic_raised",
         "facility_drawn",
+        "bridge_raised",
     )
     assert _close(g["financing"], sum(g[p] for p in parts), mag(*(g[p] for p in parts)))
     dcash = np.diff(g["cash"], axis=1)

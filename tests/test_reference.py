@@ -56,6 +56,7 @@ def _variant():
     d["compute"]["contracts"][1]["share_online"] = {"dist": "uniform", "low": 0.5, "high": 1.0}
     d["financing"]["round_lag_months"] = 0
     d["financing"]["debt_capacity_x_arr"] = 2.0
+    d["financing"]["round_size_basis"] = "projected"  # fin: financing
     return config_from_dict(d, "variant")
 
 

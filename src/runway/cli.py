@@ -336,6 +336,21 @@ def validate(config: Annotated[Path, typer.Argument(help="Config TOML to check."
     )
 
 
+@app.command()
+def backtest(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory (runway run --out).")],
+    actuals: Annotated[
+        Path | None,
+        typer.Option("--actuals", help="Actuals TOML (default: the shipped sourced file)."),
+    ] = None,
+) -> None:
+    """Each actual after the run's as-of month: percentile, inside the 90% band, interval score."""
+    from runway import backtest as bt
+
+    rows = bt.backtest(run_dir, bt.load_actuals(actuals or bt.shipped_actuals()))
+    typer.echo(bt.table(rows))
+
+
 def _kernel_cache_cold() -> bool:
     """Whether numba must compile the kernel on this run (no cache entry yet).
 

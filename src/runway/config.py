@@ -380,6 +380,11 @@ class Regime(_Model):
     size_multiplier: Triple = Field(description="round size relative to normal, by regime")
     valuation_multiple: Triple = Field(description="post-money valuation / ARR, by regime")
     ipo_probability_month: Triple = Field(description="monthly IPO probability in an open window")
+    # fin: financing
+    bridge_probability: Triple = Field(
+        default=(0.95, 0.85, 0.4),
+        description="probability an insider bridge closes in a distress month, by regime",
+    )
 
     @model_validator(mode="after")
     def _stochastic(self) -> Regime:
@@ -388,7 +393,7 @@ class Regime(_Model):
                 raise ValueError(
                     f"transition: row {i} must be probabilities summing to 1, got {list(row)}"
                 )
-        for name in ("close_probability", "ipo_probability_month"):
+        for name in ("close_probability", "ipo_probability_month", "bridge_probability"):
             if any(not 0 <= p <= 1 for p in getattr(self, name)):
                 raise ValueError(f"{name}: each value must lie in [0, 1]")
         for name in ("size_multiplier", "valuation_multiple"):
@@ -414,6 +419,25 @@ class Financing(_Model):
     ipo_earliest: Month = "2027-01"
     ipo_min_arr_bn: Money = 50.0
     ipo_size_bn: Money = 60.0
+    # fin: financing
+    retry_months: Annotated[int, Field(ge=1, le=36)] = Field(
+        default=1, description="months after a failed round attempt before the next attempt"
+    )
+    distress_runway_months: Annotated[float, Field(ge=0, le=120)] = Field(
+        default=3.0, description="runway (months) below which bridge money is sought"
+    )
+    bridge_months_of_burn: Annotated[float, Field(ge=0, le=120)] = Field(
+        default=6.0, description="bridge size in months of burn (at least the shortfall)"
+    )
+    bridge_max_bn: Money = Field(default=22.5, description="bridge outstanding at most, $bn")
+    bridge_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.10, description="accrual on the bridge until it converts, 1/yr"
+    )
+    round_size_basis: Literal["trailing", "projected"] = Field(
+        default="trailing",
+        description="burn a round is sized on: the last 3 months' (trailing) or the next "
+        "round_months_of_burn months' at today's revenue and the committed compute schedule",
+    )
     regime: Regime
 
     @model_validator(mode="after")

@@ -113,7 +113,11 @@ PARAM_PATHS: tuple[str, ...] = tuple(d for _, d in PARAMS)
 N_PARAMS = len(P)
 
 # --- monthly standard normal shocks -------------------------------------------------------
-SHOCKS = ("SENT", "USERS", "CONV", "ENT", "PRICE_WAR", "REGIME", "ROUND", "ROUND_SIZE", "IPO")
+SHOCKS = (
+    "SENT", "USERS", "CONV", "ENT", "PRICE_WAR", "REGIME", "ROUND", "ROUND_SIZE", "IPO",
+    # fin: financing
+    "BRIDGE",
+)  # fmt: skip
 E = _enum("E", list(SHOCKS))
 N_EPS = len(E)
 
@@ -131,6 +135,10 @@ STATE = (
     # deterministic trends carried month to month by their monthly growth factors
     "USERS_E", "MKT", "MKT_R", "AD", "RND", "SGA", "CSCALE",
     "LAG_SLOT",  # ring slot of the current month's compute expense (m mod (pay_lag + 1))
+    # fin: financing -- next month a round may be attempted, first distress month, bridge
+    # outstanding (accrued), bridge money raised
+    "NEXT_TRY", "DISTRESS", "BRIDGE", "RAISED_BRIDGE",
+    "VENDOR_CREDIT",  # compute bills settled by vendor credit so far (never repaid)
 )  # fmt: skip
 S = _enum("S", list(STATE))
 N_STATE = len(S)
@@ -164,6 +172,7 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     ("IPO", "ipo_raised", True),
     ("STRATEGIC", "strategic_raised", True),
     ("FACILITY", "facility_drawn", True),
+    ("BRIDGE", "bridge_raised", True),  # fin: financing
     ("FINANCING", "financing", True),
     ("CUM_FCF", "cumulative_fcf", False),
     ("CASH", "cash", False),
@@ -180,6 +189,10 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     ("USERS_DEV", "users_dev", False),  # log deviation of users from the S-curve
     ("CONV_DEV", "conversion_dev", False),  # logit deviation of paid conversion
     ("ENT_G_DEV", "enterprise_growth_dev", False),  # enterprise growth deviation, 1/yr
+    # fin: financing
+    ("BRIDGE_OUT", "bridge_outstanding", False),
+    ("DEFAULTED", "defaulted", False),
+    ("VENDOR_CREDIT", "vendor_credit", False),
 )
 L = _enum("L", [n for n, _, _ in LINES])
 N_LINES = len(L)
@@ -206,6 +219,9 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
     ("RENEGOTIATED", "renegotiations", "RENEG_N"),
     ("PRICE_WARS", "price_wars", "N_PRICE_WARS"),
     ("MAX_GW", "max_gw_online", "MAX_GW"),
+    # fin: financing
+    ("DISTRESS", "distress_month", "DISTRESS"),
+    ("BRIDGE", "raised_bridge", "RAISED_BRIDGE"),
 )
 O = _enum("O", [n for n, _, _ in OUTCOMES])  # noqa: E741
 N_OUT = len(O)
@@ -216,9 +232,13 @@ RAISED_OUTCOMES = (
     "raised_debt",
     "raised_ipo",
     "raised_strategic",
-    "drawn_facilities",
+    "raised_bridge",  # fin: financing
 )
-"""Outcomes that are money raised ($bn), summed into ``raised_total``."""
+"""Outcomes that are new money raised ($bn), summed into ``raised_total``.
+
+Facility draws (``drawn_facilities``) are not new money: the facilities are part of the
+starting liquidity (``liquidity.undrawn_facilities_bn``), so they are left out of the total.
+"""
 
 # --- packed inputs (member names: lower-cased :class:`runway.model.Inputs` fields) ---------
 F = _enum("F", [
@@ -227,11 +247,15 @@ F = _enum("F", [
     "FACILITIES", "CPGW_REF", "FIN_TRIGGER", "FIN_MOM_REF", "FIN_MOM_EL", "FIN_SIZE_SIGMA",
     "FIN_MONTHS_BURN", "FIN_MIN", "FIN_MAX", "FIN_MAX_DIL", "IPO_MIN_ARR", "IPO_SIZE",
     "DEBT_X_ARR", "RENEG_TRIGGER", "RENEG_SHARE", "RENEG_COST",
+    # fin: financing
+    "DISTRESS_TRIGGER", "BRIDGE_MONTHS_BURN", "BRIDGE_MAX", "BRIDGE_RATE_M",
 ])  # fmt: skip
 """Float scalars."""
 I = _enum("I", [  # noqa: E741
     "N_MONTHS", "N_YEARS", "CASH_START", "M_ANCHOR", "PAY_LAG", "FIN_ON", "FIN_LAG",
     "IPO_EARLIEST", "RENEG_ON", "RENEG_MAX", "STOCHASTIC", "REG_INITIAL",
+    # fin: financing
+    "FIN_RETRY", "FIN_PROJECTED",
 ])  # fmt: skip
 """Integer scalars."""
 M = _enum("M", ["T", "PRICE_MULT", "W_CONV", "W_ENT", "W_LLM", "W_OAI", "W_MS", "W_SBC"])
@@ -244,7 +268,7 @@ SF = _enum("SF", ["AMOUNT", "PER_GW"])
 """Float rows per strategic tranche (``Inputs.s_*``)."""
 SI = _enum("SI", ["COND", "START", "LAPSE"])
 """Integer rows per strategic tranche (``Inputs.s_*``)."""
-R = _enum("R", ["CLOSE", "SIZE", "VAL", "IPO_THR"])
+R = _enum("R", ["CLOSE", "SIZE", "VAL", "IPO_THR", "BRIDGE"])  # BRIDGE: fin: financing
 """Rows per regime (``Inputs.reg_*``; columns :class:`Regime`)."""
 ROW_FIELDS = {"M": "", "CF": "c_", "CI": "c_", "SF": "s_", "SI": "s_", "R": "reg_"}
 """Prefix of the :class:`runway.model.Inputs` field behind each member of a row table."""

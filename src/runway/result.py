@@ -108,6 +108,7 @@ class Result:
                 continue
             cols[name] = values
         cols["ipo_month"] = self._month_labels(outcomes["ipo_month"])
+        cols["distress_month"] = self._month_labels(outcomes["distress_month"])
         cols["raised_total"] = self.raised_total
         for j, year in enumerate(self.calendar.years):
             for k, name in enumerate(raw.annual_keep):

@@ -3,21 +3,34 @@
 From the cash anchor on (month ``m``; money $bn):
 
 1. interest ``= yield * max(cash, 0) - rate * debt``; cash ``+= fcf + interest``; the
-   "no new money" balance (``cash_no_new_money``, HSBC's funding-gap basis) ``+= fcf``;
+   "no new money" balance (``cash_no_new_money``, HSBC's funding-gap basis) ``+= fcf_nnm``
+   (compute paid at full contract terms: no renegotiation reaches it);
 2. strategic money: each tranche pays what is due in its window (unconditional, per GW
    online under its counterparties up to its amount, or after an IPO);
 3. equity rounds: when the runway ``(cash + undrawn - buffer) / burn`` (burn: the last 3
    months' average outflow) falls below the trigger, a round is attempted; it closes with
    probability ``min(close_r * mom, 1)``, ``mom = (revenue momentum / reference)^elasticity``
-   clipped, after ``round_lag`` months, sized ``months_of_burn * burn * size_r * mom * noise``
-   within ``[min, max]`` and at most ``max_dilution`` of ``ARR * multiple_r * mom``;
-4. IPO: once allowed and ``ARR >= ipo_min_arr``, with the regime's monthly probability;
-5. facilities are drawn, then new debt (not in a winter, up to ``debt_x_arr * ARR``) raised
-   to protect the buffer;
-6. distress: below the renegotiation trigger, a share of every compute contract's remaining
-   payments is renegotiated away (at a cost), at most ``max_count`` times;
-7. insolvent in the first month cash ends below the buffer; funding gap ``= max_m (buffer -
-   cash_no_new_money)``.
+   clipped, sized ``months_of_burn * burn * size_r * mom * noise`` within ``[min, max]`` and
+   at most ``max_dilution`` of ``ARR * multiple_r * mom`` (``round_size_basis = "projected"``:
+   on the burn projected from the committed compute schedule instead); a signed round pays
+   ``round_lag`` months later, a failed attempt may be retried ``retry_months`` later; a
+   round's money first converts the bridge outstanding;
+4. IPO: once allowed and ``ARR >= ipo_min_arr``, with the regime's monthly probability (it
+   also converts the bridge);
+5. facilities are drawn, then new debt (not in a winter, up to ``debt_x_arr * ARR`` of new
+   debt outstanding; facility draws do not use this room) raised to protect the buffer;
+6. bridge: in a distress window (runway below ``distress_runway_months``) an insider bridge
+   (a convertible) of ``max(shortfall, bridge_months * burn)``, within ``min(bridge_max,
+   max_dilution * ARR * multiple_r)`` outstanding, closes with the regime's bridge
+   probability (certainly while a signed round waits to pay); it accrues ``bridge_rate`` and
+   converts at the next round or IPO;
+7. renegotiation: below its trigger, a share of every compute contract's remaining payments
+   is renegotiated away (at a cost), at most ``max_count`` times;
+8. default (absorbing): the first month cash plus undrawn facilities ends below the buffer
+   after all of the above; from then on the path raises nothing (no strategic money, round,
+   IPO, facility, debt or bridge; no renegotiation) and ``defaulted`` is 1: its cash runs on
+   with free cash flow and interest only, flagged, so the accounting identities still hold;
+9. funding gap ``= max_m (buffer - cash_no_new_money)`` (the no-new-money path runs on).
 
 Sources: HSBC's funding-gap definition (FIGURES.md); round, IPO and regime parameters and their
 sources in ``configs/hsbc_2025_11.toml`` (``[financing]``).
@@ -29,7 +42,7 @@ import math
 
 from runway._jit import njit_inline
 from runway.kernel.numeric import BIG, INF_RUNWAY, log_momentum, phi
-from runway.layout import N_REV_RING, SF, SI, Condition, E, F, H, I, L, R, Regime, S
+from runway.layout import N_REV_RING, SF, SI, C, Condition, E, F, H, I, L, R, Regime, S, T
 
 
 @njit_inline
@@ -43,119 +56,199 @@ def init(k, st) -> None:
     st[S.INSOLVENT] = -1.0
     st[S.IPO_MONTH] = -1.0
     st[S.MIN_CASH] = BIG
+    st[S.DISTRESS] = -1.0
+
+
+@njit_inline
+def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
+    """Average monthly burn over the next ``n = round(round_months_of_burn)`` months.
+
+    Today's cash flow before compute bills (``pre``) held flat, less the compute bills the
+    committed schedule will send (``traj[T.PAY]`` at today's renegotiation scale, less the
+    vendor-financed share, ``pay_lag`` months after the expense; months past the horizon take
+    its last month): ``keep * cscale * sum_j full_{m + j - lag} / n - pre``.
+    """
+    n = int(fs[F.FIN_MONTHS_BURN] + 0.5)
+    if n < 1:
+        return -pre
+    last = iv[I.N_MONTHS] - 1
+    lag = iv[I.PAY_LAG]
+    acc = 0.0
+    for j in range(1, n + 1):
+        idx = m + j - lag
+        if idx < 0:
+            idx = 0
+        if idx > last:
+            idx = last
+        acc += traj[T.PAY, idx]
+    return pc[C.VENDOR_KEEP] * st[S.CSCALE] * acc / n - pre
 
 
 @njit_inline
 def month(
-    m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, revenue, fcf, rev_year_ago, rows
-) -> None:
+    m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, revenue, fcf, fcf_nnm,
+    rev_year_ago, rows, traj, pc, pre,
+) -> None:  # fmt: skip
     """Month ``m``'s financing: writes the financing lines and balances (from the cash anchor)."""
     ns = sbuf.shape[1]
     buffer = fs[F.BUFFER]
     arr = 12.0 * revenue
-    interest = fs[F.CASH_YIELD_M] * max(st[S.CASH], 0.0) - fs[F.DEBT_RATE_M] * st[S.DEBT]
-    cash = st[S.CASH] + fcf + interest
-    shadow = st[S.SHADOW] + fcf
-
-    strategic = 0.0
+    # the no-new-money path runs on whatever happens to the funded one (docs/model.md §6)
+    shadow = st[S.SHADOW] + fcf_nnm  # compute at full terms: no renegotiation
     shadow_strategic = 0.0
     for s in range(ns):
         if m < sti[SI.START, s] or m > sti[SI.LAPSE, s]:
             continue
-        due = 0.0
         cond = sti[SI.COND, s]
         if cond == Condition.NONE:
-            due = stf[SF.AMOUNT, s] - sbuf[0, s]
+            due = stf[SF.AMOUNT, s] - sbuf[2, s]
         elif cond == Condition.PER_GW:
-            due = min(stf[SF.AMOUNT, s], stf[SF.PER_GW, s] * sbuf[1, s]) - sbuf[0, s]
-        elif st[S.IPO_DONE] > 0.0:
-            due = stf[SF.AMOUNT, s] - sbuf[0, s]
+            due = min(stf[SF.AMOUNT, s], stf[SF.PER_GW, s] * sbuf[1, s]) - sbuf[2, s]
+        else:
+            due = 0.0
         if due > 0.0:
-            sbuf[0, s] += due
-            strategic += due
-            if cond != Condition.IPO:
-                shadow_strategic += due
-    cash += strategic
+            sbuf[2, s] += due
+            shadow_strategic += due
     shadow += shadow_strategic
+    st[S.GAP] = max(st[S.GAP], buffer - shadow)
+    st[S.SHADOW] = shadow
 
-    burn = -(hist[H.FCF] + hist[H.FCF + 1] + hist[H.FCF + 2]) / 3.0
+    interest = fs[F.CASH_YIELD_M] * max(st[S.CASH], 0.0) - fs[F.DEBT_RATE_M] * st[S.DEBT]
+    cash = st[S.CASH] + fcf + interest
+    st[S.BRIDGE] *= 1.0 + fs[F.BRIDGE_RATE_M]  # the bridge accrues (paid in kind)
+    strategic = 0.0
     equity = 0.0
     ipo = 0.0
-    fin_on = iv[I.FIN_ON] != 0
-    if fin_on:
-        # A round attempted in month a with lag L closes (or fails) in month a + L.
-        if st[S.ROUND_CD] > 0.0:
-            st[S.ROUND_CD] -= 1.0
-            if st[S.ROUND_CD] <= 0.0:
-                equity = st[S.ROUND_SIZE]
-                if equity > 0.0:
-                    st[S.N_ROUNDS] += 1.0
-                st[S.ROUND_CD] = -1.0
-        liquid = cash + equity + st[S.UNDRAWN] - buffer
-        runway = liquid / burn if burn > 0.0 else INF_RUNWAY
-        if st[S.ROUND_CD] < 0.0 and runway < fs[F.FIN_TRIGGER]:
-            st[S.ATTEMPTS] += 1.0
-            if m >= N_REV_RING:
-                lm = log_momentum(revenue, rev_year_ago, N_REV_RING, fs[F.FIN_MOM_REF])
-            else:
-                lm = log_momentum(revenue, hist[H.REV], m, fs[F.FIN_MOM_REF])
-            mom = math.exp(fs[F.FIN_MOM_EL] * lm)
-            p_close = min(reg[R.CLOSE, r] * mom, 1.0)
-            size = 0.0
-            if phi(-z_round) < p_close:
-                sig = fs[F.FIN_SIZE_SIGMA]
-                noise = 1.0
-                if iv[I.STOCHASTIC] != 0:
-                    noise = math.exp(sig * eps[E.ROUND_SIZE, m] - 0.5 * sig * sig)
-                size = fs[F.FIN_MONTHS_BURN] * max(burn, 0.0) * reg[R.SIZE, r] * mom * noise
-                valuation = arr * reg[R.VAL, r] * mom
-                size = min(max(size, fs[F.FIN_MIN]), fs[F.FIN_MAX], fs[F.FIN_MAX_DIL] * valuation)
-            if iv[I.FIN_LAG] == 0:
-                equity += size
-                if size > 0.0:
-                    st[S.N_ROUNDS] += 1.0
-            else:
-                st[S.ROUND_SIZE] = size
-                st[S.ROUND_CD] = iv[I.FIN_LAG]
-        if st[S.IPO_DONE] == 0.0 and m >= iv[I.IPO_EARLIEST] and arr >= fs[F.IPO_MIN_ARR]:
-            if eps[E.IPO, m] > reg[R.IPO_THR, r]:
-                ipo = fs[F.IPO_SIZE]
-                st[S.IPO_DONE] = 1.0
-                st[S.IPO_MONTH] = m
-    cash += equity + ipo
-
-    # Facilities are drawn, then new debt raised (not in a winter), to protect the buffer.
     facility = 0.0
     new_debt = 0.0
-    if cash < buffer and st[S.UNDRAWN] > 0.0:
-        facility = min(st[S.UNDRAWN], buffer - cash)
-        st[S.UNDRAWN] -= facility
-    cash += facility
-    if fin_on and cash < buffer and r != Regime.WINTER:
-        room = fs[F.DEBT_X_ARR] * arr - st[S.DEBT] - facility
-        if room > 0.0:
-            new_debt = min(room, buffer - cash)
-    cash += new_debt
-    st[S.DEBT] += facility + new_debt
+    bridge = 0.0
+    if st[S.INSOLVENT] < 0.0:  # a defaulted path raises nothing (absorbing)
+        for s in range(ns):
+            if m < sti[SI.START, s] or m > sti[SI.LAPSE, s]:
+                continue
+            due = 0.0
+            cond = sti[SI.COND, s]
+            if cond == Condition.NONE:
+                due = stf[SF.AMOUNT, s] - sbuf[0, s]
+            elif cond == Condition.PER_GW:
+                due = min(stf[SF.AMOUNT, s], stf[SF.PER_GW, s] * sbuf[1, s]) - sbuf[0, s]
+            elif st[S.IPO_DONE] > 0.0:
+                due = stf[SF.AMOUNT, s] - sbuf[0, s]
+            if due > 0.0:
+                sbuf[0, s] += due
+                strategic += due
+        cash += strategic
 
-    # Distress: renegotiate a share of what is still owed under every compute contract.
-    liquid = cash + st[S.UNDRAWN] - buffer
-    runway = liquid / burn if burn > 0.0 else INF_RUNWAY
-    if iv[I.RENEG_ON] != 0 and st[S.RENEG_N] < iv[I.RENEG_MAX] and runway < fs[F.RENEG_TRIGGER]:
-        st[S.CSCALE] *= 1.0 - fs[F.RENEG_SHARE] * (1.0 - fs[F.RENEG_COST])
-        st[S.RENEG_N] += 1.0
+        burn = -(hist[H.FCF] + hist[H.FCF + 1] + hist[H.FCF + 2]) / 3.0
+        fin_on = iv[I.FIN_ON] != 0
+        signed = 0.0  # money the round signed this month will pay (lag > 0)
+        if fin_on:
+            # A round signed in month a with lag L pays in month a + L.
+            if st[S.ROUND_CD] > 0.0:
+                st[S.ROUND_CD] -= 1.0
+                if st[S.ROUND_CD] <= 0.0:
+                    equity = st[S.ROUND_SIZE]
+                    st[S.N_ROUNDS] += 1.0
+                    st[S.ROUND_CD] = -1.0
+                    st[S.ROUND_SIZE] = 0.0
+            liquid = cash + equity + st[S.UNDRAWN] - buffer
+            runway = liquid / burn if burn > 0.0 else INF_RUNWAY
+            if st[S.ROUND_CD] < 0.0 and m >= st[S.NEXT_TRY] and runway < fs[F.FIN_TRIGGER]:
+                st[S.ATTEMPTS] += 1.0
+                if m >= N_REV_RING:
+                    lm = log_momentum(revenue, rev_year_ago, N_REV_RING, fs[F.FIN_MOM_REF])
+                else:
+                    lm = log_momentum(revenue, hist[H.REV], m, fs[F.FIN_MOM_REF])
+                mom = math.exp(fs[F.FIN_MOM_EL] * lm)
+                p_close = min(reg[R.CLOSE, r] * mom, 1.0)
+                if phi(-z_round) < p_close:
+                    sig = fs[F.FIN_SIZE_SIGMA]
+                    noise = 1.0
+                    if iv[I.STOCHASTIC] != 0:
+                        noise = math.exp(sig * eps[E.ROUND_SIZE, m] - 0.5 * sig * sig)
+                    base = burn
+                    if iv[I.FIN_PROJECTED] != 0:
+                        base = projected_burn(m, iv, fs, st, traj, pc, pre)
+                    size = fs[F.FIN_MONTHS_BURN] * max(base, 0.0) * reg[R.SIZE, r] * mom * noise
+                    valuation = arr * reg[R.VAL, r] * mom
+                    size = min(
+                        max(size, fs[F.FIN_MIN]), fs[F.FIN_MAX], fs[F.FIN_MAX_DIL] * valuation
+                    )
+                    if iv[I.FIN_LAG] == 0:
+                        equity += size
+                        st[S.N_ROUNDS] += 1.0
+                    else:
+                        st[S.ROUND_SIZE] = size
+                        st[S.ROUND_CD] = iv[I.FIN_LAG]
+                        signed = size
+                else:
+                    st[S.NEXT_TRY] = m + iv[I.FIN_RETRY]  # a failed attempt may be retried
+            if st[S.IPO_DONE] == 0.0 and m >= iv[I.IPO_EARLIEST] and arr >= fs[F.IPO_MIN_ARR]:
+                if eps[E.IPO, m] > reg[R.IPO_THR, r]:
+                    ipo = fs[F.IPO_SIZE]
+                    st[S.IPO_DONE] = 1.0
+                    st[S.IPO_MONTH] = m
+        # New equity first converts the bridge outstanding (a convertible): the rest is cash.
+        conv = min(st[S.BRIDGE], equity + ipo)
+        st[S.BRIDGE] -= conv
+        cash += equity + ipo - conv
+        equity_cash = equity - min(conv, equity)
+        ipo_cash = ipo - (conv - min(conv, equity))
 
-    if cash < buffer and st[S.INSOLVENT] < 0.0:
-        st[S.INSOLVENT] = m
+        # Facilities are drawn, then new debt raised (not in a winter), to protect the buffer.
+        if cash < buffer and st[S.UNDRAWN] > 0.0:
+            facility = min(st[S.UNDRAWN], buffer - cash)
+            st[S.UNDRAWN] -= facility
+        cash += facility
+        if fin_on and cash < buffer and r != Regime.WINTER:
+            # capacity for new debt: the facilities are starting liquidity, not new debt
+            room = fs[F.DEBT_X_ARR] * arr - st[S.RAISED_DEBT]
+            if room > 0.0:
+                new_debt = min(room, buffer - cash)
+        cash += new_debt
+        st[S.DEBT] += facility + new_debt
+
+        # Distress window: an insider bridge, certain while a signed round waits to pay.
+        liquid = cash + st[S.UNDRAWN] - buffer
+        runway = liquid / burn if burn > 0.0 else INF_RUNWAY
+        if runway < fs[F.DISTRESS_TRIGGER]:
+            if st[S.DISTRESS] < 0.0:
+                st[S.DISTRESS] = m
+            # at most bridge_max outstanding, and within the dilution limit of a round
+            cap = min(fs[F.BRIDGE_MAX], fs[F.FIN_MAX_DIL] * arr * reg[R.VAL, r])
+            room = cap - st[S.BRIDGE]
+            if fin_on and room > 0.0:
+                p_bridge = reg[R.BRIDGE, r]
+                if st[S.ROUND_CD] > 0.0 or signed > 0.0:
+                    p_bridge = 1.0
+                if phi(-eps[E.BRIDGE, m]) < p_bridge:
+                    want = max(buffer - cash, fs[F.BRIDGE_MONTHS_BURN] * max(burn, 0.0))
+                    bridge = min(want, room)
+                    st[S.BRIDGE] += bridge
+                    cash += bridge
+                    liquid += bridge
+                    runway = liquid / burn if burn > 0.0 else INF_RUNWAY
+
+        # Distress: renegotiate a share of what is still owed under every compute contract.
+        if iv[I.RENEG_ON] != 0 and st[S.RENEG_N] < iv[I.RENEG_MAX] and runway < fs[F.RENEG_TRIGGER]:
+            st[S.CSCALE] *= 1.0 - fs[F.RENEG_SHARE] * (1.0 - fs[F.RENEG_COST])
+            st[S.RENEG_N] += 1.0
+
+        # Default (absorbing): cash plus what can still be drawn is below the buffer.
+        if cash + st[S.UNDRAWN] < buffer:
+            st[S.INSOLVENT] = m
+            st[S.ROUND_CD] = -1.0
+            st[S.ROUND_SIZE] = 0.0
+        st[S.RAISED_EQUITY] += equity_cash
+        st[S.RAISED_DEBT] += new_debt
+        st[S.RAISED_IPO] += ipo_cash
+        st[S.RAISED_STRATEGIC] += strategic
+        st[S.RAISED_FACILITY] += facility
+        st[S.RAISED_BRIDGE] += bridge
+        equity = equity_cash
+        ipo = ipo_cash
     st[S.MIN_CASH] = min(st[S.MIN_CASH], cash)
-    st[S.GAP] = max(st[S.GAP], buffer - shadow)
     st[S.CASH] = cash
-    st[S.SHADOW] = shadow
-    st[S.RAISED_EQUITY] += equity
-    st[S.RAISED_DEBT] += new_debt
-    st[S.RAISED_IPO] += ipo
-    st[S.RAISED_STRATEGIC] += strategic
-    st[S.RAISED_FACILITY] += facility
 
     rows[m, L.INTEREST] = interest
     rows[m, L.EQUITY] = equity
@@ -163,13 +256,17 @@ def month(
     rows[m, L.IPO] = ipo
     rows[m, L.STRATEGIC] = strategic
     rows[m, L.FACILITY] = facility
-    rows[m, L.FINANCING] = interest + equity + new_debt + ipo + strategic + facility
+    rows[m, L.BRIDGE] = bridge
+    rows[m, L.FINANCING] = interest + equity + new_debt + ipo + strategic + facility + bridge
     rows[m, L.CASH] = cash
     rows[m, L.SHADOW] = shadow
     rows[m, L.DEBT] = st[S.DEBT]
+    rows[m, L.BRIDGE_OUT] = st[S.BRIDGE]
+    rows[m, L.DEFAULTED] = 1.0 if st[S.INSOLVENT] >= 0.0 else 0.0
     # Every array argument is used once more here, in the block's last basic block: numba binds
     # an inlined function's array arguments as new references, and with their last uses spread
     # over the branches above, the reference counting (atomic, per month) was not pruned and
     # doubled the cost of the whole step (measured). ``0 * alive`` is exact integer arithmetic.
     alive = fs.size + iv.size + reg.size + stf.size + sti.size + hist.size + sbuf.size + eps.size
+    alive += traj.size + pc.size
     rows[m + 0 * alive, L.FUNDING_GAP] = st[S.GAP]

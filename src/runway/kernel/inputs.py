@@ -124,7 +124,9 @@ class PathBuffers(NamedTuple):
     traj: np.ndarray  # (T.STRAT0 + n_strategic, n_months) contract schedule, T
     st: np.ndarray  # (N_STATE,) path state, S
     hist: np.ndarray  # (H.PAY + pay_lag + 1,) rings, H
-    sbuf: np.ndarray  # (2, n_strategic) strategic money paid, GW online under its counterparties
+    # (3, n_strategic) strategic money paid, GW online under its counterparties, and the money
+    # the no-new-money path received (fin: financing)
+    sbuf: np.ndarray
 
 
 @njit
@@ -144,5 +146,5 @@ def path_buffers(k: KernelInputs) -> PathBuffers:
         traj=np.zeros((T.STRAT0 + ns, n_months)),
         st=np.zeros(N_STATE),
         hist=np.zeros(H.PAY + k.iv[I.PAY_LAG] + 1),
-        sbuf=np.zeros((2, ns)),
+        sbuf=np.zeros((3, ns)),
     )

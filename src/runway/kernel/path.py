@@ -136,8 +136,8 @@ def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf
     market, people costs) are carried in the state as this month's value and multiplied by a
     constant monthly factor: ``x(t + 1/12) = x(t) * exp(g / 12)``. ``hist``: rings of the last
     12 revenues, 3 free cash flows and ``pay_lag + 1`` compute expenses (:class:`H`). ``sbuf``
-    (2, n_strategic): strategic money paid, and the largest GW online so far under the
-    counterparties it is tied to.
+    (3, n_strategic): strategic money paid, the largest GW online so far under the
+    counterparties it is tied to, and the money paid on the no-new-money path.
     """
     st[:] = 0.0
     shocks.init(k, st)
@@ -187,8 +187,8 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
         z_ent, z_users, z_pw, z_round, r = shocks.month(m, fs, ld, reg_thr, st, eps, rows)
         rev = revenue.month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows)
         op_income, stock_pay, compute = costs.month(m, mon, theta, pc, st, traj, sbuf, rev, rows)
-        fcf, rev_year_ago = cashflow.month(
-            m, nl, pc, st, hist, op_income, stock_pay, compute, rev, rows
+        fcf, fcf_nnm, pre, rev_year_ago = cashflow.month(
+            m, nl, pc, st, hist, traj, op_income, stock_pay, compute, rev, rows
         )
         if m < cash_start:
             # History before the cash anchor: balances are back-filled after the path.
@@ -196,7 +196,26 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
                 rows[m, i] = 0.0
             continue
         financing.month(
-            m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, rev, fcf, rev_year_ago, rows
+            m,
+            fs,
+            iv,
+            reg,
+            stf,
+            sti,
+            st,
+            hist,
+            sbuf,
+            eps,
+            z_round,
+            r,
+            rev,
+            fcf,
+            fcf_nnm,
+            rev_year_ago,
+            rows,
+            traj,
+            pc,
+            pre,
         )
 
 
@@ -215,6 +234,8 @@ def backfill_history(k, rows) -> None:
             rows[m, L.SHADOW] = nxt[L.SHADOW] - nxt[L.FCF]
         rows[m, L.DEBT] = 0.0
         rows[m, L.FUNDING_GAP] = 0.0
+        rows[m, L.BRIDGE_OUT] = 0.0  # fin: financing
+        rows[m, L.DEFAULTED] = 0.0
 
 
 @njit_inline

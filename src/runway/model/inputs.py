@@ -112,6 +112,14 @@ class Inputs(NamedTuple):
     reg_val: np.ndarray
     reg_ipo: np.ndarray
     reg_ipo_thr: np.ndarray  # (3,) -Phi^-1(reg_ipo): an IPO happens when its shock exceeds it
+    # fin: financing
+    fin_retry: int  # months after a failed round attempt before the next
+    distress_trigger: float  # runway (months) below which a distress window is open
+    bridge_months_burn: float
+    bridge_max: float  # $bn outstanding at most
+    bridge_rate_m: float  # monthly accrual of the bridge
+    reg_bridge: np.ndarray  # (3,) probability a bridge closes, by regime
+    fin_projected: int  # 1: rounds sized on projected burn (financing.round_size_basis)
     # shocks
     users_vol: float
     users_rho: float
@@ -341,6 +349,14 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         reg_val=np.array(reg.valuation_multiple, dtype=np.float64),
         reg_ipo=np.array(reg.ipo_probability_month, dtype=np.float64),
         reg_ipo_thr=-scipy.special.ndtri(np.array(reg.ipo_probability_month, dtype=np.float64)),
+        # fin: financing
+        fin_retry=fin.retry_months,
+        distress_trigger=fin.distress_runway_months,
+        bridge_months_burn=fin.bridge_months_of_burn,
+        bridge_max=fin.bridge_max_bn,
+        bridge_rate_m=fin.bridge_rate / 12.0,
+        reg_bridge=np.array(reg.bridge_probability, dtype=np.float64),
+        fin_projected=int(fin.round_size_basis == "projected"),
         users_vol=sh.users_vol,
         users_rho=sh.users_persistence,
         conv_vol=sh.conversion_vol,

@@ -1,0 +1,182 @@
+"""Backtest a run against sourced actuals: each actual's percentile in the run's paths.
+
+``runway backtest RUNDIR --actuals FILE`` (default: the shipped ``runway/_data/actuals.toml``)
+reads the run directory and, for every actual whose period ends after the run's cash as-of
+month, gives its percentile among the paths (mid-rank: the share of paths below it plus half
+the share equal to it), whether it lies inside the run's 90% band (P5..P95 of the paths) and
+the 90% interval score (Gneiting and Raftery 2007, alpha = 0.1):
+
+    IS = (u - l) + (2 / alpha) (l - x) 1{x < l} + (2 / alpha) (x - u) 1{x > u}
+
+Per-path values come from ``monthly.csv`` when the run wrote it (``--monthly``: every
+quantity and period), else from ``paths.parquet`` (calendar-year revenue and burn, year-end
+cash); an actual the run's files cannot give is listed with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from runway.errors import RunwayError
+
+ALPHA = 0.1
+RAISED_LINES = (
+    "equity_raised",
+    "debt_raised",
+    "ipo_raised",
+    "strategic_raised",
+    "bridge_raised",
+    "facility_drawn",  # committed tranches drawn (HSBC's facilities include equity ones)
+)
+"""Lines summed for a ``raised`` actual: reported raises include tranches of committed rounds."""
+
+
+class Actual(BaseModel):
+    """One sourced actual."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    measure: Literal["revenue", "burn", "cash", "raised"]
+    period: str = Field(pattern=r"^\d{4}(-(H[12]|Q[1-4]|(0[1-9]|1[0-2])))?$")
+    value_bn: float
+    uncertainty_bn: float = Field(default=0.0, ge=0)
+    source: str
+
+
+class Actuals(BaseModel):
+    """An actuals file: a list of ``[[actual]]`` tables."""
+
+    model_config = ConfigDict(extra="forbid")
+    actual: list[Actual]
+
+
+def shipped_actuals() -> Path:
+    """The shipped actuals file."""
+    return Path(str(resources.files("runway") / "_data" / "actuals.toml"))
+
+
+def load_actuals(path: Path) -> list[Actual]:
+    """Read and validate an actuals TOML (one-line :class:`RunwayError` on bad input)."""
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RunwayError(f"--actuals {path}: cannot read it as TOML ({exc})") from None
+    try:
+        return Actuals.model_validate(data).actual
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise RunwayError(f"--actuals {path}: {loc}: {err['msg']}") from None
+
+
+def period_months(period: str) -> list[str]:
+    """The ``YYYY-MM`` months of a period (a month-end period is its one month)."""
+    y = int(period[:4])
+    if len(period) == 4:
+        ms = range(1, 13)
+    elif period[5] == "H":
+        ms = range(1, 7) if period[6] == "1" else range(7, 13)
+    elif period[5] == "Q":
+        q = int(period[6])
+        ms = range(3 * q - 2, 3 * q + 1)
+    else:
+        ms = range(int(period[5:]), int(period[5:]) + 1)
+    return [f"{y:04d}-{m:02d}" for m in ms]
+
+
+def path_values(run_dir: Path, a: Actual) -> tuple[np.ndarray | None, str]:
+    """Per-path values of an actual's quantity, or ``None`` and the reason."""
+    months = period_months(a.period)
+    monthly = run_dir / "monthly.csv"
+    if monthly.exists():
+        df = pd.read_csv(monthly)
+        sub = df[df["month"].isin(months)]
+        if sub["month"].nunique() != len(months):
+            return None, "period outside the run's calendar"
+        g = sub.groupby("path", sort=True)
+        if a.measure == "revenue":
+            return g["revenue"].sum().to_numpy(), "monthly.csv"
+        if a.measure == "burn":
+            return -g["fcf"].sum().to_numpy(), "monthly.csv"
+        if a.measure == "raised":
+            return g[list(RAISED_LINES)].sum().sum(axis=1).to_numpy(), "monthly.csv"
+        last = sub[sub["month"] == months[-1]].sort_values("path")
+        return last["cash"].to_numpy(), "monthly.csv"
+    paths = pd.read_parquet(run_dir / "paths.parquet")
+    year = a.period[:4]
+    annual = len(a.period) == 4
+    if a.measure in ("revenue", "burn") and annual and f"revenue_{year}" in paths:
+        col = paths[f"revenue_{year}"] if a.measure == "revenue" else -paths[f"fcf_{year}"]
+        return col.to_numpy(), "paths.parquet"
+    if a.measure == "cash" and months[-1].endswith("-12") and f"cash_{year}" in paths:
+        return paths[f"cash_{year}"].to_numpy(), "paths.parquet"
+    return None, "needs monthly.csv (runway run --monthly, at most 1,000 paths)"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One actual's backtest line (``percentile`` etc. ``nan`` when not computable)."""
+
+    name: str
+    period: str
+    value_bn: float
+    percentile: float
+    p05: float
+    p50: float
+    p95: float
+    inside_90: bool | None
+    interval_score: float
+    basis: str
+
+
+def backtest(run_dir: Path, actuals: list[Actual]) -> list[Row]:
+    """The backtest rows of every actual whose period ends after the run's as-of month."""
+    run_dir = Path(run_dir)
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise RunwayError(f"{run_dir}: not a run directory (summary.json: {exc})") from None
+    as_of = str(summary["cash_as_of"])
+    rows = []
+    for a in actuals:
+        if period_months(a.period)[-1] <= as_of:
+            continue
+        v, basis = path_values(run_dir, a)
+        if v is None or v.size == 0:
+            nan = float("nan")
+            rows.append(Row(a.name, a.period, a.value_bn, nan, nan, nan, nan, None, nan, basis))
+            continue
+        x = a.value_bn
+        pct = float((np.sum(v < x) + 0.5 * np.sum(v == x)) / v.size)
+        lo, med, hi = (float(q) for q in np.quantile(v, [ALPHA / 2, 0.5, 1 - ALPHA / 2]))
+        score = (hi - lo) + 2 / ALPHA * max(lo - x, 0.0) + 2 / ALPHA * max(x - hi, 0.0)
+        rows.append(Row(a.name, a.period, x, pct, lo, med, hi, lo <= x <= hi, score, basis))
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    """A markdown table of the rows."""
+    out = [
+        "| actual | period | value $bn | percentile | P5 | P50 | P95 | in 90% band "
+        "| interval score | from |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if r.inside_90 is None:
+            out.append(f"| {r.name} | {r.period} | {r.value_bn:g} | n/a | | | | | | {r.basis} |")
+            continue
+        out.append(
+            f"| {r.name} | {r.period} | {r.value_bn:g} | {100 * r.percentile:.1f} "
+            f"| {r.p05:.1f} | {r.p50:.1f} | {r.p95:.1f} | {'yes' if r.inside_90 else 'no'} "
+            f"| {r.interval_score:.1f} | {r.basis} |"
+        )
+    return "\n".join(out)
