@@ -200,7 +200,7 @@ def config_dict(draw) -> dict:
                 "ramp_months": draw(st.integers(1, MAX_MONTHS)),
                 "share_online": draw(param(0.0, 1.0)),
                 "slip_months": draw(param(0.0, 120.0)),
-                "indexed": draw(st.booleans()),
+                "pricing": draw(st.sampled_from(["fixed", "per_gw"])),
             }
         )
     d["compute"] = {
@@ -216,7 +216,7 @@ def config_dict(draw) -> dict:
             "max_count": draw(st.integers(0, 12)),
         },
     }
-    d["opex"] = draw(params_of(C.Opex))
+    d["opex"] = {**draw(params_of(C.Opex)), "stock_pay_share_end_month": format_month(month())}
 
     strategic = []
     for i in range(draw(st.integers(0, 3))):

@@ -242,7 +242,13 @@ class Contract(_Model):
     slip_months: Param = P(
         "delivery slip: the schedule moves this many months later", 0, 120, "months"
     )
-    indexed: bool = Field(default=True, description="value scales with the drawn cost per GW")
+    # cal2: vintage/contracts
+    pricing: Literal["fixed", "per_gw"] = Field(
+        default="per_gw",
+        description="fixed: a dollar commitment (value_bn is owed whatever a GW costs); per_gw: "
+        "priced per GW delivered, so the value scales with the drawn cost_per_gw_bn over "
+        "cost_per_gw_reference_bn",
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Contract:
@@ -306,7 +312,14 @@ class Opex(_Model):
     sga_pct_revenue: Param = P("variable SG&A as a share of revenue", 0, 5)
     other_cogs_pct_revenue: Param = P("non-compute cost of sales as a share of revenue", 0, 5)
     stock_pay_share_start: Param = P("non-cash (stock) share of people costs at the start", 0, 1)
-    stock_pay_share_end: Param = P("non-cash (stock) share of people costs at the horizon", 0, 1)
+    stock_pay_share_end: Param = P(
+        "non-cash (stock) share of people costs from stock_pay_share_end_month on", 0, 1
+    )
+    # cal2: vintage/contracts
+    stock_pay_share_end_month: Month = Field(
+        description="month the stock-pay share reaches stock_pay_share_end (linear from the "
+        "calendar start; a dated month, so a year's results do not depend on calendar.end)"
+    )
 
 
 class Strategic(_Model):

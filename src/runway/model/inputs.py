@@ -60,7 +60,7 @@ class Inputs(NamedTuple):
     c_profile: np.ndarray
     c_ramp: np.ndarray
     c_norm: np.ndarray
-    c_indexed: np.ndarray
+    c_indexed: np.ndarray  # 1.0: priced per GW (follows the drawn cost per GW); 0.0: fixed $
     c_cp: np.ndarray
     n_counterparties: int
     share_kind: np.ndarray
@@ -132,7 +132,7 @@ class Inputs(NamedTuple):
     w_llm: np.ndarray  # LLM share of ads: 0 -> target
     w_oai: np.ndarray  # OpenAI share of LLM ads: start -> target
     w_ms: np.ndarray  # Microsoft revenue share: start -> end
-    w_sbc: np.ndarray  # stock pay share: start -> end of the horizon
+    w_sbc: np.ndarray  # stock pay share: start -> opex.stock_pay_share_end_month
     m_anchor: int  # first month whose middle is at or after the enterprise anchor
 
 
@@ -279,7 +279,7 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
             ],
             dtype=np.float64,
         ),
-        c_indexed=np.array([1.0 if c.indexed else 0.0 for c in cs], dtype=np.float64),
+        c_indexed=np.array([1.0 if c.pricing == "per_gw" else 0.0 for c in cs], dtype=np.float64),
         c_cp=np.array([counterparties.index(c.counterparty) for c in cs], dtype=np.int64),
         n_counterparties=len(counterparties),
         share_kind=np.array([k for k, _ in share], dtype=np.int64),
@@ -359,6 +359,6 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         w_llm=_ramp(t, llm_start_t, llm_target_t),
         w_oai=_ramp(t, 0.0, llm_target_t),
         w_ms=_ramp(t, 0.0, ms_end_t),
-        w_sbc=_ramp(t, 0.0, float(t[-1])),
+        w_sbc=_ramp(t, 0.0, _t(cal, cfg.opex.stock_pay_share_end_month)),
         m_anchor=int(np.searchsorted(t, ent_anchor_t, side="left")),
     )
