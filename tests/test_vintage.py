@@ -142,7 +142,7 @@ def test_history_joins_the_model_and_no_draw_rescales_it(hsbc_det):
     assert np.all(growth > 1.0) and np.all(growth < 1.15)  # no jump at June -> July 2025
 
     def only_market_drawn(d):
-        for section, table in d.items():
+        for table in d.values():
             if not isinstance(table, dict):
                 continue
             for key, v in list(table.items()):

@@ -133,9 +133,9 @@ def month(m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_con
     if el > 0.0 and plan > 0.0:
         gw = traj[T.GW, m]
         if st[S.RENEG_N] > 0.0:  # renegotiated capacity is given up
-            gw *= (1.0 - fs[F.RENEG_SHARE]) ** st[S.RENEG_N]
-        if gw < plan:
-            f = (gw / plan) ** el
+            gw *= math.exp(st[S.RENEG_N] * math.log(1.0 - fs[F.RENEG_SHARE]))
+        if gw < plan:  # exp(e log(x)), not x ** e: the numpy reference has the same libm calls
+            f = math.exp(el * math.log(gw / plan))
             consumer *= f
             enterprise *= f
             ads *= f
