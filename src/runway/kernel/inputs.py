@@ -175,29 +175,30 @@ def history_table(inp, k: KernelInputs | None = None) -> tuple[np.ndarray, np.nd
     out = rows[: h + 1].copy()
     cogs = central_value(int(k.dkind[P.COGS_PCT]), k.dpar[P.COGS_PCT, 0], k.dpar[P.COGS_PCT, 1])
     sga = central_value(int(k.dkind[P.SGA_PCT]), k.dpar[P.SGA_PCT, 0], k.dpar[P.SGA_PCT, 1])
+    infer = central_value(int(k.dkind[P.INFER]), k.dpar[P.INFER, 0], k.dpar[P.INFER, 1])
     for a in np.flatnonzero(inp.act_line == 0):  # revenue first: cash flow follows from it
         m0, m1, value = int(inp.act_m0[a]), int(inp.act_m1[a]), float(inp.act_value[a])
         x = rows[m1 + 1, L.REVENUE]
         ln = m1 - m0 + 1
-        g = _geometric_growth(value / x, ln) if x > 0.0 else 1.0
+        lg = _log_geometric_growth(math.log(value / x), ln) if x > 0.0 else 0.0
         for i in range(ln):
-            m = m0 + i
-            r = out[m]
-            new = value / ln if x <= 0.0 else x * g ** (i - ln)
-            s = new / r[L.REVENUE] if r[L.REVENUE] > 0.0 else 0.0
-            d = new - r[L.REVENUE]
-            rs = r[L.REVENUE_SHARE] * s - r[L.REVENUE_SHARE]
+            r = out[m0 + i]
+            new = value / ln if x <= 0.0 else math.exp(math.log(x) + (i - ln) * lg)
+            old = r[L.REVENUE]
+            s = new / old if old > 0.0 else 0.0
             for line in (L.CONSUMER, L.ENTERPRISE, L.ADS):
                 r[line] *= s
-            if r[L.REVENUE] <= 0.0:  # no model revenue to split: all of it is consumer
+            if old <= 0.0:  # no model revenue to split: all of it is consumer
                 r[L.CONSUMER] = new
             r[L.REVENUE] = new
-            r[L.REVENUE_SHARE] += rs
-            r[L.COST_OF_SALES] += cogs * d
-            r[L.SGA] += sga * d
-            oi = d - cogs * d - sga * d - rs
-            r[L.OPERATING_INCOME] += oi
-            r[L.FCF] += oi
+            r[L.REVENUE_SHARE] *= s  # a share of revenue; 0 with no model revenue
+            r[L.COST_OF_SALES] = infer * r[L.COMPUTE] + cogs * new
+            r[L.SGA] += sga * (new - old)
+            # the identities hold by construction: OI and FCF from their lines
+            r[L.OPERATING_INCOME] = (
+                new - r[L.COST_OF_SALES] - r[L.RND] - r[L.SGA] - r[L.REVENUE_SHARE]
+            )
+            r[L.FCF] = r[L.OPERATING_INCOME] + r[L.STOCK_PAY] + r[L.WORKING_CAPITAL]
     for a in np.flatnonzero(inp.act_line == 1):
         m0, m1, value = int(inp.act_m0[a]), int(inp.act_m1[a]), float(inp.act_value[a])
         adj = (value - out[m0 : m1 + 1, L.FCF].sum()) / (m1 - m0 + 1)
@@ -207,16 +208,26 @@ def history_table(inp, k: KernelInputs | None = None) -> tuple[np.ndarray, np.nd
     return np.ascontiguousarray(out), hcen
 
 
-def _geometric_growth(ratio: float, n: int) -> float:
-    """``g`` with ``sum_{j=1..n} g^-j = ratio`` (bisection; the sum falls as ``g`` rises)."""
-    lo, hi = 1e-3, 1e3
+def _log_geometric_growth(log_ratio: float, n: int) -> float:
+    """``log g`` with ``sum_{j=1..n} g^-j = exp(log_ratio)``, stable for ratios far from 1.
+
+    Bisection in logs: the sum falls as ``g`` rises.
+    """
+
+    def log_sum(lg: float) -> float:
+        terms = [-j * lg for j in range(1, n + 1)]
+        top = max(terms)
+        return top + math.log(sum(math.exp(t - top) for t in terms))
+
+    span = abs(log_ratio) + math.log(n) + 1.0
+    lo, hi = -span, span
     for _ in range(200):
-        mid = math.sqrt(lo * hi)
-        if sum(mid ** (-j) for j in range(1, n + 1)) > ratio:
+        mid = 0.5 * (lo + hi)
+        if log_sum(mid) > log_ratio:
             lo = mid
         else:
             hi = mid
-    return math.sqrt(lo * hi)
+    return 0.5 * (lo + hi)
 
 
 class PathBuffers(NamedTuple):
