@@ -112,6 +112,11 @@ class State(NamedTuple):
     coff: np.ndarray
     hist: np.ndarray
     sbuf: np.ndarray
+    # cal2: vintage/contracts -- shared by every path: the history table
+    # (:func:`runway.kernel.inputs.history_table`: the kernel's own deterministic run with the
+    # reported actuals, an input like the config) and the central revenue split at the as-of
+    hrows: np.ndarray
+    hcen: np.ndarray
 
 
 def init_state(
@@ -187,6 +192,12 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     st[:, S.AD] = th[:, P.AD_MKT] * exp(lad * (t0 - 0.5))
     st[:, S.RND] = th[:, P.RND0] / 12.0 * exp(lrnd * (t0 - 0.5))
     st[:, S.SGA] = th[:, P.SGA0] / 12.0 * exp(lsga * (t0 - 0.5))
+    if inp.hist_end >= 0:
+        from runway.kernel.inputs import history_table
+
+        hrows, hcen = history_table(inp)
+    else:
+        hrows, hcen = np.zeros((0, N_LINES)), np.zeros(3)
     return State(
         st=st,
         pc=pc,
@@ -196,6 +207,8 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
         # the compute ring, then (fin: financing) the same ring at full contract terms
         hist=np.zeros((n, H.PAY + 2 * (inp.pay_lag + 1)), order="F"),
         sbuf=np.zeros((n, 3, inp.s_amount.size), order="F"),
+        hrows=hrows,
+        hcen=hcen,
     )
 
 
@@ -382,7 +395,7 @@ def _projected_burn(m, inp, st, pc, cpay, coff, pre):
 
 
 def _step(m, inp, theta, state, eps, row, lib) -> None:
-    st, pc, cpay, cgw, coff, hist, sbuf = state
+    st, pc, cpay, cgw, coff, hist, sbuf, hrows, hcen = state
     exp, log, _, _, erfc, _ = lib
     th = theta
     t = float(inp.t[m])
@@ -404,6 +417,10 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     z_pw = ld[LD.PRICE_WAR] * c + lc[LD.PRICE_WAR] * eps[:, E.PRICE_WAR]
     z_reg = ld[LD.REGIME] * c + lc[LD.REGIME] * eps[:, E.REGIME]
     z_round = ld[LD.ROUND] * c + lc[LD.ROUND] * eps[:, E.ROUND]
+    z_conv = eps[:, E.CONV]
+    in_history = m <= inp.hist_end
+    if in_history:  # history: no shock reaches the drivers
+        z_ent = z_users = z_pw = z_conv = np.zeros(c.shape)
 
     # Market regime: first j whose threshold the shock exceeds, else winter.
     r_old = st[:, S.REGIME].astype(np.int64)
@@ -412,13 +429,35 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         r = np.where(z_reg > inp.reg_thr[r_old, j], j, r)
     st[:, S.REGIME] = r
 
+    # --- contracts (the kernel's schedule, T.PAY and T.GW) ---------------------------------
+    n = theta.shape[0]
+    ns = inp.s_amount.size
+    compute = np.zeros(n)
+    gw = np.zeros(n)
+    sgw = np.zeros((n, ns))
+    for c in range(inp.c_value.size):
+        cf = _capacity_fraction(
+            int(inp.c_profile[c]), m - coff[:, c], int(inp.c_len[c]), int(inp.c_ramp[c])
+        )
+        on = cf > 0.0
+        compute = np.where(on, compute + cf * cpay[:, c], compute)
+        g = cf * cgw[:, c]
+        gw = np.where(on, gw + g, gw)
+        for s in range(ns):
+            sgw[:, s] = np.where(on, sgw[:, s] + g * inp.s_mask[s, c], sgw[:, s])
+    compute_full = compute
+    compute = compute * st[:, S.CSCALE]
+    st[:, S.MAX_GW] = np.maximum(st[:, S.MAX_GW], gw)
+    for s in range(ns):
+        sbuf[:, 1, s] = np.maximum(sbuf[:, 1, s], sgw[:, s])
+
     # --- revenue -------------------------------------------------------------------------
     st[:, S.USERS_DEV] = inp.users_rho * st[:, S.USERS_DEV] + inp.users_c * z_users
     e = st[:, S.USERS_E].copy()
     st[:, S.USERS_E] = e * pc[:, C.USERS_Q]
     users = th[:, P.USERS_CEIL] / (1.0 + pc[:, C.USERS_A] * e) * exp(st[:, S.USERS_DEV])
 
-    st[:, S.CONV_DEV] = inp.conv_rho * st[:, S.CONV_DEV] + inp.conv_c * eps[:, E.CONV]
+    st[:, S.CONV_DEV] = inp.conv_rho * st[:, S.CONV_DEV] + inp.conv_c * z_conv
     conv = 1.0 / (1.0 + exp(-(pc[:, C.X0] + pc[:, C.DX] * inp.w_conv[m] + st[:, S.CONV_DEV])))
 
     war = z_pw < pc[:, C.PW_Z]
@@ -448,31 +487,28 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     oai = th[:, P.OAI_SHARE0] + (th[:, P.OAI_SHARE1] - th[:, P.OAI_SHARE0]) * inp.w_oai[m]
     ads = ad_market / 12.0 * th[:, P.LLM_SHARE] * inp.w_llm[m] * oai
 
+    # cal2: vintage/contracts -- the seam pin and the revenue-compute link
+    hd = st[:, S.HD_CONS]
+    consumer = np.where(hd != 0.0, consumer * exp(hd * (1.0 - inp.w_cons_pin[m])), consumer)
+    hd = st[:, S.HD_ENT]
+    enterprise = np.where(hd != 0.0, enterprise * exp(hd * (1.0 - inp.w_ent_pin[m])), enterprise)
+    hd = st[:, S.HD_ADS]
+    ads = np.where(hd != 0.0, ads * exp(hd * (1.0 - inp.w_ads_pin[m])), ads)
+    el = th[:, P.REV_GW_EL]
+    plan = float(inp.gw_plan[m])
+    if plan > 0.0:
+        nre = st[:, S.RENEG_N]
+        gwl = np.where(nre > 0.0, gw * exp(nre * log(np.full(n, 1.0 - inp.reneg_share))), gw)
+        short = (el > 0.0) & (gwl < plan)
+        fac = np.where(short, exp(el * log(gwl / plan)), 1.0)
+        consumer = np.where(short, consumer * fac, consumer)
+        enterprise = np.where(short, enterprise * fac, enterprise)
+        ads = np.where(short, ads * fac, ads)
+
     revenue = consumer + enterprise + ads
 
     # --- costs ---------------------------------------------------------------------------
     rev_share = (th[:, P.MS0] + (th[:, P.MS1] - th[:, P.MS0]) * inp.w_ms[m]) * revenue
-
-    n = revenue.shape[0]
-    ns = inp.s_amount.size
-    compute = np.zeros(n)
-    gw = np.zeros(n)
-    sgw = np.zeros((n, ns))
-    for c in range(inp.c_value.size):
-        cf = _capacity_fraction(
-            int(inp.c_profile[c]), m - coff[:, c], int(inp.c_len[c]), int(inp.c_ramp[c])
-        )
-        on = cf > 0.0
-        compute = np.where(on, compute + cf * cpay[:, c], compute)
-        g = cf * cgw[:, c]
-        gw = np.where(on, gw + g, gw)
-        for s in range(ns):
-            sgw[:, s] = np.where(on, sgw[:, s] + g * inp.s_mask[s, c], sgw[:, s])
-    compute_full = compute
-    compute = compute * st[:, S.CSCALE]
-    st[:, S.MAX_GW] = np.maximum(st[:, S.MAX_GW], gw)
-    for s in range(ns):
-        sbuf[:, 1, s] = np.maximum(sbuf[:, 1, s], sgw[:, s])
 
     rnd_people = st[:, S.RND].copy()
     st[:, S.RND] = rnd_people * pc[:, C.RND_Q]
@@ -532,6 +568,25 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     row[:, L.CONV_DEV] = st[:, S.CONV_DEV]
     row[:, L.ENT_G_DEV] = st[:, S.ENT_G]
     row[:, L.INTEREST : L.FINANCING + 1] = 0.0
+
+    if in_history:  # cal2: vintage/contracts (vectorised kernel.path.history_month)
+        if m == inp.hist_end:
+            for i, (slot, line) in enumerate(
+                ((S.HD_CONS, L.CONSUMER), (S.HD_ENT, L.ENTERPRISE), (S.HD_ADS, L.ADS))
+            ):
+                own = row[:, line]
+                ok = (own > 0.0) & (hcen[i] > 0.0)
+                st[:, slot] = np.where(ok, log(np.where(ok, hcen[i] / own, 1.0)), 0.0)
+        row[:, :] = hrows[m][None, :]
+        st[:, S.CUM_FCF] = hrows[m, L.CUM_FCF]
+        st[:, S.VENDOR_CREDIT] = hrows[m, L.VENDOR_CREDIT]
+        st[:, S.REGIME] = inp.reg_initial
+        hist[:, H.REV + m % N_REV_RING] = hrows[m, L.REVENUE]
+        hist[:, H.FCF + m % N_FCF_RING] = hrows[m, L.FCF]
+        if m == 0:  # the funded ring only: the full-terms ring follows the schedule
+            hist[:, H.PAY : H.PAY + nl] = hrows[m, L.COMPUTE]
+        else:
+            hist[:, H.PAY + m % nl] = hrows[m, L.COMPUTE]
 
     if m < inp.cash_start:
         return

@@ -108,6 +108,7 @@ TINY = {
         "other_cogs_pct_revenue": 0.0,
         "stock_pay_share_start": 0.0,
         "stock_pay_share_end": 0.0,
+        "stock_pay_share_end_month": "2030-12",
     },
     "liquidity": {"cash_bn": 1.0, "cash_as_of": "2029-12"},
     "financing": {

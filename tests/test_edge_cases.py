@@ -47,7 +47,14 @@ def lines(res, name: str) -> np.ndarray:
     return res.monthly[name].to_numpy().reshape(res.raw.n_paths, -1)
 
 
+def _drop_actuals(d: dict, line: str) -> None:
+    """A corner without this line has no reported history of it either (section 2.1)."""
+    acts = d.get("history", {}).get("actuals", [])
+    d.setdefault("history", {})["actuals"] = [a for a in acts if a["line"] != line]
+
+
 def no_revenue(d: dict) -> None:
+    _drop_actuals(d, "revenue")
     d["consumer"]["price_usd_month"] = 0.0
     d["enterprise"]["market_anchor_bn"] = 0.0
     d["advertising"]["llm_share_target"] = 0.0
@@ -58,6 +65,7 @@ def no_users(d: dict) -> None:
 
 
 def no_costs(d: dict) -> None:
+    _drop_actuals(d, "fcf")  # the reported burn is costs
     d["compute"]["contracts"] = []
     for s in d["liquidity"]["strategic"]:  # no contracts left to name
         s["counterparties"] = []
@@ -206,6 +214,9 @@ def test_extreme_decline_with_the_anchor_a_decade_after_the_horizon() -> None:
         )
         d["opex"].update(rnd_people_growth_per_yr=-0.9, sga_fixed_growth_per_yr=-0.9)
         d["advertising"]["ad_market_growth_per_yr"] = -0.9
+        # the model's own early market, not the reported H1-2025 revenue (section 2.1)
+        del d["calendar"]["as_of"]
+        d.pop("history")
 
     run(mutate)
     det = run(mutate, deterministic=True)
@@ -228,8 +239,9 @@ def test_price_wars_every_month_drive_the_price_to_zero() -> None:
 
 def test_one_month_horizon() -> None:
     def mutate(d):
-        d["calendar"] = {"start": "2025-07", "end": "2025-07"}
+        d["calendar"] = {"start": "2025-07", "end": "2025-07"}  # no history: it starts after
         d["liquidity"]["cash_as_of"] = "2025-06"
+        d.pop("history")
 
     res = run(mutate, paths=20)
     assert res.monthly.shape[0] == 20

@@ -151,6 +151,7 @@ def config_dict(draw) -> dict:
     n = draw(st.integers(1, MAX_MONTHS))
     end = start + n - 1
     d["calendar"] = {"start": format_month(start), "end": format_month(end)}
+    d.pop("history")  # no as-of month in a drawn calendar: no reported history (test_vintage.py)
 
     def month(lo: int = -MONTH_SLACK, hi: int | None = None) -> int:
         return start + draw(st.integers(lo, (n + MONTH_SLACK) if hi is None else hi))
@@ -200,7 +201,7 @@ def config_dict(draw) -> dict:
                 "ramp_months": draw(st.integers(1, MAX_MONTHS)),
                 "share_online": draw(param(0.0, 1.0)),
                 "slip_months": draw(param(0.0, 120.0)),
-                "indexed": draw(st.booleans()),
+                "pricing": draw(st.sampled_from(["fixed", "per_gw"])),
             }
         )
     d["compute"] = {
@@ -216,7 +217,7 @@ def config_dict(draw) -> dict:
             "max_count": draw(st.integers(0, 12)),
         },
     }
-    d["opex"] = draw(params_of(C.Opex))
+    d["opex"] = {**draw(params_of(C.Opex)), "stock_pay_share_end_month": format_month(month())}
 
     strategic = []
     for i in range(draw(st.integers(0, 3))):

@@ -117,6 +117,13 @@ class CalendarCfg(_Model):
 
     start: Month = Field(description="first simulated month")
     end: Month = Field(description="last simulated month (the horizon)")
+    # cal2: vintage/contracts
+    as_of: Month | None = Field(
+        default=None,
+        description="the vintage's as-of month: months up to it are history (the central path "
+        "with history.actuals, the same on every path); shocks and draws act after it. "
+        "None: no history",
+    )
 
     _v = field_validator("start", "end")(_check_month)
 
@@ -242,7 +249,13 @@ class Contract(_Model):
     slip_months: Param = P(
         "delivery slip: the schedule moves this many months later", 0, 120, "months"
     )
-    indexed: bool = Field(default=True, description="value scales with the drawn cost per GW")
+    # cal2: vintage/contracts
+    pricing: Literal["fixed", "per_gw"] = Field(
+        default="per_gw",
+        description="fixed: a dollar commitment (value_bn is owed whatever a GW costs); per_gw: "
+        "priced per GW delivered, so the value scales with the drawn cost_per_gw_bn over "
+        "cost_per_gw_reference_bn",
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Contract:
@@ -284,6 +297,13 @@ class Compute(_Model):
     )
     contracts: list[Contract] = Field(default_factory=list)
     renegotiation: Renegotiation = Renegotiation()
+    # cal2: vintage/contracts
+    revenue_compute_elasticity: Param = Field(
+        default=0.0,
+        description="elasticity of revenue to compute online: revenue = demand x min(1, GW "
+        "online / GW online in the central plan) ** elasticity (0: revenue ignores compute)",
+        json_schema_extra={"lo": 0.0, "hi": 3.0, "unit": ""},
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Compute:
@@ -306,7 +326,14 @@ class Opex(_Model):
     sga_pct_revenue: Param = P("variable SG&A as a share of revenue", 0, 5)
     other_cogs_pct_revenue: Param = P("non-compute cost of sales as a share of revenue", 0, 5)
     stock_pay_share_start: Param = P("non-cash (stock) share of people costs at the start", 0, 1)
-    stock_pay_share_end: Param = P("non-cash (stock) share of people costs at the horizon", 0, 1)
+    stock_pay_share_end: Param = P(
+        "non-cash (stock) share of people costs from stock_pay_share_end_month on", 0, 1
+    )
+    # cal2: vintage/contracts
+    stock_pay_share_end_month: Month = Field(
+        description="month the stock-pay share reaches stock_pay_share_end (linear from the "
+        "calendar start; a dated month, so a year's results do not depend on calendar.end)"
+    )
 
 
 class Strategic(_Model):
@@ -553,6 +580,37 @@ class References(_Model):
 ResolvedValue = str | int | float | bool | list[str]
 
 
+# cal2: vintage/contracts
+class Actual(_Model):
+    """A reported figure for a period of history: it replaces the model there."""
+
+    line: Literal["revenue", "fcf"] = Field(
+        description="revenue: monthly revenue over the period sums to value_bn, spread "
+        "geometrically so the last month joins the central model's next month; fcf: the "
+        "difference to the model's free cash flow is spread evenly over the period's months "
+        "as working capital (a reconciling item)"
+    )
+    from_month: Month
+    to_month: Month
+    value_bn: Annotated[float, Field(ge=-MAX_BN, le=MAX_BN, allow_inf_nan=False)]
+    source: Annotated[str, Field(min_length=1, max_length=200)]
+    sources_row: str = Field(default="", max_length=40, description="row id in docs/sources.md")
+
+    @model_validator(mode="after")
+    def _check(self) -> Actual:
+        if parse_month(self.to_month) < parse_month(self.from_month):
+            raise ValueError(f"to_month: {self.to_month} is before from_month ({self.from_month})")
+        if self.line == "revenue" and self.value_bn <= 0.0:
+            raise ValueError("value_bn: reported revenue must be positive")
+        return self
+
+
+class History(_Model):
+    """Reported actuals for months up to ``calendar.as_of`` (``[[history.actuals]]``)."""
+
+    actuals: list[Actual] = Field(default_factory=list)
+
+
 class Config(_Model):
     """A whole runway scenario."""
 
@@ -569,6 +627,7 @@ class Config(_Model):
     financing: Financing
     shocks: Shocks = Shocks(price_war_per_yr=0.0, price_war_cut=0.0)
     references: References = References()
+    history: History = History()  # cal2: vintage/contracts
     resolved: dict[str, ResolvedValue] | None = Field(
         default=None,
         description="what a run recorded in its config.resolved.toml (paths, seed, versions, "
@@ -605,6 +664,9 @@ class Config(_Model):
             _set_dotted(data, str(key), value, source)
         return config_from_dict(data, source)
 
+    def _check_history(self, start: int) -> None:
+        _check_history_of(self, start)  # cal2: vintage/contracts
+
     @model_validator(mode="after")
     def _cash_month(self) -> Config:
         start, end = parse_month(self.calendar.start), parse_month(self.calendar.end)
@@ -627,6 +689,7 @@ class Config(_Model):
                 f"enterprise.anchor_year: {self.enterprise.anchor_year} must lie within "
                 f"{MAX_ANCHOR_GAP_YEARS} years of the calendar ({lo // 12}..{hi // 12})"
             )
+        self._check_history(start)
         known = {c.counterparty for c in self.compute.contracts}
         for i, s in enumerate(self.liquidity.strategic):
             unknown = sorted(set(s.counterparties) - known)
@@ -636,6 +699,43 @@ class Config(_Model):
                     f"counterparty of any compute contract; use one of {sorted(known)}"
                 )
         return self
+
+
+# cal2: vintage/contracts
+def _check_history_of(cfg: Config, start: int) -> None:
+    as_of_s = cfg.calendar.as_of
+    if as_of_s is None:
+        if cfg.history.actuals:
+            raise ValueError("history.actuals: reported actuals need calendar.as_of")
+        return
+    as_of = parse_month(as_of_s)
+    if not start <= as_of <= parse_month(cfg.liquidity.cash_as_of):
+        raise ValueError(
+            f"calendar.as_of: {as_of_s} must lie between calendar.start and "
+            f"liquidity.cash_as_of ({cfg.liquidity.cash_as_of}): history has no financing"
+        )
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for i, a in enumerate(cfg.history.actuals):
+        a0, a1 = parse_month(a.from_month), parse_month(a.to_month)
+        if a0 < start or a1 > as_of:
+            raise ValueError(
+                f"history.actuals.{i}.from_month: the period {a.from_month}..{a.to_month} must "
+                f"lie within calendar.start..calendar.as_of ({cfg.calendar.start}..{as_of_s})"
+            )
+        for b0, b1 in seen.get(a.line, []):
+            if a0 <= b1 and b0 <= a1:
+                raise ValueError(
+                    f"history.actuals.{i}.from_month: overlaps another {a.line} period"
+                )
+        seen.setdefault(a.line, []).append((a0, a1))
+    for i, c in enumerate(cfg.compute.contracts):
+        if parse_month(c.start) <= as_of and (
+            isinstance(c.share_online, _Dist) or isinstance(c.slip_months, _Dist)
+        ):
+            raise ValueError(
+                f"compute.contracts.{i}.share_online: contract {c.name!r} started by "
+                f"calendar.as_of ({as_of_s}); its share online and slip are history, not draws"
+            )
 
 
 def _loc(err: ErrorDetails) -> str:

@@ -107,6 +107,8 @@ PARAMS: tuple[tuple[str, str], ...] = (
     ("SBC1", "opex.stock_pay_share_end"),
     ("PW_RATE", "shocks.price_war_per_yr"),
     ("PW_CUT", "shocks.price_war_cut"),
+    # cal2: vintage/contracts
+    ("REV_GW_EL", "compute.revenue_compute_elasticity"),
 )
 P = _enum("P", [n for n, _ in PARAMS])
 PARAM_PATHS: tuple[str, ...] = tuple(d for _, d in PARAMS)
@@ -139,6 +141,9 @@ STATE = (
     # outstanding (accrued), bridge money raised
     "NEXT_TRY", "DISTRESS", "BRIDGE", "RAISED_BRIDGE",
     "VENDOR_CREDIT",  # compute bills settled by vendor credit so far (never repaid)
+    # cal2: vintage/contracts -- log gap between the central and the path's own consumer,
+    # enterprise and ad revenue at the as-of month (the seam pin, docs/model.md section 2.1)
+    "HD_CONS", "HD_ENT", "HD_ADS",
 )  # fmt: skip
 S = _enum("S", list(STATE))
 N_STATE = len(S)
@@ -256,9 +261,15 @@ I = _enum("I", [  # noqa: E741
     "IPO_EARLIEST", "RENEG_ON", "RENEG_MAX", "STOCHASTIC", "REG_INITIAL",
     # fin: financing
     "FIN_RETRY", "FIN_PROJECTED",
+    "HIST_END",  # cal2: vintage/contracts -- last history month (the as-of month; -1: none)
 ])  # fmt: skip
 """Integer scalars."""
-M = _enum("M", ["T", "PRICE_MULT", "W_CONV", "W_ENT", "W_LLM", "W_OAI", "W_MS", "W_SBC"])
+M = _enum("M", [
+    "T", "PRICE_MULT", "W_CONV", "W_ENT", "W_LLM", "W_OAI", "W_MS", "W_SBC",
+    # cal2: vintage/contracts -- seam pins (0 up to the as-of month, 1 from each component's
+    # anchor) and the central plan's GW online (the revenue-compute link)
+    "W_CONS_PIN", "W_ENT_PIN", "W_ADS_PIN", "GW_PLAN",
+])  # fmt: skip
 """Monthly rows (n_months)."""
 CF = _enum("CF", ["VALUE", "GW", "NORM", "INDEXED"])
 """Float rows per contract (``Inputs.c_*``)."""

@@ -4,7 +4,8 @@ Equations (month ``m``; money $bn per month):
 
 - contract ``c`` pays ``V_c share_c r_c / N_c * cap_c(j)`` in month ``j`` of its (slipped)
   term, ``N_c`` the sum of its profile ``cap_c`` over the term (so the term pays ``V_c``) and
-  ``r_c`` the drawn cost per GW over the reference cost for indexed contracts (else 1);
+  ``r_c`` the drawn cost per GW over the reference cost for contracts priced per GW (else 1:
+  fixed-dollar contracts, config ``pricing``);
   compute rent is the sum over contracts times the renegotiation scale; GW online likewise;
 - cost of sales ``= infer * compute + cogs% * revenue``; R&D ``= (1 - infer) * compute +
   people_rnd``; SG&A ``= sga_fixed + sga% * revenue`` (people costs grow at their own rates);
@@ -45,7 +46,7 @@ def init(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, ns) -> None:
     coni = k.coni
     r_cpgw = theta[P.CPGW] / fs[F.CPGW_REF]
     for c in range(cpay.size):
-        r = r_cpgw if con[CF.INDEXED, c] > 0.0 else 1.0
+        r = r_cpgw if con[CF.INDEXED, c] > 0.0 else 1.0  # INDEXED: pricing = "per_gw"
         cpay[c] = con[CF.VALUE, c] * cshare[c] * r / con[CF.NORM, c]
         cgw[c] = con[CF.GW, c] * cshare[c]
         coff[c] = coni[CI.START, c] + int(cslip[c])

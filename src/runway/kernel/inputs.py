@@ -9,6 +9,7 @@ no second list of names to keep in step.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +20,9 @@ from runway.layout import (
     CF,
     CI,
     N_CONST,
+    N_FAN,
+    N_LINES,
+    N_OUT,
     N_PARAMS,
     N_STATE,
     ROW_FIELDS,
@@ -27,7 +31,9 @@ from runway.layout import (
     F,
     H,
     I,
+    L,
     M,
+    P,
     R,
     T,
     draw_id,
@@ -56,6 +62,9 @@ class KernelInputs(NamedTuple):
     did: np.ndarray  # (N_PARAMS + 2 n_contracts,) uint64 draw id of each row (layout.draw_id)
     cap: np.ndarray  # (n_contracts, longest term) capacity online j months into the term
     cap_tail: np.ndarray  # (n_contracts, longest term + 1) sum of cap[c, j:]
+    # cal2: vintage/contracts
+    hrows: np.ndarray  # (hist_end + 1, N_LINES) history lines (history_table)
+    hcen: np.ndarray  # (3,) central consumer, enterprise, ads at the as-of month, before actuals
 
 
 def _rows(inp, enum, dtype, n: int) -> np.ndarray:
@@ -89,7 +98,7 @@ def pack(inp) -> KernelInputs:
     ids = [draw_id(n) for n in draw_row_names(nc)]
     if len(set(ids)) != len(ids):  # pragma: no cover - a CRC-32 collision of two config paths
         raise ValueError("two drawn config values share a draw id; rename one")
-    return KernelInputs(
+    k = KernelInputs(
         fs=np.array([float(getattr(inp, f.name.lower())) for f in F]),
         iv=np.array([int(getattr(inp, i.name.lower())) for i in I], dtype=np.int64),
         mon=_rows(inp, M, np.float64, inp.n_months),
@@ -108,7 +117,117 @@ def pack(inp) -> KernelInputs:
         did=np.array(ids, dtype=np.uint64),
         cap=cap,
         cap_tail=cap_tail,
+        hrows=np.zeros((0, N_LINES)),
+        hcen=np.zeros(3),
     )
+    if inp.hist_end < 0:
+        return k
+    hrows, hcen = history_table(inp, k)
+    return k._replace(hrows=hrows, hcen=hcen)
+
+
+# cal2: vintage/contracts
+def history_table(inp, k: KernelInputs | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """History lines (months ``0 .. hist_end``) and the central revenue split at the as-of month.
+
+    The central path (central parameters, no shocks; the kernel's own deterministic run) with
+    the reported actuals (``Inputs.act_*``) put in:
+
+    - revenue over a period sums to the reported value, spread geometrically: month ``i`` of
+      ``n`` gets ``X g^(i - n)`` with ``X`` the central model's revenue in the month after the
+      period, ``g`` solving ``X sum_{j=1..n} g^-j = value`` (so the series joins the model);
+      every revenue component is scaled by the same factor, and the lines that are shares of
+      revenue (other cost of sales, variable SG&A, the revenue share) follow;
+    - free cash flow over a period: the difference to the model is spread evenly over its
+      months as working capital (a reconciling item).
+
+    Returns ``hrows`` (hist_end + 1, N_LINES) and ``hcen`` (3,): the central model's consumer,
+    enterprise and advertising revenue in the as-of month, before actuals (the seam pin).
+    """
+    from runway.kernel.driver import run_chunk  # the driver imports this module
+    from runway.kernel.numeric import central_value
+
+    if k is None:
+        k = pack(inp)
+    h = int(inp.hist_end)
+    iv = k.iv.copy()
+    iv[I.STOCHASTIC] = 0
+    iv[I.HIST_END] = -1
+    k0 = k._replace(iv=iv, hrows=np.zeros((0, N_LINES)), hcen=np.zeros(3))
+    n = int(inp.n_months)
+    mon = np.zeros((1, n, N_LINES))
+    run_chunk(
+        k0,
+        np.uint64(0),
+        np.uint64(0),
+        0,
+        1,
+        np.zeros((1, N_FAN, n)),
+        np.zeros((1, int(inp.n_years), N_LINES)),
+        np.zeros((1, N_OUT)),
+        np.zeros((1, max(int(inp.n_counterparties), 1))),
+        mon,
+        np.zeros((1, 0)),
+        np.empty(0, dtype=np.int64),
+    )
+    rows = mon[0]
+    hcen = np.array([rows[h, L.CONSUMER], rows[h, L.ENTERPRISE], rows[h, L.ADS]])
+    out = rows[: h + 1].copy()
+    cogs = central_value(int(k.dkind[P.COGS_PCT]), k.dpar[P.COGS_PCT, 0], k.dpar[P.COGS_PCT, 1])
+    sga = central_value(int(k.dkind[P.SGA_PCT]), k.dpar[P.SGA_PCT, 0], k.dpar[P.SGA_PCT, 1])
+    infer = central_value(int(k.dkind[P.INFER]), k.dpar[P.INFER, 0], k.dpar[P.INFER, 1])
+    for a in np.flatnonzero(inp.act_line == 0):  # revenue first: cash flow follows from it
+        m0, m1, value = int(inp.act_m0[a]), int(inp.act_m1[a]), float(inp.act_value[a])
+        x = rows[m1 + 1, L.REVENUE]
+        ln = m1 - m0 + 1
+        lg = _log_geometric_growth(math.log(value / x), ln) if x > 0.0 else 0.0
+        for i in range(ln):
+            r = out[m0 + i]
+            new = value / ln if x <= 0.0 else math.exp(math.log(x) + (i - ln) * lg)
+            old = r[L.REVENUE]
+            s = new / old if old > 0.0 else 0.0
+            for line in (L.CONSUMER, L.ENTERPRISE, L.ADS):
+                r[line] *= s
+            if old <= 0.0:  # no model revenue to split: all of it is consumer
+                r[L.CONSUMER] = new
+            r[L.REVENUE] = new
+            r[L.REVENUE_SHARE] *= s  # a share of revenue; 0 with no model revenue
+            r[L.COST_OF_SALES] = infer * r[L.COMPUTE] + cogs * new
+            r[L.SGA] += sga * (new - old)
+            # the identities hold by construction: OI and FCF from their lines
+            r[L.OPERATING_INCOME] = (
+                new - r[L.COST_OF_SALES] - r[L.RND] - r[L.SGA] - r[L.REVENUE_SHARE]
+            )
+            r[L.FCF] = r[L.OPERATING_INCOME] + r[L.STOCK_PAY] + r[L.WORKING_CAPITAL]
+    for a in np.flatnonzero(inp.act_line == 1):
+        m0, m1, value = int(inp.act_m0[a]), int(inp.act_m1[a]), float(inp.act_value[a])
+        adj = (value - out[m0 : m1 + 1, L.FCF].sum()) / (m1 - m0 + 1)
+        out[m0 : m1 + 1, L.WORKING_CAPITAL] += adj
+        out[m0 : m1 + 1, L.FCF] += adj
+    out[:, L.CUM_FCF] = np.cumsum(out[:, L.FCF])
+    return np.ascontiguousarray(out), hcen
+
+
+def _log_geometric_growth(log_ratio: float, n: int) -> float:
+    """``log g`` with ``sum_{j=1..n} g^-j = exp(log_ratio)``, stable for ratios far from 1.
+
+    Bisection in logs: the sum falls as ``g`` rises.
+    """
+
+    def log_sum(lg: float) -> float:
+        terms = [-j * lg for j in range(1, n + 1)]
+        top = max(terms)
+        return top + math.log(sum(math.exp(t - top) for t in terms))
+
+    span = abs(log_ratio) + math.log(n) + 1.0
+    lo, hi = -span, span
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if log_sum(mid) > log_ratio:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 class PathBuffers(NamedTuple):

@@ -22,12 +22,16 @@ from runway.layout import (
     CI,
     FINANCING_LINES,
     N_EPS,
+    N_FCF_RING,
     N_FLOWS,
     N_LINES,
     N_OUT,
     N_PARAMS,
+    N_REV_RING,
     OUT_FROM_STATE,
+    E,
     F,
+    H,
     I,
     Kind,
     L,
@@ -183,13 +187,24 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
     cash_start = iv[I.CASH_START]
     m_anchor = iv[I.M_ANCHOR]
     nl = iv[I.PAY_LAG] + 1
+    h_end = iv[I.HIST_END]
     for m in range(m0, m1):
         z_ent, z_users, z_pw, z_round, r = shocks.month(m, fs, ld, reg_thr, st, eps, rows)
-        rev = revenue.month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows)
+        z_conv = eps[E.CONV, m]
+        if m <= h_end:  # history: no shock reaches the drivers
+            z_ent = 0.0
+            z_users = 0.0
+            z_pw = 0.0
+            z_conv = 0.0
+        rev = revenue.month(
+            m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_conv, rows
+        )
         op_income, stock_pay, compute = costs.month(m, mon, theta, pc, st, traj, sbuf, rev, rows)
         fcf, fcf_nnm, pre, rev_year_ago = cashflow.month(
             m, nl, pc, st, hist, traj, op_income, stock_pay, compute, rev, rows
         )
+        if m <= h_end:
+            history_month(k, m, st, hist, rows)
         if m < cash_start:
             # History before the cash anchor: balances are back-filled after the path.
             for i in range(FINANCING_LINES[0], FINANCING_LINES[1] + 1):
@@ -217,6 +232,42 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
             pc,
             pre,
         )
+
+
+# cal2: vintage/contracts
+@njit_inline
+def history_month(k, m, st, hist, rows) -> None:
+    """History month ``m`` (up to the as-of month): its lines are the history table's.
+
+    The path has run month ``m`` with its own parameters and no shocks; its lines are replaced
+    by ``k.hrows[m]`` (:func:`runway.kernel.inputs.history_table`, the same on every path) and
+    the state that later months read from them (cumulative FCF, the revenue, cash-flow and
+    payables rings, the regime, held at its initial value) follows. In the as-of month the log
+    gap between the central and the path's own consumer, enterprise and advertising revenue is
+    kept (``S.HD_*``): :func:`runway.kernel.revenue.month` starts the path from history with it.
+    """
+    hr = k.hrows[m]
+    if m == k.iv[I.HIST_END]:
+        hc = k.hcen
+        own = rows[m, L.CONSUMER]
+        st[S.HD_CONS] = math.log(hc[0] / own) if own > 0.0 and hc[0] > 0.0 else 0.0
+        own = rows[m, L.ENTERPRISE]
+        st[S.HD_ENT] = math.log(hc[1] / own) if own > 0.0 and hc[1] > 0.0 else 0.0
+        own = rows[m, L.ADS]
+        st[S.HD_ADS] = math.log(hc[2] / own) if own > 0.0 and hc[2] > 0.0 else 0.0
+    for i in range(N_LINES):
+        rows[m, i] = hr[i]
+    st[S.CUM_FCF] = hr[L.CUM_FCF]
+    st[S.VENDOR_CREDIT] = hr[L.VENDOR_CREDIT]  # the vendor-financed liability so far
+    st[S.REGIME] = k.iv[I.REG_INITIAL]
+    hist[H.REV + m % N_REV_RING] = hr[L.REVENUE]
+    hist[H.FCF + m % N_FCF_RING] = hr[L.FCF]
+    nl = k.iv[I.PAY_LAG] + 1
+    if m == 0:
+        for i in range(nl):
+            hist[H.PAY + i] = hr[L.COMPUTE]
+    else:
+        hist[H.PAY + int(st[S.LAG_SLOT])] = hr[L.COMPUTE]
 
 
 @njit_inline

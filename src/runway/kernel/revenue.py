@@ -13,7 +13,14 @@ Equations (month ``m`` at time ``t`` years; ``h = 1/12``; money $bn per month):
 - enterprise ``= M(t) / 12 * share(t) * exp(lvl_m)``: the market ``M`` is pinned at the anchor,
   its log growth rate linear in time before it (``log M(t) = log M_A - int_t^{t_A} r``) and
   constant after; ``lvl`` integrates a mean-reverting growth shock;
-- advertising ``= A(t) / 12 * s_llm w_llm(t) * s_oai(t)``, ``A`` growing at ``g_ad``.
+- advertising ``= A(t) / 12 * s_llm w_llm(t) * s_oai(t)``, ``A`` growing at ``g_ad``;
+- seam pin (history, ``docs/model.md`` section 2.1): after the as-of month ``h`` each component
+  is multiplied by ``exp(D (1 - w_pin(t)))``, ``D = log(central_h / own_h)`` the log gap between
+  the central path and the path's own value at ``h`` (so the path starts from history), ``w_pin``
+  rising from 0 at ``h`` to 1 at the component's anchor (so the draws act forward);
+- revenue-compute link (section 2.2): every component is multiplied by ``min(1, GW_m /
+  GW_plan_m) ** e``, ``GW_m`` the path's GW online (less renegotiated capacity), ``GW_plan`` the
+  central plan's, ``e`` ``compute.revenue_compute_elasticity``.
 
 Sources: the anchors are HSBC's November 2025 figures as recorded in FIGURES.md ("HSBC
 reproduction targets"); every parameter's own source is in ``configs/hsbc_2025_11.toml``.
@@ -27,7 +34,7 @@ import numpy as np
 
 from runway._jit import njit_inline
 from runway.kernel.numeric import norm_ppf
-from runway.layout import C, E, F, I, L, M, P, S
+from runway.layout import C, F, I, L, M, P, S, T
 
 _H = 1.0 / 12.0  # one month in years
 
@@ -73,15 +80,18 @@ def init(k, theta, pc, st) -> None:
 
 
 @njit_inline
-def month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows) -> float:
-    """Month ``m``'s revenue lines; returns revenue ($bn per month)."""
+def month(m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_conv, rows) -> float:
+    """Month ``m``'s revenue lines; returns revenue ($bn per month).
+
+    ``z_conv`` is the conversion shock (``eps[E.CONV, m]``; 0 in history months).
+    """
     t = mon[M.T, m]
     st[S.USERS_DEV] = fs[F.USERS_RHO] * st[S.USERS_DEV] + fs[F.USERS_C] * z_users
     e = st[S.USERS_E]
     st[S.USERS_E] = e * pc[C.USERS_Q]
     users = theta[P.USERS_CEIL] / (1.0 + pc[C.USERS_A] * e) * math.exp(st[S.USERS_DEV])
 
-    st[S.CONV_DEV] = fs[F.CONV_RHO] * st[S.CONV_DEV] + fs[F.CONV_C] * eps[E.CONV, m]
+    st[S.CONV_DEV] = fs[F.CONV_RHO] * st[S.CONV_DEV] + fs[F.CONV_C] * z_conv
     conv = 1.0 / (1.0 + math.exp(-(pc[C.X0] + pc[C.DX] * mon[M.W_CONV, m] + st[S.CONV_DEV])))
 
     if z_pw < pc[C.PW_Z]:
@@ -110,6 +120,25 @@ def month(m, fs, mon, m_anchor, theta, pc, st, eps, z_ent, z_users, z_pw, rows) 
     st[S.AD] = ad_market * pc[C.AD_Q]
     oai = theta[P.OAI_SHARE0] + (theta[P.OAI_SHARE1] - theta[P.OAI_SHARE0]) * mon[M.W_OAI, m]
     ads = ad_market / 12.0 * theta[P.LLM_SHARE] * mon[M.W_LLM, m] * oai
+
+    # cal2: vintage/contracts -- the seam pin and the revenue-compute link
+    if st[S.HD_CONS] != 0.0:
+        consumer *= math.exp(st[S.HD_CONS] * (1.0 - mon[M.W_CONS_PIN, m]))
+    if st[S.HD_ENT] != 0.0:
+        enterprise *= math.exp(st[S.HD_ENT] * (1.0 - mon[M.W_ENT_PIN, m]))
+    if st[S.HD_ADS] != 0.0:
+        ads *= math.exp(st[S.HD_ADS] * (1.0 - mon[M.W_ADS_PIN, m]))
+    el = theta[P.REV_GW_EL]
+    plan = mon[M.GW_PLAN, m]
+    if el > 0.0 and plan > 0.0:
+        gw = traj[T.GW, m]
+        if st[S.RENEG_N] > 0.0:  # renegotiated capacity is given up
+            gw *= math.exp(st[S.RENEG_N] * math.log(1.0 - fs[F.RENEG_SHARE]))
+        if gw < plan:  # exp(e log(x)), not x ** e: the numpy reference has the same libm calls
+            f = math.exp(el * math.log(gw / plan))
+            consumer *= f
+            enterprise *= f
+            ads *= f
 
     revenue = consumer + enterprise + ads
     rows[m, L.REVENUE] = revenue

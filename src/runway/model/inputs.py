@@ -60,7 +60,7 @@ class Inputs(NamedTuple):
     c_profile: np.ndarray
     c_ramp: np.ndarray
     c_norm: np.ndarray
-    c_indexed: np.ndarray
+    c_indexed: np.ndarray  # 1.0: priced per GW (follows the drawn cost per GW); 0.0: fixed $
     c_cp: np.ndarray
     n_counterparties: int
     share_kind: np.ndarray
@@ -140,8 +140,18 @@ class Inputs(NamedTuple):
     w_llm: np.ndarray  # LLM share of ads: 0 -> target
     w_oai: np.ndarray  # OpenAI share of LLM ads: start -> target
     w_ms: np.ndarray  # Microsoft revenue share: start -> end
-    w_sbc: np.ndarray  # stock pay share: start -> end of the horizon
+    w_sbc: np.ndarray  # stock pay share: start -> opex.stock_pay_share_end_month
     m_anchor: int  # first month whose middle is at or after the enterprise anchor
+    # cal2: vintage/contracts
+    hist_end: int  # last history month (calendar.as_of); -1: no history
+    act_line: np.ndarray  # (n_actuals,) 0 revenue, 1 fcf (config history.actuals)
+    act_m0: np.ndarray  # (n_actuals,) first month of the period
+    act_m1: np.ndarray  # (n_actuals,) last month of the period
+    act_value: np.ndarray  # (n_actuals,) reported value, $bn over the period
+    w_cons_pin: np.ndarray  # (n_months,) seam pin of consumer revenue: 0 at as-of -> 1 at t_c1
+    w_ent_pin: np.ndarray  # (n_months,) seam pin of enterprise revenue: 0 at as-of -> 1 at t_A
+    w_ads_pin: np.ndarray  # (n_months,) seam pin of advertising: 0 at as-of -> 1 at t_lT
+    gw_plan: np.ndarray  # (n_months,) GW online as contracted (every share 1, no slip)
 
 
 PERT_TABLE = 4096
@@ -203,6 +213,35 @@ def _t(cal: Calendar, month: str) -> float:
     return (cal.index(month) + 0.5) / 12.0
 
 
+# cal2: vintage/contracts
+ACTUAL_LINES = {"revenue": 0, "fcf": 1}
+
+
+def _gw_plan(cfg: Config, cal: Calendar) -> np.ndarray:
+    """GW online per month as contracted: every contract in full (share 1), on time (no slip).
+
+    The revenue curve of a config is the demand of its contract table; a path (or a config)
+    with less capacity online than contracted is short of compute (docs/model.md section 2.2).
+    """
+    from runway.kernel.numeric import capacity_fraction
+
+    out = np.zeros(cal.n_months)
+    for c in cfg.compute.contracts:
+        n = parse_month(c.end) - parse_month(c.start) + 1
+        off = cal.index(c.start)
+        g = c.gw
+        for j in range(max(0, -off), min(n, cal.n_months - off)):
+            out[off + j] += g * capacity_fraction(PROFILES[c.profile], j, n, c.ramp_months)
+    return out
+
+
+def _pin(t: np.ndarray, t_h: float | None, t1: float) -> np.ndarray:
+    """Seam pin: 0 up to the as-of month's middle ``t_h``, linear to 1 at ``t1`` (1: no history)."""
+    if t_h is None:
+        return np.ones(t.size)
+    return _ramp(t, t_h, t1) * (t > t_h)
+
+
 def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
     """Flatten a config into kernel inputs.
 
@@ -244,6 +283,9 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
     llm_start_t = _t(cal, cfg.advertising.llm_share_start_month)
     llm_target_t = _t(cal, cfg.advertising.llm_share_target_month)
     ms_end_t = _t(cal, cfg.revenue_share.end_month)
+    hist_end = cal.index(cfg.calendar.as_of) if cfg.calendar.as_of is not None else -1
+    t_h = float(t[hist_end]) if hist_end >= 0 else None
+    acts = cfg.history.actuals
     reg_cum = np.cumsum(np.array(reg.transition, dtype=np.float64), axis=1)
     load = np.array(
         [
@@ -287,7 +329,7 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
             ],
             dtype=np.float64,
         ),
-        c_indexed=np.array([1.0 if c.indexed else 0.0 for c in cs], dtype=np.float64),
+        c_indexed=np.array([1.0 if c.pricing == "per_gw" else 0.0 for c in cs], dtype=np.float64),
         c_cp=np.array([counterparties.index(c.counterparty) for c in cs], dtype=np.int64),
         n_counterparties=len(counterparties),
         share_kind=np.array([k for k, _ in share], dtype=np.int64),
@@ -375,6 +417,15 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         w_llm=_ramp(t, llm_start_t, llm_target_t),
         w_oai=_ramp(t, 0.0, llm_target_t),
         w_ms=_ramp(t, 0.0, ms_end_t),
-        w_sbc=_ramp(t, 0.0, float(t[-1])),
+        w_sbc=_ramp(t, 0.0, _t(cal, cfg.opex.stock_pay_share_end_month)),
         m_anchor=int(np.searchsorted(t, ent_anchor_t, side="left")),
+        hist_end=hist_end,
+        act_line=np.array([ACTUAL_LINES[a.line] for a in acts], dtype=np.int64),
+        act_m0=np.array([cal.index(a.from_month) for a in acts], dtype=np.int64),
+        act_m1=np.array([cal.index(a.to_month) for a in acts], dtype=np.int64),
+        act_value=np.array([a.value_bn for a in acts], dtype=np.float64),
+        w_cons_pin=_pin(t, t_h, conv_target_t),
+        w_ent_pin=_pin(t, t_h, ent_anchor_t),
+        w_ads_pin=_pin(t, t_h, llm_target_t),
+        gw_plan=_gw_plan(cfg, cal),
     )
