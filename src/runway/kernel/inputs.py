@@ -169,6 +169,7 @@ def history_table(inp, k: KernelInputs | None = None) -> tuple[np.ndarray, np.nd
         mon,
         np.zeros((1, 0)),
         np.empty(0, dtype=np.int64),
+        np.zeros((0, 0)),  # nothing held
     )
     rows = mon[0]
     hcen = np.array([rows[h, L.CONSUMER], rows[h, L.ENTERPRISE], rows[h, L.ADS]])
