@@ -1,8 +1,10 @@
 """The run directory (DESIGN.md): every file an analyst opens, forwards and cites.
 
-summary.json, annual.csv, paths.parquet, fan.parquet (+ monthly.csv on request),
-idata.nc (per-path outcomes, chain = seed stream), config.resolved.toml, deterministic.csv
-(the deterministic path the plots overlay), the PNG plots, report.md and report.html.
+summary.json, annual.csv, paths.parquet, fan.parquet, config.resolved.toml, deterministic.csv
+(the deterministic path the plots overlay), the PNG plots, report.md and report.html; on
+request monthly.csv (``--monthly``) and idata.nc (``--idata``: per-path outcomes as arviz
+``InferenceData``, chain = seed stream; it repeats paths.parquet's outcome columns, so it is
+not written by default).
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ RUN_FILES = (
     "annual.csv",
     "paths.parquet",
     "fan.parquet",
-    "idata.nc",
     "config.resolved.toml",
     "deterministic.csv",
     "report.md",
     "report.html",
 )
+"""Files of every run directory; idata.nc and monthly.csv are added on request."""
 
 
 PATHS_DICTIONARY_COLUMNS = (
@@ -216,13 +218,16 @@ def write_outputs(
     report: bool = True,
     monthly: bool = False,
     background: bool | None = None,
+    idata: bool = False,
 ) -> Path:
     """Write ``result`` as a run directory at ``out`` (replacing it atomically).
 
     With ``monthly`` (``runway run --monthly``), ``monthly.csv`` (every monthly line of
     every path) is added for runs of at most 1,000 paths, a deterministic run included.
     With ``report`` the plots, report.md and report.html are rendered from the files just
-    written (inside the atomic swap).
+    written (inside the atomic swap). With ``idata`` (``runway run --idata``) ``idata.nc`` is
+    added: it repeats paths.parquet's outcome columns and costs as much CPU time as writing
+    paths.parquet (arviz's import, the netCDF file), and no other file reads it.
 
     With ``background`` (default :data:`BACKGROUND`) paths.parquet is written and ESS/R-hat
     computed in two pool threads while this thread writes the small tables, the summary's
@@ -265,8 +270,9 @@ def write_outputs(
             "fan.parquet": lambda p: result.fan.to_parquet(p, index=False),
             "annual.csv": lambda p: result.annual_wide().to_csv(p, float_format="%.10g"),
             "deterministic.csv": lambda p: det.to_csv(p, index=False, float_format="%.10g"),
-            "idata.nc": write_nc,
         }
+        if idata:
+            writers["idata.nc"] = write_nc
         if report:
             # the plots read the small files above and the table paths.parquet is written
             # from; they need no ESS or R-hat (drawn while those are computed, in background)
