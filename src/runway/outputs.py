@@ -119,6 +119,9 @@ def write_paths_parquet(paths: pd.DataFrame, path: Path) -> None:
     :data:`PATHS_DICTIONARY_COLUMNS` and Arrow's default snappy compression. Measured against
     the alternatives (README, performance): no compression writes 25% faster but 21% more
     bytes (all fsynced), zstd is 1.6x slower for 8% fewer, dictionaries everywhere cost time.
+    Each batch is copied first: the per-year columns are strided views of the engine's
+    (path, year, line) array, which Arrow converts element by element, while a copy makes every
+    column contiguous (0.3-0.6 CPU-s less at 1,000,000 paths; the same bytes).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -126,7 +129,7 @@ def write_paths_parquet(paths: pd.DataFrame, path: Path) -> None:
     schema = pa.Schema.from_pandas(paths, preserve_index=False)
     with pq.ParquetWriter(path, schema, use_dictionary=list(PATHS_DICTIONARY_COLUMNS)) as w:
         for i in range(0, max(len(paths), 1), PARQUET_ROW_GROUP):
-            batch = paths.iloc[i : i + PARQUET_ROW_GROUP]
+            batch = paths.iloc[i : i + PARQUET_ROW_GROUP].copy()
             w.write_table(pa.Table.from_pandas(batch, schema=schema, preserve_index=False))
 
 
