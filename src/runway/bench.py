@@ -457,6 +457,10 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
             "seconds of its kernel calls (runway.kernel.run_chunks) in the same child",
             "threads_load_average_1_5_15": [load_before, load_after],
             "threads_cores_used": best["kernel_2"].cpu / best["kernel_2"].wall,
+            # work per CPU second on `threads` threads against 1 thread: what the threads cost
+            # (memory bandwidth, waiting) whatever the load; threads x this is the speed-up
+            # idle cores would give
+            "threads_cpu_efficiency": (n * n_months / best["kernel_2"].cpu) / k1,
             "e2e_paths": e2e_paths,
             "peak_rss_10m": rss_basis,
             "sweep_scenario_paths": sweep_paths,
@@ -536,7 +540,8 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"Load average (1 min) before / after the thread measures: "
         f"{bs['threads_load_average_1_5_15'][0][0]:.2f} / "
         f"{bs['threads_load_average_1_5_15'][1][0]:.2f}; the {m['numba_threads_max']}-thread "
-        f"kernel got {bs['threads_cores_used']:.2f} cores (CPU s per wall s).",
+        f"kernel got {bs['threads_cores_used']:.2f} cores (CPU s per wall s) and did "
+        f"{bs['threads_cpu_efficiency']:.2f}x the 1-thread work per CPU second.",
         "",
         f"Correctness: mean funding gap (last year) numba "
         f"{c['funding_gap_last_year_kernel']['mean']:.2f} "
