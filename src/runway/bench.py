@@ -537,12 +537,17 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"{_fmt(res['start'].get('warm_cpu_s'))} / "
         f"{_fmt(res['start'].get('warm_kernel_cpu_s'))} | |",
         "",
-        f"Load average (1 min) before / after the thread measures: "
-        f"{bs['threads_load_average_1_5_15'][0][0]:.2f} / "
-        f"{bs['threads_load_average_1_5_15'][1][0]:.2f}; the {m['numba_threads_max']}-thread "
-        f"kernel got {bs['threads_cores_used']:.2f} cores (CPU s per wall s) and did "
-        f"{bs['threads_cpu_efficiency']:.2f}x the 1-thread work per CPU second.",
-        "",
+    ]
+    if "threads_cpu_efficiency" in bs:  # results written before these keys have no such line
+        lines += [
+            f"Load average (1 min) before / after the thread measures: "
+            f"{bs['threads_load_average_1_5_15'][0][0]:.2f} / "
+            f"{bs['threads_load_average_1_5_15'][1][0]:.2f}; the {m['numba_threads_max']}-thread "
+            f"kernel got {bs['threads_cores_used']:.2f} cores (CPU s per wall s) and did "
+            f"{bs['threads_cpu_efficiency']:.2f}x the 1-thread work per CPU second.",
+            "",
+        ]
+    lines += [
         f"Correctness: mean funding gap (last year) numba "
         f"{c['funding_gap_last_year_kernel']['mean']:.2f} "
         f"± {c['funding_gap_last_year_kernel']['mcse']:.2f}, numpy "
