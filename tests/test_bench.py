@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 from typer.testing import CliRunner
 
 from runway.cli import app
@@ -54,3 +55,13 @@ def test_bench_quick_writes_json_and_markdown(tmp_path):
     assert math.isfinite(d["correctness"]["funding_gap_z"])
     for k in ("cpu_count", "platform", "python", "numpy", "numba"):
         assert d["machine"][k]
+    # e2e: CPU time of the whole warm `runway run` child against that child's kernel calls
+    st, basis = d["start"], d["basis"]
+    assert 0 < st["warm_kernel_cpu_s"] < st["warm_cpu_s"]
+    assert d["e2e_over_kernel_1m"] == pytest.approx(st["warm_cpu_s"] / st["warm_kernel_cpu_s"])
+    for k in ("ratio_vs_numpy", "speedup_2_threads", "draw_share", "e2e_over_kernel_1m"):
+        assert isinstance(basis[k], str) and basis[k], k
+    assert "CPU" in basis["e2e_over_kernel_1m"] and "throughput" in basis["speedup_2_threads"]
+    loads = basis["threads_load_average_1_5_15"]
+    assert len(loads) == 2 and all(len(x) == 3 and min(x) >= 0 for x in loads)
+    assert _pos(basis["threads_cores_used"]) and _pos(basis["threads_cpu_efficiency"])

@@ -144,6 +144,29 @@ def test_run_prints_the_report_path_last_and_monthly_only_on_request(tmp_path):
     assert (out / "monthly.csv").is_file()
 
 
+def test_idata_nc_only_with_idata_and_the_report_does_not_need_it(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    r = CliRunner().invoke(app, ["run", "-n", "300", "-s", "2", "-o", str(a), "-q"])
+    assert r.exit_code == 0, r.output
+    assert not (a / "idata.nc").exists()
+    assert (a / "summary.json").is_file() and (a / "report.html").is_file()
+    r = CliRunner().invoke(app, ["run", "-n", "300", "-s", "2", "-o", str(b), "-q", "--idata"])
+    assert r.exit_code == 0, r.output
+    assert (b / "idata.nc").is_file()
+    import xarray as xr
+
+    with xr.open_dataset(b / "idata.nc", group="posterior_predictive", engine="h5netcdf") as ds:
+        assert ds.sizes["draw"] == 300
+    (a / "report.html").unlink()
+    r = CliRunner().invoke(app, ["report", str(a)])  # re-rendered without idata.nc
+    assert r.exit_code == 0, r.output
+    assert (a / "report.html").is_file()
+    # the replacing run without --idata leaves no idata.nc behind
+    r = CliRunner().invoke(app, ["run", "-n", "300", "-s", "2", "-o", str(b), "-q"])
+    assert r.exit_code == 0, r.output
+    assert not (b / "idata.nc").exists()
+
+
 def test_quiet_silences_library_warnings(tmp_path):
     """matplotlib warns when its config directory is unusable; --quiet shows none of it."""
     import os

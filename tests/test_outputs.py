@@ -19,7 +19,7 @@ from runway.report.render import render_report
 def written(tmp_path_factory):
     # 5 complete seed streams of 300 paths and a ragged one
     res = runway.simulate(runway.default_config_path(), paths=1600, seed=11, chunk_size=300)
-    return res, write_outputs(res, tmp_path_factory.mktemp("out") / "r")
+    return res, write_outputs(res, tmp_path_factory.mktemp("out") / "r", idata=True)
 
 
 def test_paths_parquet_is_the_paths_table(written):
@@ -44,7 +44,7 @@ def test_plots_drawn_in_memory_equal_plots_drawn_from_the_files(written, tmp_pat
 def test_same_seed_gives_the_same_files(written, tmp_path):
     res, d = written
     other = runway.simulate(runway.default_config_path(), paths=1600, seed=11, chunk_size=300)
-    d2 = write_outputs(other, tmp_path / "r")
+    d2 = write_outputs(other, tmp_path / "r", idata=True)
     stamped = {"summary.json", "config.resolved.toml", "report.md", "report.html", "idata.nc"}
     for f in sorted(p.name for p in d.iterdir()):
         if f not in stamped:
@@ -76,11 +76,12 @@ def test_a_failing_writer_leaves_no_directory_behind(tmp_path, monkeypatch):
 def test_background_and_serial_writing_give_the_same_files(written, tmp_path):
     res, d = written
     other = runway.simulate(runway.default_config_path(), paths=1600, seed=11, chunk_size=300)
-    d2 = write_outputs(other, tmp_path / "r", background=True)
+    d2 = write_outputs(other, tmp_path / "r", background=True, idata=True)
     d3 = write_outputs(
         runway.simulate(runway.default_config_path(), paths=1600, seed=11, chunk_size=300),
         tmp_path / "s",
         background=False,
+        idata=True,
     )
     stamped = {"summary.json", "config.resolved.toml", "report.md", "report.html", "idata.nc"}
     names = sorted(p.name for p in d.iterdir())
@@ -105,3 +106,28 @@ def test_a_failing_background_job_leaves_no_directory_behind(tmp_path, monkeypat
     with pytest.raises(RuntimeError, match="parquet failed"):
         write_outputs(res, tmp_path / "r", background=background)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_idata_nc_only_on_request(written, tmp_path):
+    """idata.nc is written with ``idata=True`` (``runway run --idata``) and only then; the
+    other files, the summary included, are the same with or without it."""
+    res, d = written
+    assert (d / "idata.nc").is_file()
+    plain = write_outputs(
+        runway.simulate(runway.default_config_path(), paths=1600, seed=11, chunk_size=300),
+        tmp_path / "plain",
+    )
+    assert not (plain / "idata.nc").exists()
+    assert "idata.nc" not in (plain / ".complete").read_text().split()
+    assert "idata.nc" in (d / ".complete").read_text().split()
+    assert sorted(p.name for p in d.iterdir()) == sorted(
+        [p.name for p in plain.iterdir()] + ["idata.nc"]
+    )
+    stamped = {"summary.json", "config.resolved.toml", "report.md", "report.html", ".complete"}
+    for f in sorted(p.name for p in plain.iterdir()):
+        if f not in stamped:
+            assert (plain / f).read_bytes() == (d / f).read_bytes(), f
+    s1, s2 = (json.loads((x / "summary.json").read_text()) for x in (d, plain))
+    s1["provenance"].pop("created"), s2["provenance"].pop("created")
+    assert s1 == s2 and s2["diagnostics"]["ess"]  # ESS/R-hat do not need idata.nc
+    assert "runway run --idata" in (plain / "report.md").read_text()

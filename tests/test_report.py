@@ -37,7 +37,7 @@ EXPECTED = (
 def run_dir(tmp_path_factory):
     # chunk_size 256 gives 7 complete seed streams (chains) and a ragged last one
     res = runway.simulate(runway.default_config_path(), paths=2000, seed=7, chunk_size=256)
-    return write_outputs(res, tmp_path_factory.mktemp("run") / "r")
+    return write_outputs(res, tmp_path_factory.mktemp("run") / "r", idata=True)
 
 
 def _az():

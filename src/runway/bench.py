@@ -78,8 +78,27 @@ def _buffers(inp, n_paths: int):
     return _BUFFERS[key]
 
 
-def _kernel_once(kin, inp, n_paths: int, seed: int, chunk: int = 2048) -> tuple[float, np.ndarray]:
-    """Run :func:`runway.kernel.run_chunks` on ``n_paths``; seconds and annual lines.
+class _Timing(tuple):
+    """Wall and CPU seconds (``time.process_time``: every thread of this process) of one run."""
+
+    __slots__ = ()
+
+    def __new__(cls, wall: float, cpu: float):
+        return super().__new__(cls, (wall, cpu))
+
+    @property
+    def wall(self) -> float:
+        return self[0]
+
+    @property
+    def cpu(self) -> float:
+        return self[1]
+
+
+def _kernel_once(
+    kin, inp, n_paths: int, seed: int, chunk: int = 2048
+) -> tuple[_Timing, np.ndarray]:
+    """Run :func:`runway.kernel.run_chunks` on ``n_paths``; its timing and annual lines.
 
     The output buffers are allocated and touched once per size, outside the timing, as the
     engine reuses its batch buffers: the time is the kernel's, not the first-touch page
@@ -89,9 +108,9 @@ def _kernel_once(kin, inp, n_paths: int, seed: int, chunk: int = 2048) -> tuple[
     offsets = np.minimum(np.arange(n_chunks + 1, dtype=np.int64) * chunk, n_paths)
     fan, ann, out, exposure = _buffers(inp, n_paths)
     monthly = np.empty((0, inp.n_months, N_LINES))
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     K.run_chunks(kin, seed, 0, offsets, fan, ann, out, exposure, monthly)
-    return time.perf_counter() - t0, ann.copy()
+    return _Timing(time.perf_counter() - t0, time.process_time() - c0), ann.copy()
 
 
 @njit  # the kernel's own options (numpy error model): same code as inside the kernel
@@ -108,18 +127,10 @@ def _draws_only(k, seed, n_paths):  # pragma: no cover - jitted
     return acc
 
 
-def _draws_once(kin, n_paths: int, seed: int) -> tuple[float, float]:
-    t0 = time.perf_counter()
+def _draws_once(kin, n_paths: int, seed: int) -> tuple[_Timing, float]:
+    c0, t0 = time.process_time(), time.perf_counter()
     acc = _draws_only(kin, seed, n_paths)
-    return time.perf_counter() - t0, acc
-
-
-def _best(fn, repeat: int) -> tuple[float, Any]:
-    best, val = math.inf, None
-    for _ in range(repeat):
-        dt, val = fn()
-        best = min(best, dt)
-    return best, val
+    return _Timing(time.perf_counter() - t0, time.process_time() - c0), acc
 
 
 def _gap_stats(ann: np.ndarray) -> dict[str, float]:
@@ -197,44 +208,81 @@ def _scaling(
     }
 
 
+_RUN_CODE = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from runway import kernel as K
+spent = [0.0]
+run_chunks = K.run_chunks
+def timed(*a, **k):
+    t = time.process_time()
+    try:
+        return run_chunks(*a, **k)
+    finally:
+        spent[0] += time.process_time() - t
+K.run_chunks = timed
+from runway import cli
+sys.argv = ["runway", "run", "--paths", "{paths}", "--quiet", "--threads", "{threads}",
+            "--out", {out!r}]
+code = 0
+try:
+    cli.main()
+except SystemExit as exc:
+    code = exc.code or 0
+ru = resource.getrusage(resource.RUSAGE_SELF)
+from runway.bench import vm_hwm_mb
+print(json.dumps(dict(code=code, cpu_s=ru.ru_utime + ru.ru_stime, kernel_cpu_s=spent[0],
+                      peak_rss_mb=vm_hwm_mb())))
+"""
+"""``runway run`` in a child, as the command line runs it (``runway.cli.main``), with the CPU
+time of every call of the kernel (:func:`runway.kernel.run_chunks`) summed: the whole
+command's CPU time (``getrusage``: interpreter start, imports, simulation, every output) and
+the kernel's share of it, on the same paths in the same process."""
+
+
+def _run_child(paths: int, threads: int, out: Path, env: dict | None) -> dict[str, Any]:
+    """One ``runway run --paths paths --quiet`` in a child (:data:`_RUN_CODE`)."""
+    code = _RUN_CODE.format(root=str(ROOT / "src"), paths=paths, threads=threads, out=str(out))
+    t0 = time.perf_counter()
+    res = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - t0
+    if res.returncode != 0 or not res.stdout.strip():
+        return {"wall_s": wall, "error": (res.stderr.strip().splitlines() or ["no output"])[-1:]}
+    d = json.loads(res.stdout.strip().splitlines()[-1])
+    if d.pop("code"):
+        return {"wall_s": wall, "error": res.stderr.strip().splitlines()[-1:]}
+    summary = json.loads((out / "summary.json").read_text())
+    last = max(summary["funding_gap"], key=int)
+    d.update(wall_s=wall, gap_mean=summary["funding_gap"][last]["mean"])
+    return d
+
+
 def _cli_start(paths: int, threads: int, cold: bool = True) -> dict[str, Any]:
-    """Cold (empty numba cache) and warm start of ``runway run`` as subprocesses."""
-    exe = [
-        sys.executable,
-        "-m",
-        "runway",
-        "run",
-        "--paths",
-        str(paths),
-        "--quiet",
-        "--threads",
-        str(threads),
-    ]
-    out: dict[str, Any] = {"paths": paths}
+    """Warm (and, with ``cold``, cold: an empty numba cache) ``runway run`` in children.
+
+    ``warm_cpu_s`` is the warm command's CPU time and ``warm_kernel_cpu_s`` its kernel's
+    (:data:`_RUN_CODE`); ``*_s`` without ``cpu`` are wall seconds of the child seen from here.
+    """
+    out: dict[str, Any] = {"paths": paths, "threads": threads}
     with tempfile.TemporaryDirectory() as tmp:
         # Cold: an empty cache dir; the warm run then reuses it. Warm only: the default cache,
         # already filled by this process's own warm-up.
         env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "numba_cache")) if cold else None
         for label in ("cold", "warm") if cold else ("warm",):
-            t0 = time.perf_counter()
-            res = subprocess.run(
-                exe + ["--out", str(Path(tmp) / label)],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            out[f"{label}_s"] = time.perf_counter() - t0
-            if res.returncode != 0:
-                out[f"{label}_error"] = res.stderr.strip().splitlines()[-1:]
-            else:
-                summary = json.loads((Path(tmp) / label / "summary.json").read_text())
-                last = max(summary["funding_gap"], key=int)
-                out[f"{label}_gap_mean"] = summary["funding_gap"][last]["mean"]
+            d = _run_child(paths, threads, Path(tmp) / label, env)
+            out[f"{label}_s"] = d["wall_s"]
+            if "error" in d:
+                out[f"{label}_error"] = d["error"]
+                continue
+            out[f"{label}_gap_mean"] = d["gap_mean"]
+            out[f"{label}_cpu_s"] = d["cpu_s"]
+            out[f"{label}_kernel_cpu_s"] = d["kernel_cpu_s"]
+            out[f"{label}_peak_rss_mb"] = d["peak_rss_mb"]
     if cold:
         out["compile_s"] = out["cold_s"] - out["warm_s"]
     else:
-        # The warm run must not pay for compiling: load (or build) the cache first.
         out["cold_s"] = None
     return out
 
@@ -269,13 +317,15 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
     """Run the benchmark suite and return its results as a JSON-ready dict.
 
     Headline keys (``--quick`` writes the same keys from smaller runs, and says which in
-    ``basis``): ``ratio_vs_numpy`` (kernel against the numpy reference, 1 thread, this
-    process), ``speedup_2_threads``, ``draw_share`` (share of the 1-thread kernel time spent
-    drawing its random numbers: every parameter and monthly shock, the kernel's own draw
-    functions on the same paths, this process), ``e2e_over_kernel_1m`` (a warm ``runway run``
-    of 1M paths against the kernel-only time of 1M paths at the same thread count),
-    ``peak_rss_gb_10m`` (``VmHWM`` of a child running 10M paths) and
-    ``sweep_100x1m_estimate_s`` (100 scenarios of 1M paths without the quantile fold).
+    ``basis``, with the time basis of each): ``ratio_vs_numpy`` (kernel against the numpy
+    reference, 1 thread, CPU seconds, this process), ``speedup_2_threads`` (throughput on 2
+    threads against 1, wall seconds, interleaved; the load average and the cores the run got
+    beside it), ``draw_share`` (share of the 1-thread kernel CPU time spent drawing its random
+    numbers: every parameter and monthly shock, the kernel's own draw functions on the same
+    paths, this process), ``e2e_over_kernel_1m`` (CPU seconds of a warm ``runway run`` of 1M
+    paths in a child against the CPU seconds of its own kernel calls), ``peak_rss_gb_10m``
+    (``VmHWM`` of a child running 10M paths) and ``sweep_100x1m_estimate_s`` (100 scenarios
+    of 1M paths without the quantile fold).
     """
     from runway.model import build_inputs
 
@@ -297,27 +347,43 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
     _draws_once(kin, 64, seed=0)
     R.simulate(inp, 256, np.random.default_rng(0))
 
-    log(f"kernel, 1 thread, {n} paths x {n_months} months")
-    dt1, ann1 = _best(lambda: _kernel_once(kin, inp, n, seed=1), repeat)
-    log("random numbers only, 1 thread (the kernel's draw functions, same paths)")
-    dtd, _ = _best(lambda: _draws_once(kin, n, seed=1), repeat)
-    numba.set_num_threads(threads)
-    log(f"kernel, {numba.get_num_threads()} threads")
-    dt2, ann2 = _best(lambda: _kernel_once(kin, inp, n, seed=1), repeat)
+    # Interleaved, best of `repeat` each: 1 thread (kernel, its draws alone, the numpy
+    # reference), then 2 threads, so that every measure sees the same load on the shared cores.
+    log(
+        f"kernel on 1 and {threads} threads, its draws alone, numpy reference: "
+        f"{n} paths x {n_months} months, best of {repeat}, interleaved"
+    )
+    load_before = list(os.getloadavg())
+    best: dict[str, _Timing] = {}
+
+    def keep(name: str, t: _Timing, by: str) -> None:
+        if name not in best or getattr(t, by) < getattr(best[name], by):
+            best[name] = t
+
+    ann1 = ann2 = ann_np = np.empty(0)
+    for _ in range(repeat):
+        numba.set_num_threads(1)
+        t, ann1 = _kernel_once(kin, inp, n, seed=1)
+        keep("kernel_1", t, "cpu")
+        keep("kernel_1_wall", t, "wall")
+        t, _ = _draws_once(kin, n, seed=1)
+        keep("draws_1", t, "cpu")
+        c0, w0 = time.process_time(), time.perf_counter()
+        ann_np = R.simulate(inp, n, np.random.default_rng(2))
+        keep("numpy", _Timing(time.perf_counter() - w0, time.process_time() - c0), "cpu")
+        numba.set_num_threads(threads)
+        t, ann2 = _kernel_once(kin, inp, n, seed=1)
+        keep("kernel_2", t, "wall")
     numba.set_num_threads(old_threads)
-    k1 = n * n_months / dt1
-    k2 = n * n_months / dt2
-
-    log("numpy reference, 1 process")
+    load_after = list(os.getloadavg())
     n_np = n
-
-    def np_run():
-        t0 = time.perf_counter()
-        a = R.simulate(inp, n_np, np.random.default_rng(2))
-        return time.perf_counter() - t0, a
-
-    dtn, ann_np = _best(np_run, repeat)
-    knp = n_np * n_months / dtn
+    # one thread: CPU seconds (what this process got, whatever else runs); threads: wall time
+    # (a speed-up is work per wall second), the 1-thread run's best wall time against it
+    k1 = n * n_months / best["kernel_1"].cpu
+    knp = n_np * n_months / best["numpy"].cpu
+    k1_wall = n * n_months / best["kernel_1_wall"].wall
+    k2 = n * n_months / best["kernel_2"].wall
+    dtd = best["draws_1"].cpu
     g_nb, g_np = _gap_stats(ann1), _gap_stats(ann_np)
     z = (g_nb["mean"] - g_np["mean"]) / max(math.hypot(g_nb["mcse"], g_np["mcse"]), 1e-300)
 
@@ -336,10 +402,13 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
             log,
         )
         e2e_paths = 1_000_000
-    log(f"warm runway run, {e2e_paths:,} paths")
+    log(f"runway run, {e2e_paths:,} paths, {threads} threads (children; CPU time)")
     start = _cli_start(e2e_paths, threads, cold=not quick)
-    kernel_e2e_s = e2e_paths * n_months / k2
-    e2e = start["warm_s"] / kernel_e2e_s if "warm_s" in start else math.nan
+    e2e = (
+        start["warm_cpu_s"] / start["warm_kernel_cpu_s"]
+        if start.get("warm_kernel_cpu_s")
+        else math.nan
+    )
 
     # peak memory at 10M paths: measured when the scaling reached it, else the straight line
     # through the two largest measured points (memory is linear in paths)
@@ -366,13 +435,32 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
         "scenario": cfg.scenario.name,
         "n_months": n_months,
         "ratio_vs_numpy": k1 / knp,
-        "speedup_2_threads": k2 / k1,
-        "draw_share": dtd / dt1,
+        "speedup_2_threads": k2 / k1_wall,
+        "draw_share": dtd / best["kernel_1"].cpu,
         "e2e_over_kernel_1m": e2e,
         "peak_rss_gb_10m": rss10m,
         "sweep_100x1m_estimate_s": sweep_s,
         "basis": {
             "kernel_paths": n,
+            "ratio_vs_numpy": "CPU seconds (process_time), 1 thread, best of "
+            f"{repeat} each, this process, interleaved with the other kernel measures",
+            "speedup_2_threads": f"throughput (path-months per wall second) on {threads} "
+            f"threads against 1 thread, best wall time of {repeat} each, interleaved; the "
+            "load average before and after is in threads_load_average_1_5_15, the CPU "
+            f"seconds per wall second of the {threads}-thread run in threads_cores_used",
+            "draw_share": "CPU seconds of the kernel's own draw functions (every parameter "
+            "draw and monthly shock, same Philox generator, same paths) against the kernel's, "
+            f"1 thread, best of {repeat} each, this process",
+            "e2e_over_kernel_1m": f"CPU seconds (getrusage) of a whole `runway run --paths "
+            f"{e2e_paths:,} --quiet --threads {threads}` in a child with a warm numba cache "
+            "(interpreter start, imports, simulation, every default output) against the CPU "
+            "seconds of its kernel calls (runway.kernel.run_chunks) in the same child",
+            "threads_load_average_1_5_15": [load_before, load_after],
+            "threads_cores_used": best["kernel_2"].cpu / best["kernel_2"].wall,
+            # work per CPU second on `threads` threads against 1 thread: what the threads cost
+            # (memory bandwidth, waiting) whatever the load; threads x this is the speed-up
+            # idle cores would give
+            "threads_cpu_efficiency": (n * n_months / best["kernel_2"].cpu) / k1,
             "e2e_paths": e2e_paths,
             "peak_rss_10m": rss_basis,
             "sweep_scenario_paths": sweep_paths,
@@ -381,6 +469,7 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
         "throughput": {
             "kernel_1_thread_path_months_per_s": k1,
             "kernel_2_threads_path_months_per_s": k2,
+            "kernel_1_thread_wall_path_months_per_s": k1_wall,
             "kernel_1_thread_ns_per_path_month": 1e9 / k1,
             "draws_1_thread_ns_per_path_month": 1e9 * dtd / (n * n_months),
             "numpy_reference_path_months_per_s": knp,
@@ -442,9 +531,23 @@ def to_markdown(res: dict[str, Any]) -> str:
         f"**{_fmt(res['peak_rss_gb_10m'])}** | < 6 |",
         f"| sweep 100 x 1M paths, estimate (s; from {bs['sweep_scenario_paths']:,} paths) | "
         f"{_fmt(res['sweep_100x1m_estimate_s'])} | |",
-        f"| `runway run` cold / warm ({res['start']['paths']:,} paths, s) | "
+        f"| `runway run` cold / warm ({res['start']['paths']:,} paths, wall s) | "
         f"{_fmt(res['start'].get('cold_s'))} / {_fmt(res['start'].get('warm_s'))} | |",
+        f"| warm `runway run`: whole command / its kernel calls (CPU s) | "
+        f"{_fmt(res['start'].get('warm_cpu_s'))} / "
+        f"{_fmt(res['start'].get('warm_kernel_cpu_s'))} | |",
         "",
+    ]
+    if "threads_cpu_efficiency" in bs:  # results written before these keys have no such line
+        lines += [
+            f"Load average (1 min) before / after the thread measures: "
+            f"{bs['threads_load_average_1_5_15'][0][0]:.2f} / "
+            f"{bs['threads_load_average_1_5_15'][1][0]:.2f}; the {m['numba_threads_max']}-thread "
+            f"kernel got {bs['threads_cores_used']:.2f} cores (CPU s per wall s) and did "
+            f"{bs['threads_cpu_efficiency']:.2f}x the 1-thread work per CPU second.",
+            "",
+        ]
+    lines += [
         f"Correctness: mean funding gap (last year) numba "
         f"{c['funding_gap_last_year_kernel']['mean']:.2f} "
         f"± {c['funding_gap_last_year_kernel']['mcse']:.2f}, numpy "

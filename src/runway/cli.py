@@ -218,6 +218,14 @@ def run(
             "--max-paths", help="Cap on the paths --target-mcse may add up to (default 1,000,000)."
         ),
     ] = None,
+    idata: Annotated[
+        bool,
+        typer.Option(
+            "--idata",
+            help="Also write idata.nc: every path's outcomes as arviz InferenceData (netCDF; "
+            "the same numbers as paths.parquet).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a config and write a run directory.
 
@@ -283,13 +291,14 @@ def run(
     # the --set items, read by runway.report.answers into summary.json and config.resolved.toml
     res.overrides = list(set_ or [])  # type: ignore[attr-defined]
     if quiet:
-        written = write_outputs(res, out_dir, monthly=monthly)
+        written = write_outputs(res, out_dir, monthly=monthly, idata=idata)
     else:
         from rich.console import Console
 
-        # summary, ESS/R-hat, idata.nc, Parquet and plots take seconds on large runs
-        with Console(stderr=True).status(f"writing {out_dir} (tables, idata.nc, plots, report)"):
-            written = write_outputs(res, out_dir, monthly=monthly)
+        # summary, ESS/R-hat, Parquet, plots (and idata.nc) take seconds on large runs
+        what = "tables, idata.nc, plots, report" if idata else "tables, plots, report"
+        with Console(stderr=True).status(f"writing {out_dir} ({what})"):
+            written = write_outputs(res, out_dir, monthly=monthly, idata=idata)
     if not quiet:
         typer.echo(_summary_line(res, time.perf_counter() - t0))
         tm = res.summary(diagnostics=False).get("target_mcse")

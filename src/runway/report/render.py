@@ -540,8 +540,9 @@ def _provenance(prov: dict[str, Any]) -> list[Block]:
             "ul",
             [f"{k}: `{v}`" for k, v in prov.items()]
             + [
-                "files: `summary.json`, `annual.csv`, `paths.parquet`, `fan.parquet`, `idata.nc`, "
-                "`config.resolved.toml` (runs as written: `runway run config.resolved.toml`)"
+                "files: `summary.json`, `annual.csv`, `paths.parquet`, `fan.parquet`, "
+                "`config.resolved.toml` (runs as written: `runway run config.resolved.toml`); "
+                "`idata.nc` with `runway run --idata`"
             ],
         ),
     ]
