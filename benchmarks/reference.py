@@ -496,11 +496,18 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     ads = np.where(hd != 0.0, ads * exp(hd * (1.0 - inp.w_ads_pin[m])), ads)
     el = th[:, P.REV_GW_EL]
     plan = float(inp.gw_plan[m])
+    rev_lost = np.zeros(n)
     if plan > 0.0:
         nre = st[:, S.RENEG_N]
         gwl = np.where(nre > 0.0, gw * exp(nre * log(np.full(n, 1.0 - inp.reneg_share))), gw)
         short = (el > 0.0) & (gwl < plan)
         fac = np.where(short, exp(el * log(gwl / plan)), 1.0)
+        # the revenue renegotiation's capacity costs: the no-new-money path still earns it
+        full_short = short & (nre > 0.0) & (gw < plan)
+        fac_full = np.where(full_short, exp(el * log(gw / plan)), 1.0)
+        rev_lost = np.where(
+            short & (nre > 0.0), (consumer + enterprise + ads) * (fac_full - fac), 0.0
+        )
         consumer = np.where(short, consumer * fac, consumer)
         enterprise = np.where(short, enterprise * fac, enterprise)
         ads = np.where(short, ads * fac, ads)
@@ -535,6 +542,9 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     # fin: financing -- the no-new-money path pays compute at full contract terms (§6)
     paid_full = hist[:, H.PAY + nl + (m + 1) % nl] * pc[:, C.VENDOR_KEEP]
     fcf_nnm = np.where(paid == paid_full, fcf, fcf + (paid - paid_full))
+    ms = th[:, P.MS0] + (th[:, P.MS1] - th[:, P.MS0]) * inp.w_ms[m]
+    margin = 1.0 - th[:, P.COGS_PCT] - th[:, P.SGA_PCT] - ms
+    fcf_nnm = np.where(rev_lost != 0.0, fcf_nnm + rev_lost * margin, fcf_nnm)
     pre = op_income + stock_pay + compute
     st[:, S.VENDOR_CREDIT] += bill - paid
     st[:, S.CUM_FCF] += fcf

@@ -116,8 +116,22 @@ def _check_absorbing(ins, monthly_lines, names):
     return n_def
 
 
+def _stressed(d):
+    """Little cash, no facilities, rounds that close less often: defaults to look at."""
+    d["liquidity"]["cash_bn"] = 5.0
+    d["liquidity"]["undrawn_facilities_bn"] = 0.0
+    d["financing"]["regime"]["close_probability"] = [0.6, 0.4, 0.1]
+
+
+STRESSED_SET = [
+    "--set", "liquidity.cash_bn=5.0",
+    "--set", "liquidity.undrawn_facilities_bn=0.0",
+    "--set", "financing.regime.close_probability=[0.6, 0.4, 0.1]",
+]  # fmt: skip
+
+
 def test_default_is_absorbing_in_kernel_outputs():
-    raw = engine.run(make_config(), paths=400, seed=SEED, chunk_size=64, threads=1,
+    raw = engine.run(make_config(_stressed), paths=400, seed=SEED, chunk_size=64, threads=1,
                      fold=False, baseline=False)  # fmt: skip
     names = list(raw.line_names)
     n_def = _check_absorbing(raw.outcomes["insolvent_month"], raw.monthly, names)
@@ -137,7 +151,9 @@ def test_default_is_absorbing_in_monthly_csv(tmp_path):
 
     out = tmp_path / "run"
     res = CliRunner().invoke(
-        app, ["run", "-n", "1000", "-s", "5", "--monthly", "-q", "-o", str(out), "-t", "1"]
+        app,
+        ["run", "-n", "1000", "-s", "5", "--monthly", "-q", "-o", str(out), "-t", "1"]
+        + STRESSED_SET,
     )
     assert res.exit_code == 0, res.output
     df = pd.read_csv(out / "monthly.csv")

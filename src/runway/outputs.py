@@ -152,14 +152,18 @@ def write_inputs_parquet(result: Result, path: Path) -> None:
 def sensitivity_summary(result: Result) -> dict | None:
     """``summary.json["sensitivity"]``: the run's drivers (:func:`runway.sensitivity.drivers`).
 
+    On the first :data:`runway.sensitivity.drivers.RUN_MAX_PATHS` paths (a second or so of CPU
+    whatever the run's size); ``runway sensitivity RUNDIR --method drivers`` uses them all.
+
     ``None`` for a deterministic run or one of fewer than 20 paths (nothing to separate).
     """
     if result.raw.deterministic or result.raw.n_paths < 20 or result.inputs.shape[1] == 0:
         return None
     from runway.sensitivity import drivers
+    from runway.sensitivity.drivers import RUN_MAX_PATHS
     from runway.sensitivity.report import summary_section
 
-    return summary_section(drivers(result))
+    return summary_section(drivers(result, max_paths=RUN_MAX_PATHS))
 
 
 def deterministic_path(result: Result) -> pd.DataFrame:

@@ -35,7 +35,9 @@ from runway.layout import (
     I,
     Kind,
     L,
+    M,
     O,
+    P,
     S,
 )
 
@@ -196,13 +198,16 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
             z_users = 0.0
             z_pw = 0.0
             z_conv = 0.0
-        rev = revenue.month(
+        rev, rev_lost = revenue.month(
             m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_conv, rows
         )
         op_income, stock_pay, compute = costs.month(m, mon, theta, pc, st, traj, sbuf, rev, rows)
         fcf, fcf_nnm, pre, rev_year_ago = cashflow.month(
             m, nl, pc, st, hist, traj, op_income, stock_pay, compute, rev, rows
         )
+        if rev_lost != 0.0:  # the no-new-money path keeps the capacity renegotiation gave up
+            ms = theta[P.MS0] + (theta[P.MS1] - theta[P.MS0]) * mon[M.W_MS, m]
+            fcf_nnm += rev_lost * (1.0 - theta[P.COGS_PCT] - theta[P.SGA_PCT] - ms)
         if m <= h_end:
             history_month(k, m, st, hist, rows)
         if m < cash_start:

@@ -83,7 +83,10 @@ def init(k, theta, pc, st) -> None:
 def month(m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_conv, rows) -> float:
     """Month ``m``'s revenue lines; returns revenue ($bn per month).
 
-    ``z_conv`` is the conversion shock (``eps[E.CONV, m]``; 0 in history months).
+    ``z_conv`` is the conversion shock (``eps[E.CONV, m]``; 0 in history months). Returns
+    ``(revenue, lost)``: ``lost`` is the revenue the renegotiated capacity costs this month
+    through the revenue-compute link (0 without renegotiation), which the no-new-money path
+    (HSBC's funding gap, at full contract terms) still earns.
     """
     t = mon[M.T, m]
     st[S.USERS_DEV] = fs[F.USERS_RHO] * st[S.USERS_DEV] + fs[F.USERS_C] * z_users
@@ -130,12 +133,17 @@ def month(m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_con
         ads *= math.exp(st[S.HD_ADS] * (1.0 - mon[M.W_ADS_PIN, m]))
     el = theta[P.REV_GW_EL]
     plan = mon[M.GW_PLAN, m]
+    lost = 0.0  # revenue the renegotiated capacity costs this month (the funding gap's basis)
     if el > 0.0 and plan > 0.0:
-        gw = traj[T.GW, m]
+        gw_full = traj[T.GW, m]
+        gw = gw_full
         if st[S.RENEG_N] > 0.0:  # renegotiated capacity is given up
             gw *= math.exp(st[S.RENEG_N] * math.log(1.0 - fs[F.RENEG_SHARE]))
         if gw < plan:  # exp(e log(x)), not x ** e: the numpy reference has the same libm calls
             f = math.exp(el * math.log(gw / plan))
+            if st[S.RENEG_N] > 0.0:
+                f_full = math.exp(el * math.log(gw_full / plan)) if gw_full < plan else 1.0
+                lost = (consumer + enterprise + ads) * (f_full - f)
             consumer *= f
             enterprise *= f
             ads *= f
@@ -151,4 +159,4 @@ def month(m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_con
     rows[m, L.USERS_DEV] = st[S.USERS_DEV]
     rows[m, L.CONV_DEV] = st[S.CONV_DEV]
     rows[m, L.ENT_G_DEV] = st[S.ENT_G]
-    return revenue
+    return revenue, lost

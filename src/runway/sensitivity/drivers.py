@@ -58,6 +58,9 @@ PAWN_BOOTSTRAP = 20
 PAWN_BOOT_MAX_PATHS = 10_000
 """PAWN's interval: fewer resamples on fewer paths (it costs ten KS distances a resample)."""
 PAWN_SLICES = 10
+RUN_MAX_PATHS = 20_000
+"""Paths the drivers section of ``runway run``'s report uses (the first ones): its cost stays a
+second or so whatever the run's size, so that it does not weigh on a large run."""
 WORST = 0.90
 
 
@@ -167,6 +170,7 @@ def drivers(
     groups: bool | dict[str, list[str]] = True,
     seed: int = 0,
     bootstrap: int = BOOTSTRAP,
+    max_paths: int | None = None,
 ) -> pd.DataFrame:
     """Which inputs separate the worst paths from the rest (see the module docstring).
 
@@ -183,6 +187,11 @@ def drivers(
         Seed of the bootstrap.
     bootstrap : int
         Bootstrap resamples of the KS intervals.
+    max_paths : int, optional
+        Use only the first ``max_paths`` paths (path ids are exchangeable, so a prefix is a
+        simple random sample of the run; the intervals widen accordingly). ``runway run``'s
+        report uses :data:`RUN_MAX_PATHS`; ``runway sensitivity RUNDIR --method drivers`` uses
+        every path.
 
     Returns
     -------
@@ -191,6 +200,8 @@ def drivers(
         ``insolvent_by_<year>``; rows sorted by ``ks`` within a target.
     """
     inputs, paths, cfg = _frames(source)
+    if max_paths is not None and len(inputs) > max_paths:
+        inputs, paths = inputs.iloc[:max_paths], paths.iloc[:max_paths]
     if inputs.shape[1] == 0 or len(inputs) < 20:
         raise RunwayError(
             "drivers: needs a Monte Carlo run of at least 20 paths with drawn inputs "

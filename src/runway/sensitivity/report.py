@@ -116,7 +116,9 @@ def summary_section(df: pd.DataFrame, k: int = 5) -> dict[str, Any]:
     return {
         "method": "drivers",
         "description": (
-            "Regional sensitivity on this run's paths (no new simulation): the KS distance "
+            f"Regional sensitivity on this run's first {int(df['n'].iloc[0]):,} paths (no new "
+            "simulation; path ids are exchangeable, so they are a simple random sample): the "
+            "KS distance "
             "between an input's distribution in the target paths and in the rest, with a 95% "
             "bootstrap half-width, and SALib's PAWN index; groups are the mean of their members."
         ),
