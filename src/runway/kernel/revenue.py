@@ -80,7 +80,9 @@ def init(k, theta, pc, st) -> None:
 
 
 @njit_inline
-def month(m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_conv, rows) -> float:
+def month(
+    m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_conv, rows
+) -> tuple[float, float]:
     """Month ``m``'s revenue lines; returns revenue ($bn per month).
 
     ``z_conv`` is the conversion shock (``eps[E.CONV, m]``; 0 in history months). Returns
