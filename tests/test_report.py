@@ -289,7 +289,11 @@ def test_report_leads_with_the_four_answers_in_words(run_dir):
     d = s["insolvency_dates"]
     from runway.report.render import date
 
-    assert date(d["first"]) in answers and date(d["p05"]) in answers
+    assert date(d["first"]) in answers
+    if d["p05"] is not None:
+        assert date(d["p05"]) in answers
+    else:  # fewer than 5% of paths run out by the horizon: the answer says so
+        assert "fewer than one path in twenty runs out" in answers
     assert date(d["riskiest_months"][0]["month"]) in answers
     # answer 4 names the run's top drivers (summary.json "sensitivity", issue 14)
     top = s["sensitivity"]["targets"]["funding_gap_2030_worst_decile"]["top"]
@@ -315,9 +319,11 @@ def test_insolvency_dates_match_the_paths(run_dir):
     counts = months.value_counts()
     assert d["riskiest_months"][0]["share"] == pytest.approx(counts.iloc[0] / len(paths))
     assert d["riskiest_months"][0]["month"] in set(counts[counts == counts.iloc[0]].index)
-    # 5% of paths insolvent by p05's month, fewer by the month before
-    share_by = (months <= d["p05"]).sum() / len(paths)
-    assert share_by >= 0.05
+    # 5% of paths insolvent by p05's month (none when fewer than 5% ever run out)
+    if d["p05"] is not None:
+        assert (months <= d["p05"]).sum() / len(paths) >= 0.05
+    else:
+        assert len(months) / len(paths) < 0.05
     hz = s["insolvency_hazard_by_year"]
     pb = s["p_insolvent_by"]
     years = list(pb)

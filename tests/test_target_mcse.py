@@ -50,7 +50,7 @@ def _assert_same_run(a, b):
 def test_grown_run_equals_plain_run_of_the_same_size(hsbc_cfg, small_batches):
     checks: list[TargetCheck] = []
     grown = runway.simulate(
-        hsbc_cfg, paths=3 * CS, seed=5, chunk_size=CS, target_mcse=0.03, on_check=checks.append
+        hsbc_cfg, paths=3 * CS, seed=5, chunk_size=CS, target_mcse=0.015, on_check=checks.append
     )
     t = grown.raw.target
     assert t is not None and t.reached and t.checks == checks

@@ -41,6 +41,7 @@ LABELS: dict[str, str] = {
     "compute.cost_per_gw_bn": "cost per GW of compute",
     "compute.inference_share": "inference share of compute",
     "compute.vendor_financed_share": "vendor-financed share of compute",
+    "compute.revenue_compute_elasticity": "how far revenue follows compute online",
     "opex.rnd_people_bn": "R&D staff cost now",
     "opex.rnd_people_growth_per_yr": "R&D staff cost growth",
     "opex.sga_fixed_bn": "fixed SG&A now",
@@ -122,7 +123,8 @@ class Uncertain:
             c = self.cfg.compute.contracts[int(m.group(1))]
             what = "slip (months)" if m.group(2) == "slip_months" else "share online"
             return f"{c.name} contract {what}"
-        return LABELS.get(name, name)
+        # a parameter without a label reads as its key in words ("a_b_per_yr" -> "a b per yr")
+        return LABELS.get(name, name.rsplit(".", 1)[-1].replace("_", " "))
 
 
 def uncertain_inputs(cfg: Config) -> Uncertain:
