@@ -9,7 +9,8 @@ probabilities, order statistics for quantiles), and every line of the determinis
 A change that keeps the model but changes its random stream or its arithmetic (a faster
 kernel, a new generator) must agree in distribution: every headline number within 3 combined
 MCSE (``hypot`` of the two MCSEs for quantiles; the pooled two-proportion standard error for
-probabilities; equal where it is exactly 0), and the deterministic lines to 1e-9. A deliberate model change records the file again and says so in its commit.
+probabilities; equal where it is exactly 0), and the deterministic lines to 1e-9. A
+deliberate model change records the file again and says so in its commit.
 
 History: the kernel-v2 engine (Philox4x32-10, PERT by inverse-CDF table) was checked this way
 against the wave-1 engine of commit 40b4ae4 (worst headline 2.87 combined MCSE, revenue p95
