@@ -193,9 +193,10 @@ def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]
             "p",
             f"Monte Carlo run of {fmt(s['paths'], 'int')} paths from {date(s['start'])} to "
             f"{date(s['end'])}, cash as of {date(s.get('cash_as_of'))}. Money in US$ billions; "
-            "flows per calendar year, balances at year end. A path runs out of cash when, "
-            "after every financing the model allows that month (equity rounds, debt, an IPO, "
-            "committed money), its cash is below the minimum buffer.",
+            "flows per calendar year, balances at year end. A path runs out of cash (defaults) "
+            "when, after every financing the model allows that month (committed money, equity "
+            "rounds, an IPO, facilities, debt, an insiders' bridge), its cash plus what it can "
+            "still draw is below the minimum buffer; it raises nothing after that.",
         )
     )
     if s.get("overrides"):
