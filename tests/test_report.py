@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import tomllib
 import warnings
@@ -354,7 +355,31 @@ def test_a_config_without_references_quotes_no_published_figure(tmp_path):
     # HSBC's $207bn as a quoted figure (a table may hold -207.0 as a simulated number)
     assert not re.search(r"\$207(\.\d+)?\s*bn|\b207bn|\$2tn|2,000bn", md)
     assert "HSBC" not in (d / "report.html").read_text()
-    assert json.loads((d / "summary.json").read_text())["references"] == []
+    summary = json.loads((d / "summary.json").read_text())
+    assert summary["references"] == [] and summary["market_references"] == []
+    assert "beside published and market probabilities" not in md
+
+
+def test_market_references_beside_the_model(run_dir):
+    """Each published probability of a dated event sits beside the model's share of paths."""
+    s = json.loads((run_dir / "summary.json").read_text())
+    refs = s["market_references"]
+    assert {r["event"] for r in refs} == {"default", "ipo"}
+    paths = pd.read_parquet(run_dir / "paths.parquet")
+    for r in refs:
+        col = "insolvent_month" if r["event"] == "default" else "ipo_month"
+        months = paths[col].dropna().astype(str)
+        assert r["model"] == pytest.approx((months <= r["by_month"]).sum() / len(paths))
+        p = r["model"]
+        assert r["model_mcse"] == pytest.approx(math.sqrt(p * (1 - p) / len(paths)))
+    md = (run_dir / "report.md").read_text()
+    section = md.split("### The model beside published and market probabilities")[1]
+    section = section.split("\n## ")[0]
+    from runway.report.render import date, pct
+
+    for r in refs:
+        assert f"by {date(r['by_month'])}" in section and pct(r["probability"]) in section
+    assert "Why they differ" in section
 
 
 def test_revenue_axis_follows_the_horizon(tmp_path):

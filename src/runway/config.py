@@ -571,10 +571,41 @@ class Reference(_Model):
         return self
 
 
+class MarketReference(_Model):
+    """A published or market-implied probability of a dated event (``[[references.markets]]``).
+
+    The report shows it beside the model's probability of the same event by the same month
+    (``summary.json["market_references"]``): the event is a default (``insolvent_month``) or
+    an IPO (``ipo_month``) by the end of ``by_month``.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=120)] = Field(
+        description="what the probability is, as the report names it"
+    )
+    source: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="who published it (a market, a lender, an analyst)"
+    )
+    sources_row: str = Field(default="", max_length=40, description="row id in docs/sources.md")
+    event: Literal["default", "ipo"] = Field(description="the event: default or IPO")
+    by_month: Month = Field(description="the event happens by the end of this month")
+    probability: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = Field(
+        description="the published probability (0.3: 30%)"
+    )
+    bound: Literal["point", "upper", "lower"] = Field(
+        default="point", description="upper: the source says at most this; lower: at least"
+    )
+    quoted: Month = Field(description="month the probability was published or priced")
+
+
 class References(_Model):
-    """Published figures the report quotes (``[[references.figures]]``); none by default."""
+    """What the report quotes beside the model; none by default.
+
+    ``[[references.figures]]``: published figures; ``[[references.markets]]``: published
+    probabilities of dated events.
+    """
 
     figures: list[Reference] = Field(default_factory=list)
+    markets: list[MarketReference] = Field(default_factory=list)
 
 
 ResolvedValue = str | int | float | bool | list[str]

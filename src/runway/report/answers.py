@@ -17,6 +17,11 @@
     median ``median_bn`` of a Monte Carlo run where the figure is one calendar year of an
     annual line or a year's funding gap; ``miss`` is ``model / published - 1`` and
     ``within`` says whether ``|miss| <= tolerance``.
+``market_references``
+    The config's published probabilities of dated events (``[[references.markets]]``), each
+    with the model's probability of the same event by the end of the same month
+    (``model``: the share of paths, ``model_mcse`` its binomial MCSE; ``None`` for a
+    deterministic run or a month outside the horizon).
 ``overrides``
     The ``--set`` items of the run (``[]`` when none).
 
@@ -149,11 +154,48 @@ def references(result: Result) -> list[dict[str, Any]]:
     return out
 
 
+def market_references(result: Result) -> list[dict[str, Any]]:
+    """``summary["market_references"]`` (see the module docstring)."""
+    refs = result.config.references.markets
+    if not refs:
+        return []
+    last = result.config.calendar.end
+    paths = None if result.raw.deterministic else result.paths
+    out = []
+    for ref in refs:
+        row: dict[str, Any] = {
+            "name": ref.name,
+            "source": ref.source,
+            "sources_row": ref.sources_row,
+            "event": ref.event,
+            "by_month": ref.by_month,
+            "probability": ref.probability,
+            "bound": ref.bound,
+            "quoted": ref.quoted,
+            "model": None,
+            "model_mcse": None,
+        }
+        if paths is not None and parse_month(ref.by_month) <= parse_month(last):
+            col = "insolvent_month" if ref.event == "default" else "ipo_month"
+            months = paths[col]
+            # months are "YYYY-MM" strings (None where it never happens): they sort as dates
+            hit = (
+                months.notna().to_numpy()
+                & (months.fillna("9999-99").astype(str) <= ref.by_month).to_numpy()
+            )
+            v = float(hit.mean())
+            row["model"] = v
+            row["model_mcse"] = math.sqrt(v * (1.0 - v) / hit.size)
+        out.append(row)
+    return out
+
+
 def answers(result: Result) -> dict[str, Any]:
     """The summary keys this module adds (see the module docstring)."""
     return {
         "insolvency_dates": insolvency_dates(result),
         "insolvency_hazard_by_year": hazard_by_year(result),
         "references": references(result),
+        "market_references": market_references(result),
         "overrides": list(getattr(result, "overrides", None) or []),
     }

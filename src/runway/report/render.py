@@ -179,6 +179,45 @@ def _dates_sentence(s: dict[str, Any]) -> str:
     return text
 
 
+_BOUND = {"point": "", "upper": "at most ", "lower": "at least "}
+_EVENT = {"default": "Default", "ipo": "IPO"}
+
+
+def _markets_blocks(s: dict[str, Any]) -> list[Block]:
+    """The model's probabilities beside published and market ones (``market_references``)."""
+    refs = s.get("market_references") or []
+    if not refs:
+        return []
+    rows = []
+    for r in refs:
+        model = "n/a" if r["model"] is None else pct(r["model"]) + pct_pm(r["model_mcse"])
+        rows.append(
+            [
+                escape_md(r["name"]),
+                escape_md(r["source"]),
+                date(r["quoted"]),
+                f"{_EVENT[r['event']]} by {date(r['by_month'])}",
+                _BOUND[r["bound"]] + pct(r["probability"]),
+                model,
+            ]
+        )
+    head = ["Reference", "Source", "Quoted", "Event", "Published", "This model (± MCSE)"]
+    return [
+        ("h", 3, "The model beside published and market probabilities"),
+        ("table", head, rows),
+        (
+            "p",
+            "Why they differ: a lender's spread and a prediction market price a dated event "
+            "with what their traders know on the day they are quoted (and a lender's pricing "
+            "includes a premium for bearing the risk), while the model's probabilities are "
+            "real-world ones under its own assumptions as of its vintage: an IPO only from "
+            "`financing.ipo_earliest` once ARR passes `financing.ipo_min_arr_bn`, and a "
+            "default only when a financing winter outlasts every round retry and the "
+            "insiders' bridge.",
+        ),
+    ]
+
+
 def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
     b: list[Block] = []
     prov = s.get("provenance", {})
@@ -250,6 +289,8 @@ def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]
             row.insert(2, pct(hz.get(y)))
         rows.append(row)
     b.append(("table", head, rows))
+
+    b.extend(_markets_blocks(s))
 
     tm = s.get("target_mcse")
     b.append(("h", 2, "Funding gap by year"))
