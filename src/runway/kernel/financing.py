@@ -60,6 +60,26 @@ def init(k, st) -> None:
 
 
 @njit_inline
+def strategic_due(m, s, sti, stf, sbuf, paid_row, ipo_done) -> float:
+    """What tranche ``s`` of strategic money still owes in month ``m`` ($bn; 0 outside its window).
+
+    ``sbuf[paid_row, s]`` is what it has paid so far on this path (row 0: the funded path,
+    row 2: the no-new-money path); ``sbuf[1, s]`` the largest GW online so far under its
+    counterparties. An IPO-conditional tranche pays once ``ipo_done``.
+    """
+    if m < sti[SI.START, s] or m > sti[SI.LAPSE, s]:
+        return 0.0
+    cond = sti[SI.COND, s]
+    if cond == Condition.NONE:
+        return stf[SF.AMOUNT, s] - sbuf[paid_row, s]
+    if cond == Condition.PER_GW:
+        return min(stf[SF.AMOUNT, s], stf[SF.PER_GW, s] * sbuf[1, s]) - sbuf[paid_row, s]
+    if ipo_done:
+        return stf[SF.AMOUNT, s] - sbuf[paid_row, s]
+    return 0.0
+
+
+@njit_inline
 def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
     """Average monthly burn over the next ``n = round(round_months_of_burn)`` months.
 
@@ -97,15 +117,7 @@ def month(
     shadow = st[S.SHADOW] + fcf_nnm  # compute at full terms: no renegotiation
     shadow_strategic = 0.0
     for s in range(ns):
-        if m < sti[SI.START, s] or m > sti[SI.LAPSE, s]:
-            continue
-        cond = sti[SI.COND, s]
-        if cond == Condition.NONE:
-            due = stf[SF.AMOUNT, s] - sbuf[2, s]
-        elif cond == Condition.PER_GW:
-            due = min(stf[SF.AMOUNT, s], stf[SF.PER_GW, s] * sbuf[1, s]) - sbuf[2, s]
-        else:
-            due = 0.0
+        due = strategic_due(m, s, sti, stf, sbuf, 2, False)  # no IPO on this path
         if due > 0.0:
             sbuf[2, s] += due
             shadow_strategic += due
@@ -124,16 +136,7 @@ def month(
     bridge = 0.0
     if st[S.INSOLVENT] < 0.0:  # a defaulted path raises nothing (absorbing)
         for s in range(ns):
-            if m < sti[SI.START, s] or m > sti[SI.LAPSE, s]:
-                continue
-            due = 0.0
-            cond = sti[SI.COND, s]
-            if cond == Condition.NONE:
-                due = stf[SF.AMOUNT, s] - sbuf[0, s]
-            elif cond == Condition.PER_GW:
-                due = min(stf[SF.AMOUNT, s], stf[SF.PER_GW, s] * sbuf[1, s]) - sbuf[0, s]
-            elif st[S.IPO_DONE] > 0.0:
-                due = stf[SF.AMOUNT, s] - sbuf[0, s]
+            due = strategic_due(m, s, sti, stf, sbuf, 0, st[S.IPO_DONE] > 0.0)
             if due > 0.0:
                 sbuf[0, s] += due
                 strategic += due

@@ -71,12 +71,19 @@ def draw_path_params(k, key0, key1, path, theta, cshare, cslip) -> None:
             x = draw_value(
                 kind, dpar[i, 0], dpar[i, 1], dpar[i, 2], dpar[i, 4], dpar[i, 5], u1, z, dtab[i]
             )
-        if i < N_PARAMS:
-            theta[i] = x
-        elif i < N_PARAMS + nc:
-            cshare[i - N_PARAMS] = x
-        else:
-            cslip[i - N_PARAMS - nc] = math.floor(x + 0.5)
+        store_row(i, x, theta, cshare, cslip)
+
+
+@njit_inline
+def store_row(i, x, theta, cshare, cslip) -> None:
+    """Put row ``i``'s value: a parameter, a contract's share online or its slip (whole months)."""
+    nc = cshare.size
+    if i < N_PARAMS:
+        theta[i] = x
+    elif i < N_PARAMS + nc:
+        cshare[i - N_PARAMS] = x
+    else:
+        cslip[i - N_PARAMS - nc] = math.floor(x + 0.5)
 
 
 @njit_inline
@@ -93,18 +100,10 @@ def hold_path_params(hold, theta, cshare, cslip) -> None:
     """
     if hold.size == 0:
         return
-    n_p = theta.size
-    nc = cshare.size
     for i in range(hold.size):
         x = hold[i]
-        if math.isnan(x):
-            continue
-        if i < n_p:
-            theta[i] = x
-        elif i < n_p + nc:
-            cshare[i - n_p] = x
-        else:
-            cslip[i - n_p - nc] = math.floor(x + 0.5)
+        if not math.isnan(x):
+            store_row(i, x, theta, cshare, cslip)
 
 
 @njit_inline
