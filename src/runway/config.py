@@ -371,6 +371,12 @@ class Liquidity(_Model):
     undrawn_facilities_bn: Money = Field(
         default=0.0, description="undrawn debt and equity facilities"
     )
+    # fin2: the funded path's own facilities
+    funded_undrawn_facilities_bn: Money | None = Field(
+        default=None,
+        description="undrawn facilities the funded path can draw, $bn (default: "
+        "undrawn_facilities_bn); the no-new-money path keeps undrawn_facilities_bn",
+    )
     min_cash_buffer_bn: Money = Field(default=0.0, description="insolvent below this cash, $bn")
     cash_yield: Annotated[float, Field(ge=0, le=1)] = Field(
         default=0.0, description="interest earned on cash, 1/yr"
@@ -429,6 +435,19 @@ class Regime(_Model):
         return self
 
 
+class CommittedTranche(_Model):
+    """Equity signed before the vintage and paid after the cash anchor (fin2).
+
+    Paid on the funded path only (the no-new-money path raises nothing new), never after a
+    default; a tranche dated past the horizon is ignored.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    month: Month = Field(description="month the tranche is paid (after liquidity.cash_as_of)")
+    amount_bn: Money
+    sources_row: str = Field(default="", max_length=80, description="docs/sources.md row")
+
+
 class Financing(_Model):
     """New external money: equity rounds, debt and an IPO, each with its conditions."""
 
@@ -465,6 +484,21 @@ class Financing(_Model):
         description="burn a round is sized on: the last 3 months' (trailing) or the next "
         "round_months_of_burn months' at today's revenue and the committed compute schedule",
     )
+    # fin2: tranches, the runway basis and committed money
+    runway_basis: Literal["trailing", "projected"] = Field(
+        default="trailing",
+        description="burn the runway trigger divides by: the last 3 months' (trailing) or the "
+        "next round_months_of_burn months' projected from the committed compute schedule",
+    )
+    round_first_tranche_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=1.0,
+        description="share of a round paid round_lag_months after signing; the rest is paid "
+        "in equal monthly tranches over the next round_tranche_months months",
+    )
+    round_tranche_months: Annotated[int, Field(ge=0, le=60)] = Field(
+        default=0, description="months over which the rest of a round is paid"
+    )
+    committed: list[CommittedTranche] = Field(default_factory=list)
     regime: Regime
 
     @model_validator(mode="after")
@@ -472,6 +506,17 @@ class Financing(_Model):
         if self.round_min_bn > self.round_max_bn:
             raise ValueError(
                 f"round_min_bn: {self.round_min_bn:g} exceeds round_max_bn ({self.round_max_bn:g})"
+            )
+        if self.round_first_tranche_share < 1.0 and self.round_tranche_months < 1:
+            raise ValueError(
+                "round_tranche_months: a first tranche share below 1 needs at least one month "
+                "for the rest of the round (set round_tranche_months >= 1)"
+            )
+        names = [c.name for c in self.committed]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(
+                f"committed: duplicate committed tranche name {dupes[0]!r}; names must be unique"
             )
         return self
 
@@ -509,6 +554,11 @@ class Shocks(_Model):
     enterprise_growth_reversion_per_yr: Annotated[float, Field(ge=0, le=50)] = 1.0
     price_war_per_yr: Param = P("expected price-war jumps per year", 0, 12, "1/yr")
     price_war_cut: Param = P("share of the price lost in one price-war jump", 0, 0.95)
+    # fin2: market appetite for a round is sticky: the round shock's own part is an AR(1)
+    round_persistence: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.0,
+        description="monthly autocorrelation of the round shock's own part (0: iid months)",
+    )
     sentiment: Sentiment = Sentiment()
 
 
@@ -721,6 +771,13 @@ class Config(_Model):
                 f"{MAX_ANCHOR_GAP_YEARS} years of the calendar ({lo // 12}..{hi // 12})"
             )
         self._check_history(start)
+        for i, c in enumerate(self.financing.committed):  # fin2
+            if parse_month(c.month) <= as_of:
+                raise ValueError(
+                    f"financing.committed.{i}.month: {c.month} must come after "
+                    f"liquidity.cash_as_of ({self.liquidity.cash_as_of}); money paid by then "
+                    f"is in cash_bn"
+                )
         known = {c.counterparty for c in self.compute.contracts}
         for i, s in enumerate(self.liquidity.strategic):
             unknown = sorted(set(s.counterparties) - known)

@@ -144,6 +144,9 @@ STATE = (
     # cal2: vintage/contracts -- log gap between the central and the path's own consumer,
     # enterprise and ad revenue at the as-of month (the seam pin, docs/model.md section 2.1)
     "HD_CONS", "HD_ENT", "HD_ADS",
+    # fin2: round tranches (committed money still to come, paid per month), the round
+    # shock's own AR(1) part (market appetite), pre-vintage committed equity received
+    "TR_LEFT", "TR_PER_M", "ROUND_DEV", "RAISED_COMMITTED",
 )  # fmt: skip
 S = _enum("S", list(STATE))
 N_STATE = len(S)
@@ -178,7 +181,9 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     ("STRATEGIC", "strategic_raised", True),
     ("FACILITY", "facility_drawn", True),
     ("BRIDGE", "bridge_raised", True),  # fin: financing
+    ("COMMITTED", "equity_committed", True),  # fin2: pre-vintage committed tranches paid
     ("FINANCING", "financing", True),
+    ("ROUND_SIGNED", "round_signed", True),  # fin2: memo, a round's full size when signed
     ("CUM_FCF", "cumulative_fcf", False),
     ("CASH", "cash", False),
     ("SHADOW", "cash_no_new_money", False),
@@ -198,6 +203,7 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     ("BRIDGE_OUT", "bridge_outstanding", False),
     ("DEFAULTED", "defaulted", False),
     ("VENDOR_CREDIT", "vendor_credit", False),
+    ("ROUND_DEV", "round_appetite", False),  # fin2: the round shock's own AR(1) part
 )
 L = _enum("L", [n for n, _, _ in LINES])
 N_LINES = len(L)
@@ -206,8 +212,11 @@ LINE_IS_FLOW = np.array([f for _, _, f in LINES], dtype=np.bool_)
 """Flows sum over a year; stocks take the year-end value."""
 N_FLOWS = int(LINE_IS_FLOW.sum())
 assert LINE_IS_FLOW[:N_FLOWS].all() and not LINE_IS_FLOW[N_FLOWS:].any(), "flows come first"
-FINANCING_LINES = (int(L.INTEREST), int(L.FINANCING))
-"""First and last line the financing block writes (contiguous; zero before the cash anchor)."""
+FINANCING_LINES = (int(L.INTEREST), int(L.ROUND_SIGNED))
+"""First and last line the financing block writes (contiguous; zero before the cash anchor).
+
+``financing`` sums the cash lines from ``net_interest`` to ``equity_committed``;
+``round_signed`` (after it) is a memo line, not cash."""
 
 # --- per-path outcomes: (kernel name, public name, state slot) -----------------------------
 OUTCOMES: tuple[tuple[str, str, str], ...] = (
@@ -227,6 +236,7 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
     # fin: financing
     ("DISTRESS", "distress_month", "DISTRESS"),
     ("BRIDGE", "raised_bridge", "RAISED_BRIDGE"),
+    ("COMMITTED", "raised_committed", "RAISED_COMMITTED"),  # fin2
 )
 O = _enum("O", [n for n, _, _ in OUTCOMES])  # noqa: E741
 N_OUT = len(O)
@@ -238,6 +248,7 @@ RAISED_OUTCOMES = (
     "raised_ipo",
     "raised_strategic",
     "raised_bridge",  # fin: financing
+    "raised_committed",  # fin2: tranches committed before the vintage, paid after it
 )
 """Outcomes that are new money raised ($bn), summed into ``raised_total``.
 
@@ -254,6 +265,8 @@ F = _enum("F", [
     "DEBT_X_ARR", "RENEG_TRIGGER", "RENEG_SHARE", "RENEG_COST",
     # fin: financing
     "DISTRESS_TRIGGER", "BRIDGE_MONTHS_BURN", "BRIDGE_MAX", "BRIDGE_RATE_M",
+    # fin2: tranches, the funded path's facilities, the round shock's persistence
+    "FIN_FIRST_SHARE", "FUNDED_FACILITIES", "ROUND_RHO", "ROUND_C",
 ])  # fmt: skip
 """Float scalars."""
 I = _enum("I", [  # noqa: E741
@@ -262,6 +275,7 @@ I = _enum("I", [  # noqa: E741
     # fin: financing
     "FIN_RETRY", "FIN_PROJECTED",
     "HIST_END",  # cal2: vintage/contracts -- last history month (the as-of month; -1: none)
+    "FIN_RUNWAY_PROJECTED", "FIN_TRANCHE_MONTHS",  # fin2
 ])  # fmt: skip
 """Integer scalars."""
 M = _enum("M", [
@@ -269,6 +283,8 @@ M = _enum("M", [
     # cal2: vintage/contracts -- seam pins (0 up to the as-of month, 1 from each component's
     # anchor) and the central plan's GW online (the revenue-compute link)
     "W_CONS_PIN", "W_ENT_PIN", "W_ADS_PIN", "GW_PLAN",
+    # fin2: committed equity paid in the month, and committed after it (still to come)
+    "COMMITTED", "COMMITTED_LEFT",
 ])  # fmt: skip
 """Monthly rows (n_months)."""
 CF = _enum("CF", ["VALUE", "GW", "NORM", "INDEXED"])

@@ -241,7 +241,10 @@ class PathBuffers(NamedTuple):
     cpay: np.ndarray  # (n_contracts,) payment per month at full capacity, $bn
     cgw: np.ndarray  # (n_contracts,) GW at full capacity
     coff: np.ndarray  # (n_contracts,) first month after slip
-    traj: np.ndarray  # (T.STRAT0 + n_strategic, n_months) contract schedule, T
+    # (T.STRAT0 + n_strategic, n_months + pad) contract schedule, T; ``pad`` =
+    # round(round_months_of_burn) months past the horizon, so the projected burn a round or the
+    # runway trigger reads does not depend on where the calendar ends (fin2)
+    traj: np.ndarray
     st: np.ndarray  # (N_STATE,) path state, S
     hist: np.ndarray  # (H.PAY + pay_lag + 1,) rings, H
     # (3, n_strategic) strategic money paid, GW online under its counterparties, and the money
@@ -263,7 +266,7 @@ def path_buffers(k: KernelInputs) -> PathBuffers:
         cpay=np.zeros(nc),
         cgw=np.zeros(nc),
         coff=np.zeros(nc, dtype=np.int64),
-        traj=np.zeros((T.STRAT0 + ns, n_months)),
+        traj=np.zeros((T.STRAT0 + ns, n_months + int(k.fs[F.FIN_MONTHS_BURN] + 0.5))),
         st=np.zeros(N_STATE),
         hist=np.zeros(H.PAY + k.iv[I.PAY_LAG] + 1),
         sbuf=np.zeros((3, ns)),

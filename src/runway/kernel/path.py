@@ -235,6 +235,7 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
             traj,
             pc,
             pre,
+            mon,
         )
 
 
