@@ -97,8 +97,9 @@ def term_structure(
         P(t_{k-1} < T <= t_k); ``conditional_pd`` = the marginal over the paths still solvent
         at t_{k-1}; ``hazard_per_yr`` = -ln(1 - conditional_pd) / (interval in years), the
         constant hazard that gives the interval's conditional PD; ``hazard_mle_per_yr`` =
-        defaults per path-year at risk in the interval (the maximum-likelihood estimate of a
-        constant hazard on the monthly grid, to first order the same); ``spread_bp`` =
+        -12 ln(1 - p_m), p_m the defaults per path-month at risk in the interval (the
+        maximum-likelihood monthly default probability of a constant hazard on the monthly
+        grid; the same hazard estimated from every month instead of the interval's ends); ``spread_bp`` =
         :data:`SPREAD_FORMULA` at t_k in basis points; ``forward_spread_bp`` =
         :data:`HAZARD_SPREAD_FORMULA` over the interval. Each with ``*_mcse`` (binomial for
         probabilities, delta method for the transforms). Undefined values are ``None``.
@@ -120,8 +121,14 @@ def term_structure(
         hz_se = se_q / ((1.0 - q) * dt) if at_risk and q < 1.0 and dt > 0 else math.nan
         # months at risk in the interval: a defaulting path counts up to its default month
         months = float(np.sum(np.clip(np.minimum(t, end) - prev, 0.0, None)))
-        mle = events / months * 12.0 if months > 0 else math.nan
-        mle_se = math.sqrt(events) / months * 12.0 if months > 0 else math.nan
+        # monthly default probability by maximum likelihood (geometric: defaults per month at
+        # risk, the default month counted), as a continuous hazard per year
+        pm = events / months if months > 0 else math.nan
+        ok = months > 0 and pm < 1.0
+        mle = -12.0 * math.log1p(-pm) if ok else math.nan
+        mle_se = (
+            12.0 * pm * math.sqrt((1.0 - pm) / events) / (1.0 - pm) if ok and events else math.nan
+        )
         ty = end / 12.0
         se_cum = _se_p(cum, n)
         s = spread(cum, ty, recovery) if ty > 0 else math.nan
