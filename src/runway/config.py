@@ -697,8 +697,24 @@ class Bain(_Model):
     )
 
 
+class Revolver(_Model):
+    """A loan whose pricing implies a default probability (``[credit.revolver]``)."""
+
+    spread_bp: Annotated[float, Field(ge=0.0, le=5000.0, allow_inf_nan=False)] = Field(
+        description="margin over the risk-free rate (SOFR), bp"
+    )
+    term_years: Annotated[float, Field(gt=0.0, le=30.0, allow_inf_nan=False)] = Field(
+        description="term, years"
+    )
+    source: Annotated[str, Field(min_length=1, max_length=200)]
+    sources_row: str = Field(default="", max_length=40, description="row id in docs/sources.md")
+
+
 class Credit(_Model):
-    """The credit view (``[credit]``): recovery, exposure thresholds, the revolver, backlogs."""
+    """The credit view (``[credit]``): recovery, exposure thresholds, a loan, backlogs, Bain.
+
+    Without ``[credit.revolver]`` or ``[credit.bain]`` the report quotes neither.
+    """
 
     recovery_rate: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
         default=0.40,
@@ -707,8 +723,8 @@ class Credit(_Model):
         "defaulted bonds ~36%)",
     )
     recovery_source: str = Field(
-        default="market convention for senior unsecured claims (40%); Moody's 1920-2005 "
-        "average recovery of defaulted bonds 36% (credit-recovery)",
+        default="the market's convention for senior unsecured claims; Moody's long-run "
+        "average recovery on defaulted bonds is a little lower (credit-recovery)",
         max_length=200,
     )
     exposure_thresholds_bn: list[Annotated[float, Field(ge=0.0, le=MAX_BN)]] = Field(
@@ -716,14 +732,11 @@ class Credit(_Model):
         max_length=8,
         description="X of P(default while owed more than X), $bn",
     )
-    revolver_spread_bp: Annotated[float, Field(ge=0.0, le=5000.0)] = Field(
-        default=100.0, description="financing-revolver: the revolver's margin over SOFR, bp"
-    )
-    revolver_term_years: Annotated[float, Field(gt=0.0, le=30.0)] = Field(
-        default=3.0, description="financing-revolver: the revolver's term, years"
+    revolver: Revolver | None = Field(
+        default=None, description="a loan whose spread is set beside the model's (none: none)"
     )
     backlog: list[Backlog] = Field(default_factory=list)
-    bain: Bain = Bain()
+    bain: Bain | None = Field(default=None, description="Bain's lens (none: not shown)")
 
 
 class Config(_Model):

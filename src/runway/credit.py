@@ -99,8 +99,8 @@ def term_structure(
         constant hazard that gives the interval's conditional PD; ``hazard_mle_per_yr`` =
         -12 ln(1 - p_m), p_m the defaults per path-month at risk in the interval (the
         maximum-likelihood monthly default probability of a constant hazard on the monthly
-        grid; the same hazard estimated from every month instead of the interval's ends); ``spread_bp`` =
-        :data:`SPREAD_FORMULA` at t_k in basis points; ``forward_spread_bp`` =
+        grid; the same hazard estimated from every month instead of the interval's ends);
+        ``spread_bp`` = :data:`SPREAD_FORMULA` at t_k in basis points; ``forward_spread_bp`` =
         :data:`HAZARD_SPREAD_FORMULA` over the interval. Each with ``*_mcse`` (binomial for
         probabilities, delta method for the transforms). Undefined values are ``None``.
     """

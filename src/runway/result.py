@@ -244,14 +244,26 @@ class Result:
             "caveat": cr.CAVEAT,
             "by_year": cr.term_structure(t, ends, labels, r),
             "by_tenor": cr.term_structure(t, tenors, tlabels, r) if tenors else [],
-            "revolver": cr.revolver(t, cc.revolver_spread_bp, cc.revolver_term_years, r)
-            | ({} if cc.revolver_term_years * 12 <= self.horizon_months else {"model_pd": None}),
+            "revolver": self._revolver(t, r),
             "exposure_thresholds_bn": list(cc.exposure_thresholds_bn),
             "exposure": expo,
             "largest_expected_ead": [
                 {"counterparty": cp, "expected_ead_bn": v} for cp, v in cr.largest(expo, labels[-1])
             ],
         }
+
+    def _revolver(self, t: np.ndarray, r: float) -> dict[str, Any] | None:
+        from runway import credit as cr
+
+        v = self.config.credit.revolver
+        if v is None:
+            return None
+        out = cr.revolver(t, v.spread_bp, v.term_years, r)
+        out["source"], out["sources_row"] = v.source, v.sources_row
+        if v.term_years * 12 > self.horizon_months:  # past the horizon: no model value
+            out.update(model_pd=None, model_pd_mcse=None, model_spread_bp=None)
+            out["model_spread_bp_mcse"] = None
+        return out
 
     def credit(self) -> dict[str, Any] | None:
         """``summary.json["credit"]``: default term structure, implied spreads, exposure.
@@ -263,15 +275,18 @@ class Result:
 
         return copy.deepcopy(self._credit)
 
-    def bain(self) -> dict[str, Any]:
+    def bain(self) -> dict[str, Any] | None:
         """``summary.json["bain"]``: Bain's 2030 arithmetic and OpenAI against its ratio.
 
+        ``None`` where the config has no ``[credit.bain]``.
         See :mod:`runway.bain`. The OpenAI part uses the peak GW online within the horizon and
         the revenue of Bain's year per path (``None`` where the horizon does not reach it).
         """
         from runway import bain as bn
 
         cfg = self.config.credit.bain
+        if cfg is None:
+            return None
         ind = bn.industry(cfg)
         years = list(self.calendar.years)
         rev = None
