@@ -228,7 +228,10 @@ def _bp(x: float | None, se: float | None = None) -> str:
 
 
 def _pp(p: float | None, se: float | None) -> str:
-    return pct(p) + pct_pm(se)
+    """``0.26% ± 0.04 pts``: default probabilities are small, so two decimals."""
+    if p is None:
+        return "n/a"
+    return f"{100 * p:.2f}%" + (f" ± {100 * se:.2f} pts" if se else "")
 
 
 def _credit_blocks(s: dict[str, Any]) -> list[Block]:
