@@ -188,6 +188,27 @@ def test_sum_of_expected_ead_equals_expected_total_owed(no_reneg):
     )
 
 
+def test_owed_inside_the_horizon_is_the_compute_still_to_pay_in_it(no_reneg):
+    """The split of EAD: the part due by the horizon equals the compute line after the
+    default month, summed to the horizon (no renegotiation here); the rebuilt total is the
+    engine's."""
+    res = no_reneg
+    total, inside = credit.owed_split(res.raw)
+    np.testing.assert_allclose(total, res.raw.exposure, rtol=1e-12, atol=1e-12)
+    n, t = res.raw.n_paths, res.calendar.n_months
+    comp = res.monthly["compute_rent"].to_numpy().reshape(n, t)
+    ins = res.raw.outcomes["insolvent_month"].astype(int)
+    ref = np.where(ins >= 0, ins, t - 1)
+    due = np.array([comp[p, ref[p] + 1 :].sum() for p in range(n)])
+    np.testing.assert_allclose(inside.sum(axis=1), due, rtol=1e-9, atol=1e-6)
+    assert (inside <= total + 1e-9).all()
+    tot = res.credit()["exposure"]["total"]
+    dead = ins >= 0
+    assert tot["inside_horizon"]["given_default"]["mean"] == pytest.approx(
+        due[dead].mean(), rel=1e-9
+    )
+
+
 def test_renegotiation_shrinks_what_is_owed(no_reneg):
     """A renegotiation scales what is still owed by 1 - share (1 - cost), from the next month."""
     res = _run(lambda d: _no_new_money(d, reneg=True))
@@ -203,6 +224,8 @@ def test_renegotiation_shrinks_what_is_owed(no_reneg):
     sched_paid = np.array([sched[p, : ref[p] + 1].sum() for p in range(n)])
     expect = scale * (_contract_value(res) - sched_paid)
     np.testing.assert_allclose(res.raw.exposure.sum(axis=1), expect, rtol=1e-9, atol=1e-6)
+    total, _ = credit.owed_split(res.raw)  # the rebuilt split knows the renegotiations
+    np.testing.assert_allclose(total, res.raw.exposure, rtol=1e-12, atol=1e-12)
 
 
 def test_share_online_shrinks_exposure(no_reneg):
@@ -247,7 +270,10 @@ def test_contract_slipped_past_horizon_has_no_exposure_inside_it():
     np.testing.assert_allclose(a.raw.exposure[:, k], 300.0, rtol=1e-12)  # nothing paid
     others = [j for j in range(len(a.raw.counterparties)) if j != k]
     np.testing.assert_array_equal(a.raw.exposure[:, others], b.raw.exposure[:, others])
+    _, inside = credit.owed_split(a.raw)
+    assert (inside[:, k] == 0.0).all()  # none of it falls due inside the horizon
     c = a.credit()["exposure"]["Oracle"]
+    assert c["inside_horizon"]["by_horizon"]["2030"]["expected_ead"] == 0.0
     dead = a.raw.outcomes["insolvent_month"] >= 0
     last = list(c["by_horizon"])[-1]
     assert c["by_horizon"][last]["expected_ead"] == pytest.approx(300.0 * dead.mean())
@@ -353,3 +379,13 @@ def test_config_without_credit_table_gets_defaults():
     d = cfg.model_dump(mode="json")
     d.pop("credit")
     assert config_from_dict(d, "t").credit.recovery_rate == 0.40
+
+
+def test_owed_split_rebuilds_the_hsbc_run():
+    """Per-GW pricing with a drawn cost per GW, drawn slips and shares, renegotiation on."""
+    res = runway.simulate(make_config(), paths=500, seed=5, baseline=False)
+    split = credit.owed_split(res.raw)
+    assert split is not None
+    total, inside = split
+    np.testing.assert_allclose(total, res.raw.exposure, rtol=1e-12, atol=1e-12)
+    assert (inside <= total + 1e-9).all() and (inside >= -1e-12).all()

@@ -236,6 +236,7 @@ def exposure(
     recovery: float,
     thresholds: Sequence[float],
     backlog: dict[str, Any] | None = None,
+    inside: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Exposure at default per counterparty and in total.
 
@@ -249,7 +250,9 @@ def exposure(
     - ``by_horizon[label]``: ``expected_ead`` = E[1{T <= t_k} EAD] and ``expected_loss`` =
       (1 - R) times it, with MCSE;
     - ``backlog`` (where ``backlog`` names the counterparty): the reported figure and
-      ``share_mean`` = E[EAD | default] / backlog, ``share_p95`` = p95 of EAD / backlog.
+      ``share_mean`` = E[EAD | default] / backlog, ``share_p95`` = p95 of EAD / backlog;
+    - ``inside_horizon`` (where ``inside``, the part of ``owed`` scheduled up to the horizon's
+      last month, :func:`owed_split`, is given): ``given_default`` and ``by_horizon`` of it.
     """
     t = np.asarray(t_default, dtype=float)
     owed = np.asarray(owed, dtype=float)
@@ -265,10 +268,28 @@ def exposure(
                 "share_mean": None if g["mean"] is None else g["mean"] / b["value_bn"],
                 "share_p95": None if g["p95"] is None else g["p95"] / b["value_bn"],
             }
+        if inside is not None:
+            row["inside_horizon"] = _inside(inside[:, c], t, horizon, ends, labels, recovery)
         out[cp] = row
     total = owed.sum(axis=1) if owed.size else np.zeros(t.size)
     out["total"] = _one_exposure(total, t, horizon, ends, labels, recovery, thresholds)
+    if inside is not None:
+        out["total"]["inside_horizon"] = _inside(
+            inside.sum(axis=1), t, horizon, ends, labels, recovery
+        )
     return out
+
+
+def _inside(
+    x: np.ndarray,
+    t: np.ndarray,
+    horizon: float,
+    ends: Sequence[float],
+    labels: Sequence[str],
+    recovery: float,
+) -> dict[str, Any]:
+    one = _one_exposure(x, t, horizon, ends, labels, recovery, [])
+    return {"given_default": one["given_default"], "by_horizon": one["by_horizon"]}
 
 
 def largest(expo: dict[str, Any], label: str, k: int = 3) -> list[tuple[str, float]]:
@@ -279,3 +300,61 @@ def largest(expo: dict[str, Any], label: str, k: int = 3) -> list[tuple[str, flo
         if cp != "total"
     ]
     return sorted(rows, key=lambda r: -r[1])[:k]
+
+
+def owed_split(raw: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """What is owed per counterparty at default, rebuilt, and the part due inside the horizon.
+
+    The engine records only the total still scheduled after the default month (``owed_*``,
+    those past the horizon included). This rebuilds it per path from the contract table and
+    the path's drawn share online, slip and cost per GW and its renegotiations
+    (:func:`runway.kernel.costs.init`, :func:`runway.kernel.path.summarise_path`), and splits
+    off the payments scheduled up to the horizon's last month. Returns ``(total, inside)``,
+    each (n_paths, n_counterparties), or ``None`` when the rebuilt total does not match the
+    engine's to 1e-9 (held draws of a sensitivity run, say): then no split is reported.
+    """
+    from runway.kernel.inputs import pack
+    from runway.layout import CF, CI, N_PARAMS, F, Kind, P, draw_row_names
+
+    inp = raw.inputs
+    if getattr(raw, "hold", None) or raw.drawn is None or not inp.stochastic:
+        return None
+    k = pack(inp)
+    n, nc = raw.n_paths, inp.c_value.size
+    names = draw_row_names(nc)
+    col = {name: j for j, name in enumerate(raw.drawn_names)}
+
+    def row(i: int) -> np.ndarray:
+        j = col.get(names[i])
+        if j is not None:
+            return np.asarray(raw.drawn[:n, j], dtype=float)
+        if k.dkind[i] != Kind.FIXED:  # pragma: no cover - every drawn row is kept
+            raise ValueError(names[i])
+        return np.full(n, k.dpar[i, 0])
+
+    ins = np.asarray(raw.outcomes["insolvent_month"])
+    n_months = int(inp.n_months)
+    m_ref = np.where(ins >= 0, ins, n_months - 1).astype(np.int64)
+    r_cpgw = row(int(P.CPGW)) / k.fs[F.CPGW_REF]
+    share, cost = k.fs[F.RENEG_SHARE], k.fs[F.RENEG_COST]
+    scale = (1.0 - share * (1.0 - cost)) ** np.asarray(raw.outcomes["renegotiations"])
+    cps = list(raw.counterparties)
+    total = np.zeros((n, len(cps)))
+    inside = np.zeros((n, len(cps)))
+    for c in range(nc):
+        phi = row(N_PARAMS + c)
+        slip = np.floor(row(N_PARAMS + nc + c) + 0.5)
+        r = r_cpgw if k.con[CF.INDEXED, c] > 0.0 else 1.0
+        cpay = k.con[CF.VALUE, c] * phi * r / k.con[CF.NORM, c]
+        coff = k.coni[CI.START, c] + slip.astype(np.int64)
+        length = k.coni[CI.LEN, c]
+        j0 = np.clip(m_ref - coff + 1, 0, length)
+        j1 = np.maximum(np.clip(n_months - coff, 0, length), j0)
+        tail = k.cap_tail[c]
+        cp = int(k.coni[CI.CP, c])
+        total[:, cp] += tail[j0] * cpay * scale
+        inside[:, cp] += (tail[j0] - tail[j1]) * cpay * scale
+    engine = np.asarray(raw.exposure[:n], dtype=float)
+    if not np.allclose(total, engine, rtol=1e-9, atol=1e-9):
+        return None
+    return total, inside

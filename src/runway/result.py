@@ -225,6 +225,7 @@ class Result:
             }
             for b in cc.backlog
         }
+        split = cr.owed_split(self.raw)
         expo = cr.exposure(
             t,
             self.raw.exposure,
@@ -234,6 +235,7 @@ class Result:
             r,
             cc.exposure_thresholds_bn,
             backlog,
+            None if split is None else split[1],
         )
         return {
             "valuation_month": self.config.liquidity.cash_as_of,

@@ -332,7 +332,9 @@ def _exposure_blocks(c: dict[str, Any]) -> list[Block]:
             "under its contracts in the month OpenAI defaults, net of any renegotiation, those "
             "scheduled after the horizon included (a contract's slip and its share online are "
             "drawn per path, so they shrink or move it before default). A path that does not "
-            "default within the horizon has no exposure at default. Expected loss = "
+            "default within the horizon has no exposure at default. The last column is the "
+            "part of it that was due by the end of the horizon (a contract that slips past the "
+            "horizon has none inside it). Expected loss = "
             f"(1 - R) E[1(default by the year end) EAD], R = {pct(r)}. US$ bn.",
         ),
     ]
@@ -340,6 +342,7 @@ def _exposure_blocks(c: dict[str, Any]) -> list[Block]:
         ["Counterparty", "EAD if OpenAI defaults: mean (5th to 95th percentile)"]
         + [f"P(default while owed more than {money(x)})" for x in xs]
         + [f"Expected EAD by {last}", f"Expected loss by {last}", "Mean EAD / reported backlog"]
+        + ["Of the EAD, due by the horizon: mean"]
     )
     rows = []
     for cp, v in ex.items():
@@ -361,6 +364,7 @@ def _exposure_blocks(c: dict[str, Any]) -> list[Block]:
                 money(h["expected_ead"]) + plus_minus(h["expected_ead_mcse"]),
                 money(h["expected_loss"]) + plus_minus(h["expected_loss_mcse"]),
                 share,
+                money((v.get("inside_horizon") or {}).get("given_default", {}).get("mean")),
             ]
         )
     b.append(("table", head, rows))
