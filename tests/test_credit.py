@@ -318,17 +318,16 @@ def test_backlog_share():
     assert o["backlog"]["share_mean"] == pytest.approx(o["given_default"]["mean"] / 317.0)
 
 
-def test_backlog_counterparty_must_exist():
-    def bad(d):
-        d["credit"] = {
-            "backlog": [
-                {"counterparty": "Nobody", "value_bn": 1.0, "what": "x", "as_of": "2025-08",
-                 "source": "x"}
-            ]
-        }  # fmt: skip
+def test_backlog_without_a_contract_is_not_shown():
+    def drop_oracle(d):
+        _no_new_money(d, reneg=False)
+        d["compute"]["contracts"] = [
+            c for c in d["compute"]["contracts"] if c["counterparty"] != "Oracle"
+        ]
 
-    with pytest.raises(ConfigError, match=r"credit\.backlog\.0\.counterparty"):
-        make_config(bad)
+    res = _run(drop_oracle, paths=100)
+    ex = res.credit()["exposure"]
+    assert "Oracle" not in ex and "backlog" in ex["Microsoft"]
 
 
 def test_recovery_rate_is_validated():

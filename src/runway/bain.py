@@ -26,6 +26,7 @@ import numpy as np
 
 REL_TOL = 0.005
 """How close a reproduced figure must be to Bain's published one (relative) to match."""
+_Q = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 
 
 def industry(cfg: Any) -> dict[str, Any]:
@@ -79,14 +80,16 @@ def openai(ind: dict[str, Any], gw: np.ndarray, revenue: np.ndarray | None) -> d
     if revenue is None:
         return out
     rev = np.asarray(revenue, dtype=float)
-    cover = np.where(need > 0, rev / np.where(need > 0, need, 1.0), np.inf)
+    pos = need > 0  # a path with no GW online needs nothing: no coverage ratio
+    cover = rev[pos] / need[pos]
+    q = {k: _f(np.quantile(cover, v)) if cover.size else None for k, v in _Q.items()}
     p = float(np.mean(rev >= need))
     out.update(
         {
             "revenue_p50": float(np.median(rev)),
-            "coverage_p05": _f(np.quantile(cover, 0.05)),
-            "coverage_p50": _f(np.quantile(cover, 0.50)),
-            "coverage_p95": _f(np.quantile(cover, 0.95)),
+            "coverage_p05": q["p05"],
+            "coverage_p50": q["p50"],
+            "coverage_p95": q["p95"],
             "p_revenue_covers": p,
             "p_revenue_covers_mcse": math.sqrt(p * (1.0 - p) / rev.size),
             "gap_p50": float(np.median(need - rev)),

@@ -647,6 +647,8 @@ class Backlog(_Model):
     """What a counterparty has reported as contracted backlog (``[[credit.backlog]]``).
 
     The credit view sets each counterparty's exposure at default beside it (a share of it).
+    A backlog whose counterparty has no compute contract is not shown (a config that drops a
+    contract keeps its published backlog row harmlessly).
     """
 
     counterparty: Annotated[str, Field(min_length=1, max_length=60)] = Field(
@@ -819,12 +821,6 @@ class Config(_Model):
                 f"{MAX_ANCHOR_GAP_YEARS} years of the calendar ({lo // 12}..{hi // 12})"
             )
         self._check_history(start)
-        for i, b in enumerate(self.credit.backlog):  # credit: backlog names a counterparty
-            if b.counterparty not in {c.counterparty for c in self.compute.contracts}:
-                raise ValueError(
-                    f"credit.backlog.{i}.counterparty: {b.counterparty!r} is not the "
-                    "counterparty of any compute contract"
-                )
         known = {c.counterparty for c in self.compute.contracts}
         for i, s in enumerate(self.liquidity.strategic):
             unknown = sorted(set(s.counterparties) - known)

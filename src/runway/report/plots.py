@@ -380,7 +380,8 @@ def exposure(credit: dict):
     ax.set_xticks(x, years)
     ax.set_ylabel("US$ bn (expected exposure at default)")
     ax.set_title("Expected exposure at default by year end, with 95% Monte Carlo band")
-    ax.legend(fontsize=8, ncols=2)
+    if order:
+        ax.legend(fontsize=8, ncols=2)
     fig.tight_layout()
     return fig
 
