@@ -388,3 +388,23 @@ def test_owed_split_rebuilds_the_hsbc_run():
     total, inside = split
     np.testing.assert_allclose(total, res.raw.exposure, rtol=1e-12, atol=1e-12)
     assert (inside <= total + 1e-9).all() and (inside >= -1e-12).all()
+
+
+def test_hsbc_report_shows_credit_exposure_and_bain(tmp_path):
+    from runway.outputs import write_outputs
+
+    res = runway.simulate(make_config(), paths=800, seed=3)
+    d = write_outputs(res, tmp_path / "r")
+    md = (d / "report.md").read_text()
+    for head in (
+        "## The credit view: default probabilities and the spread they imply",
+        "## Who is hurt if OpenAI fails, and when",
+        "## Bain's lens: the revenue the industry's compute needs",
+        "**The revolver beside it.**",
+        "(exposure.png)",
+    ):
+        assert head in md, head
+    assert (d / "exposure.png").stat().st_size > 0
+    s = res.summary(diagnostics=False)
+    assert f"{100 * s['credit']['revolver']['implied_pd']:.1f}%" in md  # 4.9%
+    assert "reproduced" in md and "NOT matched" not in md
