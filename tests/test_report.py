@@ -340,6 +340,7 @@ def _own_config(tmp_path, mutate=None):
 
     d = hsbc_dict()
     d.pop("references")
+    d.pop("credit", None)  # credit: its revolver, backlogs and Bain are published figures too
     d["scenario"] = {"name": "my_scenario", "description": "my own assumptions"}
     if mutate is not None:
         mutate(d)

@@ -692,6 +692,105 @@ class History(_Model):
     actuals: list[Actual] = Field(default_factory=list)
 
 
+# credit: the credit view and Bain's lens (issue 16) -------------------------------------
+class Backlog(_Model):
+    """What a counterparty has reported as contracted backlog (``[[credit.backlog]]``).
+
+    The credit view sets each counterparty's exposure at default beside it (a share of it).
+    A backlog whose counterparty has no compute contract is not shown (a config that drops a
+    contract keeps its published backlog row harmlessly).
+    """
+
+    counterparty: Annotated[str, Field(min_length=1, max_length=60)] = Field(
+        description="a compute contract's counterparty"
+    )
+    value_bn: Annotated[float, Field(gt=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        description="the reported backlog, US$ bn"
+    )
+    what: Annotated[str, Field(min_length=1, max_length=160)] = Field(
+        description="what the figure is (e.g. remaining performance obligations added)"
+    )
+    as_of: Month = Field(description="month the figure was reported for")
+    source: Annotated[str, Field(min_length=1, max_length=200)]
+    sources_row: str = Field(default="", max_length=40, description="row id in docs/sources.md")
+
+
+class Bain(_Model):
+    """Bain & Company's industry arithmetic for 2030 (Global Technology Report, Sep 2025).
+
+    Defaults are Bain's published figures and the two numbers they imply (docs/credit.md).
+    """
+
+    year: Annotated[int, Field(ge=2000, le=2200)] = 2030
+    capex_bn: Annotated[float, Field(gt=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        default=500.0, description="bain-capex: annual data-centre capex needed by 2030, $bn"
+    )
+    capex_to_revenue: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = Field(
+        default=0.25,
+        description="bain-capex-ratio: the sustainable capex/revenue ratio of cloud providers "
+        "Bain applies; not published as a number, 0.25 is what $500bn / $2tn implies",
+    )
+    funded_revenue_bn: Annotated[float, Field(ge=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        default=1200.0,
+        description="bain-shortfall: revenue Bain finds fundable (all US on-prem IT moved to "
+        "cloud plus ~20% AI savings reinvested); not published, $2tn - $800bn implies it",
+    )
+    revenue_needed_bn: Annotated[float, Field(gt=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        default=2000.0, description="bain-revenue-needed: Bain's published figure, $bn/yr"
+    )
+    shortfall_bn: Annotated[float, Field(ge=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        default=800.0, description="bain-shortfall: Bain's published shortfall, $bn/yr"
+    )
+    demand_gw: Annotated[float, Field(gt=0.0, le=1.0e5, allow_inf_nan=False)] = Field(
+        default=200.0, description="bain-demand-gw: incremental global compute by 2030, GW"
+    )
+    source: str = Field(
+        default="Bain & Company, Global Technology Report 2025 (23 Sep 2025)", max_length=200
+    )
+
+
+class Revolver(_Model):
+    """A loan whose pricing implies a default probability (``[credit.revolver]``)."""
+
+    spread_bp: Annotated[float, Field(ge=0.0, le=5000.0, allow_inf_nan=False)] = Field(
+        description="margin over the risk-free rate (SOFR), bp"
+    )
+    term_years: Annotated[float, Field(gt=0.0, le=30.0, allow_inf_nan=False)] = Field(
+        description="term, years"
+    )
+    source: Annotated[str, Field(min_length=1, max_length=200)]
+    sources_row: str = Field(default="", max_length=40, description="row id in docs/sources.md")
+
+
+class Credit(_Model):
+    """The credit view (``[credit]``): recovery, exposure thresholds, a loan, backlogs, Bain.
+
+    Without ``[credit.revolver]`` or ``[credit.bain]`` the report quotes neither.
+    """
+
+    recovery_rate: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
+        default=0.40,
+        description="credit-recovery: share of an unsecured claim recovered in default (the "
+        "market's 40% convention for senior unsecured debt; Moody's historical average of "
+        "defaulted bonds ~36%)",
+    )
+    recovery_source: str = Field(
+        default="the market's convention for senior unsecured claims; Moody's long-run "
+        "average recovery on defaulted bonds is a little lower (credit-recovery)",
+        max_length=200,
+    )
+    exposure_thresholds_bn: list[Annotated[float, Field(ge=0.0, le=MAX_BN)]] = Field(
+        default_factory=lambda: [50.0, 100.0, 200.0],
+        max_length=8,
+        description="X of P(default while owed more than X), $bn",
+    )
+    revolver: Revolver | None = Field(
+        default=None, description="a loan whose spread is set beside the model's (none: none)"
+    )
+    backlog: list[Backlog] = Field(default_factory=list)
+    bain: Bain | None = Field(default=None, description="Bain's lens (none: not shown)")
+
+
 class Config(_Model):
     """A whole runway scenario."""
 
@@ -709,6 +808,7 @@ class Config(_Model):
     shocks: Shocks = Shocks(price_war_per_yr=0.0, price_war_cut=0.0)
     references: References = References()
     history: History = History()  # cal2: vintage/contracts
+    credit: Credit = Credit()  # credit: the credit view (issue 16)
     resolved: dict[str, ResolvedValue] | None = Field(
         default=None,
         description="what a run recorded in its config.resolved.toml (paths, seed, versions, "

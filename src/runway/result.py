@@ -188,6 +188,116 @@ class Result:
         out.index.name = "year"
         return out
 
+    # --- credit: the credit view and Bain's lens (issue 16; runway.credit, runway.bain) ----
+    def _credit_horizons(self) -> tuple[list[float], list[str], list[float], list[str]]:
+        """Year ends and whole-year tenors, months from the cash anchor (the valuation date)."""
+        cal = self.calendar
+        anchor = self.raw.inputs.cash_start - 1
+        ends, labels = [], []
+        for year in cal.years:
+            e = min(year * 12 + 11, cal.end) - cal.start - anchor
+            if e > 0:
+                ends.append(float(e))
+                labels.append(str(year))
+        h = self.horizon_months
+        tenors = [12.0 * k for k in range(1, h // 12 + 1)]
+        return ends, labels, tenors, [f"{k}y" for k in range(1, len(tenors) + 1)]
+
+    @cached_property
+    def _credit(self) -> dict[str, Any] | None:
+        from runway import credit as cr
+
+        if self.raw.deterministic or not self.raw.n_paths:
+            return None
+        cc = self.config.credit
+        r = cc.recovery_rate
+        t = self.months_to_insolvency
+        ends, labels, tenors, tlabels = self._credit_horizons()
+        if not ends:
+            return None
+        backlog = {
+            b.counterparty: {
+                "value_bn": b.value_bn,
+                "what": b.what,
+                "as_of": b.as_of,
+                "source": b.source,
+                "sources_row": b.sources_row,
+            }
+            for b in cc.backlog
+        }
+        split = cr.owed_split(self.raw)
+        expo = cr.exposure(
+            t,
+            self.raw.exposure,
+            list(self.raw.counterparties),
+            ends,
+            labels,
+            r,
+            cc.exposure_thresholds_bn,
+            backlog,
+            None if split is None else split[1],
+        )
+        return {
+            "valuation_month": self.config.liquidity.cash_as_of,
+            "recovery_rate": r,
+            "recovery_source": cc.recovery_source,
+            "spread_formula": cr.SPREAD_FORMULA,
+            "forward_spread_formula": cr.HAZARD_SPREAD_FORMULA,
+            "caveat": cr.CAVEAT,
+            "by_year": cr.term_structure(t, ends, labels, r),
+            "by_tenor": cr.term_structure(t, tenors, tlabels, r) if tenors else [],
+            "revolver": self._revolver(t, r),
+            "exposure_thresholds_bn": list(cc.exposure_thresholds_bn),
+            "exposure": expo,
+            "largest_expected_ead": [
+                {"counterparty": cp, "expected_ead_bn": v} for cp, v in cr.largest(expo, labels[-1])
+            ],
+        }
+
+    def _revolver(self, t: np.ndarray, r: float) -> dict[str, Any] | None:
+        from runway import credit as cr
+
+        v = self.config.credit.revolver
+        if v is None:
+            return None
+        out = cr.revolver(t, v.spread_bp, v.term_years, r)
+        out["source"], out["sources_row"] = v.source, v.sources_row
+        if v.term_years * 12 > self.horizon_months:  # past the horizon: no model value
+            out.update(model_pd=None, model_pd_mcse=None, model_spread_bp=None)
+            out["model_spread_bp_mcse"] = None
+        return out
+
+    def credit(self) -> dict[str, Any] | None:
+        """``summary.json["credit"]``: default term structure, implied spreads, exposure.
+
+        ``None`` for a deterministic run (one path has no probabilities). See
+        :mod:`runway.credit` and ``docs/credit.md``.
+        """
+        import copy
+
+        return copy.deepcopy(self._credit)
+
+    def bain(self) -> dict[str, Any] | None:
+        """``summary.json["bain"]``: Bain's 2030 arithmetic and OpenAI against its ratio.
+
+        ``None`` where the config has no ``[credit.bain]``.
+        See :mod:`runway.bain`. The OpenAI part uses the peak GW online within the horizon and
+        the revenue of Bain's year per path (``None`` where the horizon does not reach it).
+        """
+        from runway import bain as bn
+
+        cfg = self.config.credit.bain
+        if cfg is None:
+            return None
+        ind = bn.industry(cfg)
+        years = list(self.calendar.years)
+        rev = None
+        if cfg.year in years:
+            j = years.index(cfg.year)
+            rev = self.raw.annual_paths[:, j, ANNUAL_KEEP.index("revenue")]
+        gw = self.raw.outcomes["max_gw_online"]
+        return {**ind, "openai": bn.openai(ind, gw, rev)}
+
     # --- headline numbers ----------------------------------------------------------------
     def p_insolvent_by(self) -> dict[str, float]:
         """P(insolvent by the end of each year), from the per-path insolvency months."""
@@ -387,6 +497,8 @@ class Result:
             "diagnostics": self.diagnostics if diagnostics else None,
             "target_mcse": self.target_summary(),
             "chunk_size": int(self.raw.chunk_size),
+            "credit": self.credit(),  # credit: issue 16
+            "bain": self.bain(),  # credit: issue 16
             "provenance": {
                 "config_sha256": self.config_sha256,
                 "runway_version": _version(),

@@ -32,6 +32,9 @@ PLOTS = {
     "funding_gap.png": "Funding gap per year across paths (box: middle half, whiskers: 90%), "
     "published figures",
     "raised_by_source.png": "Money raised per year by source (mean over paths)",
+    # credit: issue 16
+    "exposure.png": "Who is hurt if OpenAI fails, and when: expected exposure at default per "
+    "counterparty by year end (E[1(default by then) x what is still owed])",
 }
 DETERMINISTIC_CAPTIONS = {
     "cash_fan.png": "Cash balance by month on the deterministic path",
@@ -348,7 +351,39 @@ def figures(
         )
     out["funding_gap.png"] = funding_gap(paths, years, refs)
     out["raised_by_source.png"] = raised_by_source(annual)
+    if summary.get("credit"):  # credit: issue 16
+        out["exposure.png"] = exposure(summary["credit"])
     return out
+
+
+# credit: issue 16
+def exposure(credit: dict):
+    """Expected exposure at default per counterparty by year end (``summary["credit"]``)."""
+    ex = {k: v for k, v in credit["exposure"].items() if k != "total"}
+    years = list(credit["exposure"]["total"]["by_horizon"])
+    fig, ax = _figure((7.5, 4.2))
+    x = np.arange(len(years))
+    last = years[-1]
+    order = sorted(ex, key=lambda cp: -(ex[cp]["by_horizon"][last]["expected_ead"] or 0.0))
+    for cp in order:
+        y = [ex[cp]["by_horizon"][t]["expected_ead"] or 0.0 for t in years]
+        se = [ex[cp]["by_horizon"][t]["expected_ead_mcse"] or 0.0 for t in years]
+        line = ax.plot(x, y, marker="o", label=cp)[0]
+        ax.fill_between(
+            x,
+            np.array(y) - 1.96 * np.array(se),
+            np.array(y) + 1.96 * np.array(se),
+            color=line.get_color(),
+            alpha=0.15,
+            linewidth=0,
+        )
+    ax.set_xticks(x, years)
+    ax.set_ylabel("US$ bn (expected exposure at default)")
+    ax.set_title("Expected exposure at default by year end, with 95% Monte Carlo band")
+    if order:
+        ax.legend(fontsize=8, ncols=2)
+    fig.tight_layout()
+    return fig
 
 
 def from_result(result) -> dict[str, Any]:
