@@ -274,3 +274,24 @@ def test_round_appetite_is_a_unit_ar1():
     assert x.std() == pytest.approx(1.0, abs=4 * se_sd)
     r1 = np.mean(x[:, 1:] * x[:, :-1]) / np.mean(x * x)
     assert r1 == pytest.approx(0.9, abs=0.02)
+
+
+def test_survivors_fan_leaves_out_defaulted_paths():
+    """``cash_survivors``: the share left out is the share defaulted; survivors hold cash >= 0."""
+    import runway
+
+    res = runway.simulate(make_config(_stressed), paths=2000, seed=SEED, chunk_size=256,
+                          baseline=False)  # fmt: skip
+    fan = res.fan
+    sv = fan[fan["metric"] == "cash_survivors"].reset_index(drop=True)
+    ins = res.raw.outcomes["insolvent_month"]
+    months = np.arange(len(sv))
+    gone = (ins[None, :] >= 0) & (ins[None, :] <= months[:, None])
+    np.testing.assert_array_equal(sv["share_excluded"].to_numpy(), gone.mean(axis=1))
+    assert sv["share_excluded"].iloc[-1] > 0.05  # defaults to leave out (8.3% by 2030, seed 11)
+    # alive means cash + undrawn >= buffer (0 here, no facilities): survivors never hold < 0
+    alive_rows = sv["share_excluded"] < 1.0
+    assert np.all(sv.loc[alive_rows, "p05"] >= 0.0)
+    allp = fan[fan["metric"] == "cash"].reset_index(drop=True)
+    assert (allp["p05"] < 0.0).any()  # while the all-paths fan carries the dead companies' holes
+    assert np.all(fan[fan["metric"] == "cash"]["share_excluded"] == 0.0)

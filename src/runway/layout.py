@@ -347,12 +347,17 @@ def draw_id(dotted: str) -> int:
 
 
 # --- the monthly fan kept for every path-month in streaming quantiles ----------------------
-FAN: tuple[tuple[str, str, float], ...] = (
-    ("cash", "CASH", 1.0),
-    ("revenue", "REVENUE", 1.0),
-    ("burn", "FCF", -1.0),  # burn = -fcf
+FAN: tuple[tuple[str, str, float, bool], ...] = (
+    ("cash", "CASH", 1.0, False),
+    ("revenue", "REVENUE", 1.0, False),
+    ("burn", "FCF", -1.0, False),  # burn = -fcf
+    # fin2: survivors only -- a defaulted path-month is left out (NaN, which the fold skips),
+    # so this fan is the cash of the companies still alive in that month
+    ("cash_survivors", "CASH", 1.0, True),
 )
-FAN_LINES: tuple[str, ...] = tuple(n for n, _, _ in FAN)
+"""(public name, line, sign, survivors only) of each fan row."""
+FAN_LINES: tuple[str, ...] = tuple(f[0] for f in FAN)
 N_FAN = len(FAN)
-FAN_FROM_LINE = np.array([L[s] for _, s, _ in FAN], dtype=np.int64)
-FAN_SIGN = np.array([g for _, _, g in FAN], dtype=np.float64)
+FAN_FROM_LINE = np.array([L[f[1]] for f in FAN], dtype=np.int64)
+FAN_SIGN = np.array([f[2] for f in FAN], dtype=np.float64)
+FAN_SURVIVORS = np.array([f[3] for f in FAN], dtype=np.bool_)

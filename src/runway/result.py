@@ -133,11 +133,18 @@ class Result:
 
     @cached_property
     def fan(self) -> pd.DataFrame:
-        """Per (metric, month) of cash, revenue, burn: mean and p05..p95."""
+        """Per (metric, month) of cash, revenue, burn and the survivors' cash: mean, p05..p95.
+
+        ``cash_survivors`` leaves out every path that has defaulted by that month (its
+        quantiles are NaN once none is left); ``share_excluded`` is the share of paths a row
+        leaves out: for ``cash_survivors`` the share defaulted by the month, 0 elsewhere.
+        """
         q = self.raw.fan
         if q is None:
             raise ValueError("this run was made with fold=False: no fan quantiles")
         stats = {"mean": q.mean(), **{k: q.quantile(v) for k, v in FAN_QUANTILES.items()}}
+        counted = q.n
+        stats["share_excluded"] = q.nans / np.maximum(counted + q.nans, 1)
         idx = pd.MultiIndex.from_product(
             [list(self.raw.fan_lines), self.calendar.labels()], names=["metric", "month"]
         )

@@ -9,7 +9,17 @@ from runway._jit import njit, njit_parallel
 from runway.kernel.inputs import KernelInputs, pack, path_buffers
 from runway.kernel.path import simulate_path, summarise_path
 from runway.kernel.rng import seed_key
-from runway.layout import FAN_FROM_LINE, FAN_SIGN, N_EPS, N_FAN, N_LINES, N_PARAMS, I
+from runway.layout import (
+    FAN_FROM_LINE,
+    FAN_SIGN,
+    FAN_SURVIVORS,
+    N_EPS,
+    N_FAN,
+    N_LINES,
+    N_PARAMS,
+    I,
+    L,
+)
 
 
 @njit
@@ -41,8 +51,13 @@ def run_chunk(
         for f in range(N_FAN):
             li = FAN_FROM_LINE[f]
             sg = FAN_SIGN[f]
-            for m in range(n_months):
-                fan[p, f, m] = sg * rows[m, li]
+            if FAN_SURVIVORS[f]:  # a defaulted path-month is left out of this fan
+                for m in range(n_months):
+                    v = sg * rows[m, li]
+                    fan[p, f, m] = np.nan if rows[m, L.DEFAULTED] > 0.0 else v
+            else:
+                for m in range(n_months):
+                    fan[p, f, m] = sg * rows[m, li]
         summarise_path(k, b.cpay, b.coff, b.st, rows, annual[p], out[p], exposure[p])
         if keep:
             monthly[p, :, :] = rows

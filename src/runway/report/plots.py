@@ -21,11 +21,13 @@ SOURCES = (
     ("ipo_raised", "IPO"),
     ("strategic_raised", "strategic"),
     ("facility_drawn", "facilities drawn"),
+    ("bridge_raised", "bridges"),  # fin: financing
+    ("equity_committed", "committed tranches"),  # fin2
 )
 
 PLOTS = {
-    "cash_fan.png": "Cash balance by month: 90% and 50% ranges of the paths, median, and the "
-    "deterministic path",
+    "cash_fan.png": "Cash balance by month: 90% and 50% ranges of the paths, median, the "
+    "survivors' median and 5th percentile (paths not yet defaulted), and the deterministic path",
     "revenue_fan.png": "Revenue per year: 90% and 50% ranges, median, published figures",
     "survival.png": "Share of paths with cash left, by date, with its 95% Monte Carlo band; "
     "probability of having run out by each year end",
@@ -104,6 +106,16 @@ def cash_fan(fan: pd.DataFrame, det: pd.DataFrame | None, det_label: str = "dete
         ax.fill_between(x, f["p05"], f["p95"], color="C0", alpha=0.18, label="90% of paths")
         ax.fill_between(x, f["p25"], f["p75"], color="C0", alpha=0.35, label="middle half")
     ax.plot(x, f["p50"], color="C0", lw=2, label="the path" if one_path else "median")
+    sv = fan[fan["metric"] == "cash_survivors"]
+    if not one_path and len(sv) == len(f) and sv["share_excluded"].max() > 0.0:
+        # fin2: the companies still alive: a defaulted path's cash runs on, flagged, and drags
+        # the all-paths fan down; the survivors' fan leaves it out (Result.fan)
+        last = float(sv["share_excluded"].iloc[-1])
+        gone = f"{100 * last:.1f}% defaulted by {sv['month'].iloc[-1]}"
+        ax.plot(x, sv["p50"].to_numpy(), color="C2", lw=1.3, label=f"median of survivors ({gone})")
+        ax.plot(
+            x, sv["p05"].to_numpy(), color="C2", lw=1.0, ls=":", label="survivors' 5th percentile"
+        )
     if det is not None and "cash" in det:
         ax.plot(
             _month_index(det["month"]), det["cash"], color="C3", lw=1.5, ls="--", label=det_label
