@@ -28,7 +28,7 @@ from runway.report import plots as P
 from runway.report.escape import escape_md, unescape_md
 
 # decimals per kind of number: one rule for the whole report
-DECIMALS = {"bn": 1, "prob": 4, "months": 1, "mcse": 4, "ess": 0, "rhat": 3}
+DECIMALS = {"bn": 1, "prob": 4, "months": 1, "mcse": 4, "ess": 0, "rhat": 3, "pct1": 1}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -949,6 +949,87 @@ def _blocks_deterministic(s: dict[str, Any], plot_files: list[str]) -> list[Bloc
     return b
 
 
+def _bn1(x: float) -> str:
+    """``$13.1bn``: one decimal whatever the size (actuals are quoted to it)."""
+    return f"{'-' if x < 0 else ''}${abs(x):,.1f}bn"
+
+
+def _backtest_blocks(d: Path, s: dict[str, Any]) -> list[Block]:
+    """The shipped actuals dated after the run's as-of month against its paths (issue 13).
+
+    The same rows as ``runway backtest RUNDIR`` (:mod:`runway.backtest`); rows the run's files
+    cannot give are named in one sentence.
+    """
+    from runway import backtest as bt
+
+    try:
+        rows = bt.backtest(d, bt.load_actuals(bt.shipped_actuals()))
+    except Exception:  # noqa: BLE001 - a report never fails for want of a backtest
+        return []
+    if not rows:
+        return []
+    done = [r for r in rows if r.inside_90 is not None]
+    missing = [r for r in rows if r.inside_90 is None]
+    b: list[Block] = [("h", 2, "Backtest: what happened after the as-of month")]
+    if done:
+        n90 = sum(1 for r in done if r.inside_90)
+        n98 = sum(1 for r in done if r.inside_98)
+        b.append(
+            (
+                "p",
+                f"{n90} of {len(done)} sourced actuals dated after "
+                f"{date(str(s.get('cash_as_of')))} lie inside the run's 90% band and {n98} "
+                "inside its 98% band. A percentile is the reported figure's place in the "
+                "distribution the run gives for that figure: a path's value plus the figure's "
+                "own stated uncertainty (`src/runway/_data/actuals.toml`); the paths' own "
+                "percentile is beside it. A backtest is a check, not a fit.",
+            )
+        )
+        b.append(
+            (
+                "table",
+                [
+                    "Actual",
+                    "Period",
+                    "Reported",
+                    "Percentile",
+                    "P5",
+                    "P50",
+                    "P95",
+                    "In 90% band",
+                    "In 98% band",
+                    "Percentile of the paths",
+                ],
+                [
+                    [
+                        escape_md(r.name),
+                        r.period,
+                        _bn1(r.value_bn),
+                        fmt(100 * r.percentile, "pct1"),
+                        _bn1(r.p05),
+                        _bn1(r.p50),
+                        _bn1(r.p95),
+                        "yes" if r.inside_90 else "**no**",
+                        "yes" if r.inside_98 else "**no**",
+                        fmt(100 * r.path_percentile, "pct1"),
+                    ]
+                    for r in done
+                ],
+            )  # fmt: skip
+        )
+    if missing:
+        names = ", ".join(escape_md(r.name) for r in missing)
+        b.append(
+            (
+                "p",
+                f"Not computable from this run's files: {names} (quarterly and half-year "
+                "figures need `monthly.csv`: `runway run --monthly`, at most 1,000 paths, then "
+                "`runway backtest RUNDIR`).",
+            )
+        )
+    return b
+
+
 def _blocks(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
     if s.get("deterministic"):
         return _blocks_deterministic(s, plot_files)
@@ -1123,6 +1204,10 @@ def render_report(
         names = P.DETERMINISTIC_PLOTS if s.get("deterministic") else P.PLOTS
         files = [f for f in names if (d / f).exists()]
     blocks = _blocks(s, files)
+    if not s.get("deterministic"):  # issue 13: the backtest, before the provenance
+        at = next((i for i, x in enumerate(blocks) if x[:3] == ("h", 2, "Provenance")), None)
+        at = len(blocks) if at is None else at
+        blocks[at:at] = _backtest_blocks(d, s)
     (d / "report.md").write_text(to_markdown(blocks))
     (d / "report.html").write_text(to_html(blocks, d, f"runway report: {s['scenario']}"))
     return written + [d / "report.md", d / "report.html"]
