@@ -84,14 +84,8 @@ Q2_ANCHORS = [
     ),
 ]
 
-# Anchors the Sep-2025 vintage misses (measured; docs/sources.md and the config's header say why).
-SEP_MISSES = {
-    "revenue 2025 (target)",  # model 13.9 (+9.5%)
-    "revenue 2026 (target)",  # model 27.6 (-8%)
-    "cash burn 2025",  # model -5.6 (-30%)
-    "cash burn 2026",  # model -19.6 (+15%)
-    "cash burn 2028",  # model -38.3 (-15%)
-}
+# Anchors the Sep-2025 vintage misses (measured; the config says why): none at present.
+SEP_MISSES: frozenset[str] = frozenset()
 
 SEP_ANCHORS = [
     ("revenue 2025 (target)", "revenue", "2025-01", "2025-12", 12.7, 0.05, "openai-targets-2025"),
@@ -120,9 +114,7 @@ def test_q2_2026_anchor(q2_det, name, line, first, last, published, tol, row):
     assert abs(value / published - 1.0) <= tol, f"{name}: model {value:.2f} vs {published} ({row})"
 
 
-@pytest.mark.parametrize(
-    "name,line,first,last,published,tol,row", _params(SEP_ANCHORS, frozenset(SEP_MISSES))
-)
+@pytest.mark.parametrize("name,line,first,last,published,tol,row", _params(SEP_ANCHORS, SEP_MISSES))
 def test_sep_2025_anchor(sep_det, name, line, first, last, published, tol, row):
     value = _sum(sep_det, line, first, last)
     assert abs(value / published - 1.0) <= tol, f"{name}: model {value:.2f} vs {published} ({row})"
