@@ -123,6 +123,8 @@ def footprint_terms(cfg: Config, paths: int) -> dict[str, int]:
     n_years, n_months = len(cal.years), cal.n_months
     n_cp = len({c.counterparty for c in cfg.compute.contracts})
     per_path = 8 * (K.N_OUT + n_cp + n_years * len(ANNUAL_KEEP) + 1 + _n_drawn(cfg))
+    n_q = cal.end // 3 - cal.start // 3 + 1  # tools: the quarterly lines, float32
+    per_path += 4 * K.N_QUARTER * n_q
     cs = cfg.run.chunk_size
     rows = min(paths, max(1, BATCH_PATHS // cs) * cs)
     batch = rows * 8 * (3 * n_months + n_years * K.N_LINES)
@@ -199,6 +201,7 @@ def estimate_disk_bytes(cfg: Config, paths: int) -> int:
 
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     per_path = 200 * max(1.0, len(cal.years) / 6)
+    per_path += 4 * K.N_QUARTER * (cal.end // 3 - cal.start // 3 + 1)  # tools: quarters.parquet
     trace = paths * cal.n_months * K.N_LINES * 11 if paths <= MAX_TRACE_PATHS else 0
     return int(2_000_000 + per_path * paths + trace)
 

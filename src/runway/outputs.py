@@ -1,7 +1,8 @@
 """The run directory (DESIGN.md): every file an analyst opens, forwards and cites.
 
 summary.json, annual.csv, paths.parquet, fan.parquet, config.resolved.toml, deterministic.csv
-(the deterministic path the plots overlay), the PNG plots, report.md and report.html; on
+(the deterministic path the plots overlay), quarters.parquet (every path's quarterly revenue,
+burn, quarter-end cash and money raised by source), the PNG plots, report.md and report.html; on
 request monthly.csv (``--monthly``) and idata.nc (``--idata``: per-path outcomes as arviz
 ``InferenceData``, chain = seed stream; it repeats paths.parquet's outcome columns, so it is
 not written by default).
@@ -30,6 +31,7 @@ RUN_FILES = (
     "deterministic.csv",
     "report.md",
     "report.html",
+    "quarters.parquet",  # tools: quarterly lines per path (backtest, condition)
 )
 """Files of every run directory; idata.nc and monthly.csv are added on request."""
 
@@ -309,6 +311,9 @@ def write_outputs(
             "annual.csv": lambda p: result.annual_wide().to_csv(p, float_format="%.10g"),
             "deterministic.csv": lambda p: det.to_csv(p, index=False, float_format="%.10g"),
         }
+        quarters = result.quarters  # tools: quarterly lines per path
+        if quarters is not None:
+            writers["quarters.parquet"] = lambda p: quarters.to_parquet(p, index=False)
         if idata:
             writers["idata.nc"] = write_nc
         if report:
