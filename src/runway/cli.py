@@ -405,7 +405,8 @@ def condition(
 @app.command()
 def compare(
     run_dirs: Annotated[
-        list[Path], typer.Argument(help="Run directories (or conditioned ones), the first the base.")
+        list[Path],
+        typer.Argument(help="Run directories (or conditioned ones), the first the base."),
     ],
     out: Annotated[
         Path | None,

@@ -67,6 +67,7 @@ class RunData:
 
     @property
     def n(self) -> int:
+        """Number of paths."""
         return int(self.insolvent_year.size)
 
     @property
@@ -76,6 +77,7 @@ class RunData:
 
     @property
     def seed(self) -> Any:
+        """The run's seed (``None`` for a deterministic run)."""
         return self.summary.get("seed")
 
     def quarters(self) -> pd.DataFrame | None:
@@ -116,7 +118,9 @@ def load_run(run_dir: str | Path) -> RunData:
     from runway.io import read_json, require_complete
 
     require_complete(d)
-    head = read_json(d / "summary.json", what="summary.json") if (d / "summary.json").is_file() else {}
+    head = (
+        read_json(d / "summary.json", what="summary.json") if (d / "summary.json").is_file() else {}
+    )
     if isinstance(head, dict) and head.get("kind") == "conditioned":
         src = Path(str(head["source_run"]))
         base = load_run(src)
@@ -217,6 +221,7 @@ class Conditioned:
 
     @property
     def reliable(self) -> bool:
+        """Whether the Pareto k-hat is finite and at most :data:`K_HAT_MAX`."""
         return math.isfinite(self.pareto_k) and self.pareto_k <= K_HAT_MAX
 
     def warning(self) -> str | None:
@@ -254,7 +259,9 @@ def condition(run_dir: str | Path, actuals: list[bt.Actual]) -> Conditioned:
     as_of = as_of_month(d, run.summary)
     grid = (str(run.summary.get("start", "0000-01")), str(run.summary.get("end", "9999-12")))
     ll = np.zeros(run.n)
-    used, skipped = [], []
+    used: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    values: list[np.ndarray] = []  # per-path values of each used actual
     for a in actuals:
         if bt.period_months(a.period)[-1] <= as_of:
             skipped.append({"name": a.name, "period": a.period, "reason": f"not after {as_of}"})
@@ -283,9 +290,9 @@ def condition(run_dir: str | Path, actuals: list[bt.Actual]) -> Conditioned:
                 "run_p05": lo,
                 "run_p50": med,
                 "run_p95": hi,
-                "values": v,  # dropped before writing
             }
         )
+        values.append(v)
     if not used:
         why = "; ".join(f"{x['name']}: {x['reason']}" for x in skipped) or "the file is empty"
         raise RunwayError(
@@ -297,8 +304,7 @@ def condition(run_dir: str | Path, actuals: list[bt.Actual]) -> Conditioned:
     w /= w.sum()
     raw = np.exp(ll - ll.max())
     raw /= raw.sum()
-    for u in used:
-        v = u.pop("values")
+    for u, v in zip(used, values, strict=True):
         u["conditioned_mean"], u["conditioned_mean_mcse"] = W.mean(v, w)
         u["conditioned_p50"] = W.quantile(v, w, 0.5)[0]
     return Conditioned(
@@ -420,7 +426,14 @@ def report_blocks(s: dict[str, Any], plot: str | None) -> list[tuple[Any, ...]]:
     blocks.append(
         (
             "table",
-            ["Actual", "Period", "Reported, $bn", "Run P5 .. P50 .. P95", "Conditioned P50", "From"],
+            [
+                "Actual",
+                "Period",
+                "Reported, $bn",
+                "Run P5 .. P50 .. P95",
+                "Conditioned P50",
+                "From",
+            ],
             rows,
         )
     )
@@ -484,7 +497,8 @@ def draw_plot(c: Conditioned) -> Any:
             ys, [h["p_insolvent_by"][str(y)]["value"] for y in ys], style, marker="o", label=name
         )
     axes[0].set_title("P(out of cash) by year end")
-    axes[0].set_ylim(0, 1)
+    top = max(v["value"] or 0.0 for h in (c.before, c.after) for v in h["p_insolvent_by"].values())
+    axes[0].set_ylim(0, min(1.0, max(0.05, 1.15 * top)))
     axes[0].legend(fontsize=8)
     for ax, metric, title in (
         (axes[1], run.funding_gap, f"Funding gap {ys[-1]}, US$ bn"),
@@ -524,6 +538,9 @@ def write(c: Conditioned, out: str | Path, actuals_file: str) -> Path:
         fig = draw_plot(c)
         fig.savefig(p, format="png", dpi=110)
 
+    def write_md(p: Path) -> None:
+        p.write_text(to_markdown(blocks))
+
     def write_html(p: Path) -> None:
         p.write_text(to_html(blocks, p.parent, f"runway condition: {s['source_scenario']}"))
 
@@ -533,7 +550,7 @@ def write(c: Conditioned, out: str | Path, actuals_file: str) -> Path:
             "summary.json": dump_json(s),
             "weights.parquet": partial(weights.to_parquet, index=False),
             plot: save_plot,
-            "report.md": lambda p: p.write_text(to_markdown(blocks)),
+            "report.md": write_md,
             "report.html": write_html,
         },
     )

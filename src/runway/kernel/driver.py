@@ -9,8 +9,19 @@ from runway._jit import njit, njit_parallel
 from runway.kernel.inputs import KernelInputs, pack, path_buffers
 from runway.kernel.path import simulate_path, summarise_path
 from runway.kernel.rng import seed_key
-from runway.layout import FAN_FROM_LINE, FAN_SIGN, N_EPS, N_FAN, N_LINES, N_PARAMS, I
-from runway.layout import N_QUARTER, QUARTER_FROM_LINE, QUARTER_IS_FLOW, QUARTER_SIGN  # tools
+from runway.layout import (  # tools
+    FAN_FROM_LINE,
+    FAN_SIGN,
+    N_EPS,
+    N_FAN,
+    N_LINES,
+    N_PARAMS,
+    N_QUARTER,
+    QUARTER_FROM_LINE,
+    QUARTER_IS_FLOW,
+    QUARTER_SIGN,
+    I,
+)
 
 
 @njit
