@@ -142,6 +142,7 @@ def test_contradictory_actual_is_flagged(run_dir, tmp_path, monkeypatch, capsys)
                  'value_bn = 10000\nuncertainty_bn = 1\nsource = "impossible"\n')  # fmt: skip
     c = C.condition(run_dir, bt.load_actuals(f))
     assert not c.reliable and not (c.pareto_k <= C.K_HAT_MAX)
+    assert c.contradicted == ["Cash Mar 2026"] and c.best_chi2 > c.chi2_max
     assert "not reliable" in c.warning().lower() and "newer vintage" in c.warning()
     from runway.cli import main
 
@@ -195,3 +196,19 @@ def test_weighted_estimators_reduce_to_the_plain_ones():
     w1 = np.zeros(x.size)
     w1[17] = 1.0
     assert W.quantile(x, w1, 0.5)[0] == x[17] and W.ess(w1) == 1.0
+
+
+def test_actual_every_path_misses_alike_is_flagged(run_dir):
+    """Equal misses leave the weights (and k-hat) alone; the run is contradicted all the same."""
+    q = pd.read_parquet(run_dir / "quarters.parquet")
+    cols = [f"{ln}_{qq}" for ln in bt.RAISED_LINES for qq in ("2025Q3", "2025Q4")]
+    top = float(q[cols].to_numpy(float).sum(axis=1).max())
+    a = bt.Actual(name="Raised H2 2025", measure="raised", period="2025-H2",
+                  value_bn=top + 50.0, uncertainty_bn=1.0, source="synthetic")  # fmt: skip
+    c = C.condition(run_dir, [a])
+    assert c.contradicted == ["Raised H2 2025"] and not c.reliable
+    assert "more than 3 uncertainties from every path" in c.warning()
+    # the same quantity within the run's range is not flagged by this test
+    ok = bt.Actual(name="Raised H2 2025", measure="raised", period="2025-H2",
+                   value_bn=top, uncertainty_bn=1.0, source="synthetic")  # fmt: skip
+    assert C.condition(run_dir, [ok]).contradicted == []

@@ -40,6 +40,10 @@ from runway.stats import weighted as W
 
 K_HAT_MAX = 0.7
 """Above this Pareto k-hat the reweighting is not reliable (Vehtari et al. 2024)."""
+Z_MAX = 3.0
+"""An actual farther than this many of its uncertainties from every path contradicts the run."""
+JOINT_LEVEL = 0.999
+"""The best path's chi-square above this quantile of chi2(m): no path fits the m actuals jointly."""
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 HEADLINE_METRICS = ("funding_gap", "revenue")
 """Per-year distributions in the headline (with ``p_insolvent_by``), $bn."""
@@ -218,23 +222,56 @@ class Conditioned:
     ess_raw: float
     before: dict[str, Any]
     after: dict[str, Any]
+    best_chi2: float = 0.0  # sum of z^2 of the path that fits the actuals best
+    chi2_max: float = math.inf  # its JOINT_LEVEL quantile under chi2(len(used))
 
     @property
-    def reliable(self) -> bool:
+    def k_ok(self) -> bool:
         """Whether the Pareto k-hat is finite and at most :data:`K_HAT_MAX`."""
         return math.isfinite(self.pareto_k) and self.pareto_k <= K_HAT_MAX
 
+    @property
+    def contradicted(self) -> list[str]:
+        """Actuals farther than :data:`Z_MAX` uncertainties from every path of the run."""
+        return [u["name"] for u in self.used if u["closest_path_z"] > Z_MAX]
+
+    @property
+    def reliable(self) -> bool:
+        """k-hat at most 0.7, no actual outside every path, some path fits them jointly.
+
+        The second and third tests catch what k-hat cannot: an actual every path misses by the
+        same amount (all paths raise nothing where the actual reports a raise) leaves the
+        weights equal, and k-hat small, while the run is plainly contradicted.
+        """
+        return self.k_ok and not self.contradicted and self.best_chi2 <= self.chi2_max
+
     def warning(self) -> str | None:
-        """The unreliability warning (``None`` when k-hat is at most 0.7)."""
+        """The unreliability warning (``None`` when :attr:`reliable`)."""
         if self.reliable:
             return None
-        k = "not finite" if not math.isfinite(self.pareto_k) else f"{self.pareto_k:.2f}"
+        why = []
+        if not self.k_ok:
+            k = "not finite" if not math.isfinite(self.pareto_k) else f"{self.pareto_k:.2f}"
+            why.append(
+                f"Pareto k-hat is {k} (> {K_HAT_MAX}): the reweighted numbers rest on "
+                f"{self.ess:,.0f} effective paths of {self.run.n:,} and their error cannot be "
+                "estimated"
+            )
+        if self.contradicted:
+            why.append(
+                f"{', '.join(self.contradicted)} lie(s) more than {Z_MAX:g} uncertainties from "
+                "every path of the run"
+            )
+        if self.best_chi2 > self.chi2_max:
+            why.append(
+                f"no path fits the {len(self.used)} actuals jointly (best path chi-square "
+                f"{self.best_chi2:,.1f} > {self.chi2_max:,.1f}, the {100 * JOINT_LEVEL:g}% level)"
+            )
         return (
-            f"NOT RELIABLE: Pareto k-hat is {k} (> {K_HAT_MAX}): the actuals lie where few of "
-            f"the run's paths go ({self.ess:,.0f} effective paths of {self.run.n:,}), so the "
-            "reweighted numbers rest on a handful of paths and their error cannot be estimated. "
-            "Run the newer vintage instead (a config whose as-of month includes these actuals), "
-            "not this reweighting."
+            "NOT RELIABLE: "
+            + "; ".join(why)
+            + ". The run's model does not contain what happened: run the newer vintage instead "
+            "(a config whose as-of month includes these actuals), not this reweighting."
         )
 
 
@@ -276,7 +313,10 @@ def condition(run_dir: str | Path, actuals: list[bt.Actual]) -> Conditioned:
             skipped.append({"name": a.name, "period": a.period, "reason": basis})
             continue
         z = (a.value_bn - v) / a.uncertainty_bn
-        ll += -0.5 * z * z
+        ll_a = -0.5 * z * z
+        ll += ll_a
+        lw_a, k_a = psis(ll_a)  # this actual alone: which actual the run cannot absorb
+        w_a = np.exp(lw_a - lw_a.max())
         lo, med, hi = (float(x) for x in np.quantile(v, [0.05, 0.5, 0.95]))
         used.append(
             {
@@ -290,6 +330,9 @@ def condition(run_dir: str | Path, actuals: list[bt.Actual]) -> Conditioned:
                 "run_p05": lo,
                 "run_p50": med,
                 "run_p95": hi,
+                "pareto_k_alone": _clean(k_a),
+                "closest_path_z": float(np.min(np.abs(z))),
+                "ess_alone": W.ess(w_a / w_a.sum()),
             }
         )
         values.append(v)
@@ -299,6 +342,8 @@ def condition(run_dir: str | Path, actuals: list[bt.Actual]) -> Conditioned:
             f"no actual can be conditioned on: none is dated after the run's as-of month "
             f"{as_of} with per-path values in {d} ({why})"
         )
+    from scipy.stats import chi2
+
     lw, k = psis(ll)
     w = np.exp(lw - lw.max())
     w /= w.sum()
@@ -320,6 +365,8 @@ def condition(run_dir: str | Path, actuals: list[bt.Actual]) -> Conditioned:
         ess_raw=W.ess(raw),
         before=headline(run, W.uniform(run.n)),
         after=headline(run, w),
+        best_chi2=float(-2.0 * ll.max()),
+        chi2_max=float(chi2.ppf(JOINT_LEVEL, len(used))),
     )
 
 
@@ -352,6 +399,12 @@ def summary(c: Conditioned, actuals_file: str) -> dict[str, Any]:
             "pareto_k": _clean(c.pareto_k),
             "k_hat_max": K_HAT_MAX,
             "reliable": c.reliable,
+            "k_hat_ok": c.k_ok,
+            "contradicted": c.contradicted,
+            "z_max": Z_MAX,
+            "best_path_chi2": c.best_chi2,
+            "chi2_max": c.chi2_max,
+            "chi2_level": JOINT_LEVEL,
             "ess": c.ess,
             "ess_raw_weights": c.ess_raw,
             "paths": c.run.n,
@@ -407,11 +460,24 @@ def report_blocks(s: dict[str, Any], plot: str | None) -> list[tuple[Any, ...]]:
             "p",
             f"Effective sample size of the weights: **{dg['ess']:,.0f}** of {dg['paths']:,} paths "
             f"(raw weights, before smoothing: {dg['ess_raw_weights']:,.0f}); Pareto k-hat: "
-            f"**{k}** (reliable up to {dg['k_hat_max']}: "
-            f"{'yes' if dg['reliable'] else 'no'}).",
+            f"**{k}** (at most {dg['k_hat_max']}: {'yes' if dg['k_hat_ok'] else 'no'}). The "
+            f"path that fits the actuals best has a chi-square of {dg['best_path_chi2']:,.1f} "
+            f"over {len(s['actuals_used'])} actual(s) (at most {dg['chi2_max']:,.1f}, the "
+            f"{100 * dg['chi2_level']:g}% level, for the run to contain them). Reliable: "
+            f"**{'yes' if dg['reliable'] else 'no'}**.",
         )
     )
     blocks.append(("h", 2, "The actuals"))
+    blocks.append(
+        (
+            "p",
+            "Each actual with the run's 90% band of the same quantity, its conditioned median, "
+            "the k-hat and effective sample size of the weights it would give alone, and how many "
+            "of its uncertainties the closest path misses it by: an actual with a k-hat alone "
+            f"above {K_HAT_MAX} or farther than {Z_MAX:g} sigmas from every path is one the "
+            "run's paths cannot absorb.",
+        )
+    )
     rows = [
         [
             escape_md(u["name"]),
@@ -419,6 +485,9 @@ def report_blocks(s: dict[str, Any], plot: str | None) -> list[tuple[Any, ...]]:
             f"{u['value_bn']:g} ± {u['uncertainty_bn']:g}",
             f"{money(u['run_p05'])} .. {money(u['run_p50'])} .. {money(u['run_p95'])}",
             money(u["conditioned_p50"]),
+            "n/a" if u["pareto_k_alone"] is None else f"{u['pareto_k_alone']:.2f}",
+            f"{u['ess_alone']:,.0f}",
+            f"{u['closest_path_z']:,.1f}",
             u["basis"],
         ]
         for u in s["actuals_used"]
@@ -432,6 +501,9 @@ def report_blocks(s: dict[str, Any], plot: str | None) -> list[tuple[Any, ...]]:
                 "Reported, $bn",
                 "Run P5 .. P50 .. P95",
                 "Conditioned P50",
+                "k-hat alone",
+                "ESS alone",
+                "Closest path, sigmas",
                 "From",
             ],
             rows,
