@@ -23,7 +23,7 @@ MONTH_END = {"1": "03", "2": "06", "3": "09", "4": "12"}
 def write_run(res, d):
     """The files of a run directory that condition and compare read (no plots or report)."""
     from runway.io import dump_json, write_run_dir
-    from runway.outputs import resolved_config_toml, write_paths_parquet
+    from runway.outputs import resolved_config_toml, write_paths_parquet, write_quarters_parquet
 
     s = res.summary(diagnostics=False)
     return write_run_dir(
@@ -31,7 +31,7 @@ def write_run(res, d):
         {
             "summary.json": dump_json(s),
             "paths.parquet": lambda p: write_paths_parquet(res.paths, p),
-            "quarters.parquet": lambda p: res.quarters.to_parquet(p, index=False),
+            "quarters.parquet": lambda p: write_quarters_parquet(res, p),
             "fan.parquet": lambda p: res.fan.to_parquet(p, index=False),
             "config.resolved.toml": lambda p: p.write_text(resolved_config_toml(res, s)),
         },
@@ -70,8 +70,10 @@ def _width(h, metric, year="2030"):
     return row["p95"]["value"] - row["p05"]["value"]
 
 
-def test_quarters_match_the_annual_columns(run_dir):
+def test_quarters_match_the_annual_columns(run_dir, hsbc_cfg):
     q = pd.read_parquet(run_dir / "quarters.parquet")
+    res = runway.simulate(hsbc_cfg, paths=50, seed=11)  # the same first 50 paths
+    pd.testing.assert_frame_equal(q.iloc[:50], res.quarters)  # the file is Result.quarters
     p = pd.read_parquet(run_dir / "paths.parquet")
     assert len(q) == PATHS and q["revenue_2026Q1"].dtype == np.float32
     for y in (2025, 2027, 2030):

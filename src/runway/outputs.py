@@ -136,6 +136,32 @@ def write_paths_parquet(paths: pd.DataFrame, path: Path) -> None:
             w.write_table(pa.Table.from_pandas(batch, schema=schema, preserve_index=False))
 
 
+def write_quarters_parquet(result: Result, path: Path) -> None:
+    """Write ``quarters.parquet`` (:attr:`runway.result.Result.quarters`) in row groups.
+
+    Each group of :data:`PARQUET_ROW_GROUP` paths is copied out of the engine's (path,
+    quarter, line) float32 array and converted alone, so writing holds no second copy of it.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = result.raw
+    q = raw.quarterly
+    assert q is not None
+    names = ["path"] + [f"{ln}_{lb}" for ln in raw.quarter_lines for lb in raw.quarter_labels]
+    schema = pa.schema(
+        [pa.field("path", pa.int64())] + [pa.field(n, pa.float32()) for n in names[1:]]
+    )
+    with pq.ParquetWriter(path, schema) as w:
+        for i in range(0, max(raw.n_paths, 1), PARQUET_ROW_GROUP):
+            block = np.ascontiguousarray(q[i : i + PARQUET_ROW_GROUP].transpose(0, 2, 1))
+            flat = block.reshape(block.shape[0], -1)  # line-major, then quarter: as ``names``
+            cols = [pa.array(np.arange(i, i + flat.shape[0], dtype=np.int64))]
+            cols += [pa.array(flat[:, j]) for j in range(flat.shape[1])]
+            w.write_table(pa.Table.from_arrays(cols, schema=schema))
+
+
 def write_inputs_parquet(result: Result, path: Path) -> None:
     """Write ``inputs.parquet``: the path id, then every drawn input of every path.
 
@@ -311,9 +337,8 @@ def write_outputs(
             "annual.csv": lambda p: result.annual_wide().to_csv(p, float_format="%.10g"),
             "deterministic.csv": lambda p: det.to_csv(p, index=False, float_format="%.10g"),
         }
-        quarters = result.quarters  # tools: quarterly lines per path
-        if quarters is not None:
-            writers["quarters.parquet"] = lambda p: quarters.to_parquet(p, index=False)
+        if result.raw.quarterly is not None:  # tools: quarterly lines per path
+            writers["quarters.parquet"] = lambda p: write_quarters_parquet(result, p)
         if idata:
             writers["idata.nc"] = write_nc
         if report:
