@@ -214,3 +214,22 @@ def test_actual_every_path_misses_alike_is_flagged(run_dir):
     ok = bt.Actual(name="Raised H2 2025", measure="raised", period="2025-H2",
                    value_bn=top, uncertainty_bn=1.0, source="synthetic")  # fmt: skip
     assert C.condition(run_dir, [ok]).contradicted == []
+
+
+def test_backtest_reads_quarters_at_any_path_count(run_dir):
+    """Without monthly.csv, quarters, halves and quarter-end cash come from quarters.parquet."""
+    q = pd.read_parquet(run_dir / "quarters.parquet")
+    acts = [
+        bt.Actual(name="Rev Q1", measure="revenue", period="2026-Q1", value_bn=5.0, source="s"),
+        bt.Actual(name="Raised H1", measure="raised", period="2026-H1", value_bn=1.0, source="s"),
+        bt.Actual(name="Cash Sep", measure="cash", period="2026-09", value_bn=9.0, source="s"),
+        bt.Actual(name="Cash Oct", measure="cash", period="2026-10", value_bn=9.0, source="s"),
+        bt.Actual(name="Rev 2031", measure="revenue", period="2031-Q1", value_bn=9.0, source="s"),
+    ]
+    rev, raised, sep, octo, late = bt.backtest(run_dir, acts)
+    assert rev.basis == raised.basis == sep.basis == "quarters.parquet"
+    v = q["revenue_2026Q1"].to_numpy(float)
+    assert rev.percentile == pytest.approx((np.sum(v < 5.0) + 0.5 * np.sum(v == 5.0)) / v.size)
+    assert sep.p50 == pytest.approx(float(np.quantile(q["cash_2026Q3"].to_numpy(float), 0.5)))
+    assert octo.inside_90 is None and "monthly.csv" in octo.basis
+    assert late.inside_90 is None and "outside" in late.basis
