@@ -55,7 +55,8 @@ def mean(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 def _sorted(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = np.argsort(x, kind="stable")
     xs, ws = np.asarray(x, dtype=float)[order], w[order]
-    mid = np.cumsum(ws) - ws / 2.0
+    cw = np.cumsum(ws)
+    mid = (cw - ws / 2.0) / cw[-1]  # exactly in [0, 1]: the ends do not hang on rounding
     return xs, ws, mid
 
 
