@@ -153,12 +153,13 @@ def write_quarters_parquet(result: Result, path: Path) -> None:
     schema = pa.schema(
         [pa.field("path", pa.int64())] + [pa.field(n, pa.float32()) for n in names[1:]]
     )
-    with pq.ParquetWriter(path, schema) as w:
+    with pq.ParquetWriter(path, schema, use_dictionary=False) as w:
         for i in range(0, max(raw.n_paths, 1), PARQUET_ROW_GROUP):
-            block = np.ascontiguousarray(q[i : i + PARQUET_ROW_GROUP].transpose(0, 2, 1))
-            flat = block.reshape(block.shape[0], -1)  # line-major, then quarter: as ``names``
-            cols = [pa.array(np.arange(i, i + flat.shape[0], dtype=np.int64))]
-            cols += [pa.array(flat[:, j]) for j in range(flat.shape[1])]
+            # (line, quarter, path), contiguous: each column one run of memory, as ``names``
+            block = np.ascontiguousarray(q[i : i + PARQUET_ROW_GROUP].transpose(2, 1, 0))
+            flat = block.reshape(-1, block.shape[2])
+            cols = [pa.array(np.arange(i, i + flat.shape[1], dtype=np.int64))]
+            cols += [pa.array(flat[j]) for j in range(flat.shape[0])]
             w.write_table(pa.Table.from_arrays(cols, schema=schema))
 
 
