@@ -117,3 +117,23 @@ def test_bad_input_is_one_line_exit_2(runs, tmp_path, monkeypatch, capsys, case)
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_damaged_conditioned_directory_is_one_line(runs, tmp_path, monkeypatch, capsys):
+    from runway import backtest as bt
+    from runway import condition as C
+    from runway.cli import main
+
+    a, b = runs
+    f = tmp_path / "a.toml"
+    f.write_text('[[actual]]\nname = "Rev"\nmeasure = "revenue"\nperiod = "2026"\n'
+                 'value_bn = 30\nuncertainty_bn = 3\nsource = "s"\n')  # fmt: skip
+    cdir = C.write(C.condition(a, bt.load_actuals(f)), tmp_path / "cond", str(f))
+    (cdir / "weights.parquet").write_bytes(b"not parquet")
+    monkeypatch.setattr(sys, "argv", ["runway", "compare", str(b), str(cdir), "--out",
+                                      str(tmp_path / "o")])  # fmt: skip
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "weights.parquet" in err and "\n" not in err

@@ -126,14 +126,20 @@ def load_run(run_dir: str | Path) -> RunData:
         read_json(d / "summary.json", what="summary.json") if (d / "summary.json").is_file() else {}
     )
     if isinstance(head, dict) and head.get("kind") == "conditioned":
-        src = Path(str(head["source_run"]))
+        from runway.report.command import _table
+
+        if not isinstance(head.get("source_run"), str):
+            raise RunwayError(f"{d / 'summary.json'}: a conditioned summary without source_run")
+        src = Path(head["source_run"])
         base = load_run(src)
-        wt = pd.read_parquet(d / "weights.parquet")
-        if len(wt) != base.n:
+        wt = _table(d / "weights.parquet", "the weights (Parquet)", pd.read_parquet)
+        if len(wt) != base.n or "weight" not in wt:
             raise RunwayError(
                 f"{d / 'weights.parquet'}: {len(wt):,} weights for the {base.n:,} paths of {src}"
             )
         w = wt["weight"].to_numpy(float)
+        if not (np.all(w >= 0) and w.sum() > 0):
+            raise RunwayError(f"{d / 'weights.parquet'}: weights must be >= 0 with a positive sum")
         return RunData(
             dir=d,
             summary=base.summary,
