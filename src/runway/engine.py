@@ -447,7 +447,7 @@ def run(
     fold: bool = True,
     baseline: bool = True,
     hold: Mapping[str, Any] | None = None,
-    quarters: bool = True,
+    quarters: bool | None = None,
 ) -> RawRun:
     """Simulate a config.
 
@@ -494,7 +494,9 @@ def run(
     quarters : bool
         Keep every path's quarterly lines (:data:`runway.layout.QUARTER`: revenue, burn,
         quarter-end cash, money raised by source) as ``RawRun.quarterly`` (float32), which
-        ``quarters.parquet``, ``runway backtest`` and ``runway condition`` read.
+        ``quarters.parquet``, ``runway backtest`` and ``runway condition`` read. Default:
+        ``fold`` (runs that write a run directory keep them; sweeps and the sensitivity
+        analysis, which pass ``fold=False``, read neither and do not pay for them).
     """
     cs = int(chunk_size if chunk_size is not None else cfg.run.chunk_size)
     if cs < 1:
@@ -529,7 +531,8 @@ def run(
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     inp = build_inputs(cfg, stochastic=not deterministic)
     held = resolve_hold(cfg, hold)
-    q_of_m = quarter_of_month(cal) if quarters else None  # tools: quarterly lines
+    quarters = fold if quarters is None else quarters  # tools: quarterly lines
+    q_of_m = quarter_of_month(cal) if quarters else None
     sim = _Simulator(
         inp, s if s is not None else 0, cs, n, progress, fold=fold, hold=held, q_of_m=q_of_m
     )
