@@ -104,7 +104,8 @@ def test_truth_path_narrows_the_2030_outcomes(run_dir):
             assert _width(c.after, metric) < 0.2 * _width(c.before, metric)
             assert abs(after["p50"]["value"] - truth) <= 0.05 * abs(truth) + 1.0
         assert c.pareto_k == c.pareto_k or np.isinf(c.pareto_k)  # a number (inf: degenerate)
-        assert c.reliable == (np.isfinite(c.pareto_k) and c.pareto_k <= C.K_HAT_MAX)
+        assert c.contradicted == [] and c.best_chi2 < 1e-6  # the truth path is in the run
+        assert c.reliable == c.k_ok == (np.isfinite(c.pareto_k) and c.pareto_k <= C.K_HAT_MAX)
         s = C.summary(c, "synthetic")
         assert "pareto_k" in s["diagnostics"] and s["diagnostics"]["ess"] == pytest.approx(c.ess)
         assert (s["warning"] is None) == c.reliable
