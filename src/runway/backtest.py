@@ -16,8 +16,10 @@ call a model wrong for the rounding of a press report. The paths' own percentile
 listed beside it.
 
 Per-path values come from ``monthly.csv`` when the run wrote it (``--monthly``: every
-quantity and period), else from ``paths.parquet`` (calendar-year revenue and burn, year-end
-cash); an actual the run's files cannot give is listed with the reason.
+quantity and period), else from ``quarters.parquet`` (every path's quarterly revenue, burn,
+quarter-end cash and money raised by source: any year, half or quarter, and cash at a quarter's
+end), else from ``paths.parquet`` (calendar-year revenue and burn, year-end cash); an actual
+the run's files cannot give is listed with the reason.
 """
 
 from __future__ import annotations
@@ -102,8 +104,60 @@ def period_months(period: str) -> list[str]:
     return [f"{y:04d}-{m:02d}" for m in ms]
 
 
-def path_values(run_dir: Path, a: Actual) -> tuple[np.ndarray | None, str]:
-    """Per-path values of an actual's quantity, or ``None`` and the reason."""
+# tools: per-path values from quarters.parquet ---------------------------------------------------
+def period_quarters(period: str) -> list[str] | None:
+    """The ``YYYYQn`` quarters a period is made of; ``None`` for a month that is no quarter end."""
+    months = period_months(period)
+    if len(months) == 1 and int(months[0][5:]) % 3:
+        return None
+    first, last = int(months[0][5:]), int(months[-1][5:])
+    y = months[0][:4]
+    return [f"{y}Q{q}" for q in range((first - 1) // 3 + 1, (last - 1) // 3 + 2)]
+
+
+def quarter_values(
+    quarters: pd.DataFrame, a: Actual, grid: tuple[str, str] | None = None
+) -> tuple[np.ndarray | None, str]:
+    """Per-path values of an actual from the quarterly table (``quarters.parquet``).
+
+    Flows (revenue, burn, raised) of a year, half or quarter are sums of its quarters; cash at
+    a month end needs a quarter-end month. ``grid``: the run's first and last month
+    (``YYYY-MM``); a flow period must lie on it whole. ``None`` and the reason when the table
+    cannot give it.
+    """
+    months = period_months(a.period)
+    if grid is not None and (months[-1] > grid[1] or (a.measure != "cash" and months[0] < grid[0])):
+        return None, "period outside the run's calendar"
+    qs = period_quarters(a.period)
+    if qs is None:
+        return None, "needs monthly.csv (a month that is no quarter end)"
+    if a.measure == "cash":
+        col = f"cash_{qs[-1]}"
+        if col not in quarters:
+            return None, "period outside the run's calendar"
+        return quarters[col].to_numpy(np.float64), "quarters.parquet"
+    if len(period_months(a.period)) == 1:
+        return None, "needs monthly.csv (a flow over one month)"
+    lines = (
+        list(RAISED_LINES)
+        if a.measure == "raised"
+        else ["round_signed"]
+        if a.measure == "signed"
+        else [a.measure]
+    )
+    cols = [f"{ln}_{q}" for ln in lines for q in qs]
+    if any(c not in quarters for c in cols):
+        return None, "period outside the run's calendar"
+    return quarters[cols].to_numpy(np.float64).sum(axis=1), "quarters.parquet"
+
+
+def path_values(
+    run_dir: Path, a: Actual, grid: tuple[str, str] | None = None
+) -> tuple[np.ndarray | None, str]:
+    """Per-path values of an actual's quantity, or ``None`` and the reason.
+
+    ``grid``: the run's first and last month (summary.json ``start``, ``end``), if known.
+    """
     months = period_months(a.period)
     monthly = run_dir / "monthly.csv"
     if monthly.exists():
@@ -122,6 +176,11 @@ def path_values(run_dir: Path, a: Actual) -> tuple[np.ndarray | None, str]:
             return g["round_signed"].sum().to_numpy(), "monthly.csv"
         last = sub[sub["month"] == months[-1]].sort_values("path")
         return last["cash"].to_numpy(), "monthly.csv"
+    quarters = run_dir / "quarters.parquet"  # tools: every path, any year, half or quarter
+    if quarters.exists():
+        v, basis = quarter_values(pd.read_parquet(quarters), a, grid)
+        if v is not None or basis.startswith("period outside"):
+            return v, basis
     paths = pd.read_parquet(run_dir / "paths.parquet")
     year = a.period[:4]
     annual = len(a.period) == 4
@@ -192,7 +251,8 @@ def backtest(run_dir: Path, actuals: list[Actual]) -> list[Row]:
     for a in actuals:
         if period_months(a.period)[-1] <= as_of:
             continue
-        v, basis = path_values(run_dir, a)
+        grid = (str(summary["start"]), str(summary["end"])) if "start" in summary else None
+        v, basis = path_values(run_dir, a, grid)
         if v is None or v.size == 0:
             nan = float("nan")
             rows.append(Row(a.name, a.period, a.value_bn, nan, nan, nan, nan, None, nan, basis))

@@ -361,3 +361,26 @@ N_FAN = len(FAN)
 FAN_FROM_LINE = np.array([L[f[1]] for f in FAN], dtype=np.int64)
 FAN_SIGN = np.array([f[2] for f in FAN], dtype=np.float64)
 FAN_SURVIVORS = np.array([f[3] for f in FAN], dtype=np.bool_)
+
+
+# --- tools: quarterly per-path lines (quarters.parquet: backtest and condition) -----------------
+QUARTER: tuple[tuple[str, str, float], ...] = (
+    ("revenue", "REVENUE", 1.0),
+    ("burn", "FCF", -1.0),  # burn = -fcf
+    ("cash", "CASH", 1.0),  # a stock: the quarter's last month on the grid
+    ("equity_raised", "EQUITY", 1.0),
+    ("debt_raised", "DEBT_RAISED", 1.0),
+    ("ipo_raised", "IPO", 1.0),
+    ("strategic_raised", "STRATEGIC", 1.0),
+    ("bridge_raised", "BRIDGE", 1.0),
+    ("facility_drawn", "FACILITY", 1.0),
+    ("equity_committed", "COMMITTED", 1.0),  # fin2: pre-vintage committed tranches paid
+    ("round_signed", "ROUND_SIGNED", 1.0),  # fin2: rounds signed, at their full size
+)
+"""Lines kept per path and calendar quarter: what an actuals file can name (flows summed over
+the quarter's months on the grid, stocks at its last month), float32 in ``RawRun.quarterly``."""
+QUARTER_LINES: tuple[str, ...] = tuple(n for n, _, _ in QUARTER)
+N_QUARTER = len(QUARTER)
+QUARTER_FROM_LINE = np.array([L[s] for _, s, _ in QUARTER], dtype=np.int64)
+QUARTER_SIGN = np.array([g for _, _, g in QUARTER], dtype=np.float64)
+QUARTER_IS_FLOW = np.array([bool(LINE_IS_FLOW[L[s]]) for _, s, _ in QUARTER], dtype=np.bool_)

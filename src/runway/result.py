@@ -117,6 +117,24 @@ class Result:
             cols[f"owed_{cp}"] = raw.exposure[:, c]
         return pd.DataFrame(cols, copy=not _COPY_ON_WRITE)
 
+    # tools: quarterly lines per path (quarters.parquet) ------------------------------------
+    @cached_property
+    def quarters(self) -> pd.DataFrame | None:
+        """One row per path: ``path``, then ``<line>_<YYYYQn>`` for every quarterly line.
+
+        Lines :data:`runway.layout.QUARTER` (revenue, burn, quarter-end cash and money raised
+        by source, $bn, float32) of every calendar quarter the grid touches; ``None`` when the
+        engine kept none (``engine.run(quarters=False)``).
+        """
+        raw = self.raw
+        if raw.quarterly is None:
+            return None
+        cols: dict[str, Any] = {"path": np.arange(raw.n_paths, dtype=np.int64)}
+        for k, line in enumerate(raw.quarter_lines):
+            for j, q in enumerate(raw.quarter_labels):
+                cols[f"{line}_{q}"] = raw.quarterly[:, j, k]
+        return pd.DataFrame(cols)
+
     @cached_property
     def annual(self) -> pd.DataFrame:
         """Per (year, metric): mean, p05, p50, p95 from the streaming histograms."""

@@ -24,6 +24,7 @@ from runway.layout import (
     N_LINES,
     N_OUT,
     N_PARAMS,
+    N_QUARTER,
     N_STATE,
     ROW_FIELDS,
     SF,
@@ -170,6 +171,8 @@ def history_table(inp, k: KernelInputs | None = None) -> tuple[np.ndarray, np.nd
         np.zeros((1, 0)),
         np.empty(0, dtype=np.int64),
         np.zeros((0, 0)),  # nothing held
+        np.zeros((0, 0, N_QUARTER), dtype=np.float32),  # tools: no quarterly lines
+        np.zeros(0, dtype=np.int64),
     )
     rows = mon[0]
     hcen = np.array([rows[h, L.CONSUMER], rows[h, L.ENTERPRISE], rows[h, L.ADS]])
