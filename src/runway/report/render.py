@@ -979,8 +979,8 @@ def _backtest_blocks(s: dict[str, Any]) -> list[Block]:
                 f"{date(str(s.get('cash_as_of')))} lie inside the run's `P5..P95` band and "
                 f"{n98} inside its `P1..P99` band. A percentile is the reported figure's "
                 "place in the distribution the run gives for that figure: a path's value plus "
-                "the figure's own stated uncertainty (`src/runway/_data/actuals.toml`); the paths' own "
-                "percentile is beside it. A backtest is a check, not a fit.",
+                "the figure's own stated uncertainty (`src/runway/_data/actuals.toml`); the "
+                "paths' own percentile is beside it. A backtest is a check, not a fit.",
             )
         )
         b.append(
