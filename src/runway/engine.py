@@ -38,6 +38,7 @@ from runway.layout import (
     N_OUT,
     N_PARAMS,
     OUT_NAMES,
+    POLICY_OUTCOMES,
     Kind,
     O,
     draw_row_names,
@@ -420,6 +421,7 @@ def run(
     fold: bool = True,
     baseline: bool = True,
     hold: Mapping[str, Any] | None = None,
+    policy_outcomes: bool = False,
 ) -> RawRun:
     """Simulate a config.
 
@@ -463,6 +465,10 @@ def run(
         the run without ``hold`` (each draw row has its own Philox counter), so runs with and
         without a hold are paired by common random numbers (:mod:`runway.sensitivity`).
         ``RawRun.drawn`` records the held values.
+    policy_outcomes : bool
+        pol: policies -- keep ``layout.POLICY_OUTCOMES`` (compute expensed, revenue, policy
+        costs) even when the config has no policies (the paired run of
+        :func:`runway.policies.run_paired`); a config with policies always keeps them.
     """
     cs = int(chunk_size if chunk_size is not None else cfg.run.chunk_size)
     if cs < 1:
@@ -534,6 +540,7 @@ def run(
     finally:
         numba.set_num_threads(old_threads)
     n = sim.n
+    out, outcome_names = _policy_outcomes(cfg, sim.out[:n], policy_outcomes)  # pol: policies
     n_chunks = math.ceil(n / cs)
     offsets = np.minimum(np.arange(n_chunks + 1, dtype=np.int64) * cs, n)
     chain = np.repeat(np.arange(n_chunks), np.diff(offsets))
@@ -545,7 +552,7 @@ def run(
         deterministic=deterministic,
         n_paths=n,
         chunk_size=cs,
-        out=sim.out[:n],
+        out=out,
         exposure=sim.exposure[:n],
         annual_paths=sim.annual_paths[:n],
         fan=sim.fan_q if fold else None,
@@ -561,4 +568,29 @@ def run(
             if baseline and not deterministic
             else None
         ),
+        outcome_names=outcome_names,
     )
+
+
+# pol: policies
+def _policy_outcomes(
+    cfg: Config, out: np.ndarray, keep: bool = False
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The outcome columns a run keeps, and their names.
+
+    Without policies the policy outcomes (the last columns of ``OUT_NAMES``) are left out, so
+    such a run's outputs are those of the model before policies; with policies every policy's
+    columns ``policy<q>_month`` / ``policy<q>_fires`` are named ``policy_<name>_month`` /
+    ``policy_<name>_fires`` and the unused slots are left out.
+    """
+    n_base = OUT_NAMES.index(POLICY_OUTCOMES[0])
+    if not cfg.policies:
+        n_keep = n_base + len(POLICY_OUTCOMES) if keep else n_base
+        return out[:, :n_keep], OUT_NAMES[:n_keep]
+    cols = list(range(n_base + len(POLICY_OUTCOMES)))
+    names = list(OUT_NAMES[: n_base + len(POLICY_OUTCOMES)])
+    for what in ("month", "fires"):
+        for q, p in enumerate(cfg.policies):
+            cols.append(OUT_NAMES.index(f"policy{q}_{what}"))
+            names.append(f"policy_{p.name}_{what}")
+    return np.ascontiguousarray(out[:, cols]), tuple(names)

@@ -32,6 +32,9 @@ From the cash anchor on (month ``m``; money $bn):
    with free cash flow and interest only, flagged, so the accounting identities still hold;
 9. funding gap ``= max_m (buffer - cash_no_new_money)`` (the no-new-money path runs on).
 
+pol: policies -- between 6 and 7, the config's policies (:mod:`.policies`) on the funded
+path; a stake sale's money is strategic money of the month.
+
 Sources: HSBC's funding-gap definition (FIGURES.md); round, IPO and regime parameters and their
 sources in ``configs/hsbc_2025_11.toml`` (``[financing]``).
 """
@@ -41,6 +44,7 @@ from __future__ import annotations
 import math
 
 from runway._jit import njit_inline
+from runway.kernel import policies
 from runway.kernel.numeric import BIG, INF_RUNWAY, log_momentum, phi
 from runway.layout import N_REV_RING, SF, SI, C, Condition, E, F, H, I, L, R, Regime, S, T
 
@@ -57,6 +61,7 @@ def init(k, st) -> None:
     st[S.IPO_MONTH] = -1.0
     st[S.MIN_CASH] = BIG
     st[S.DISTRESS] = -1.0
+    policies.init(st, k.pf.shape[1])  # pol: policies
 
 
 @njit_inline
@@ -107,7 +112,7 @@ def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
 @njit_inline
 def month(
     m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, revenue, fcf, fcf_nnm,
-    rev_year_ago, rows, traj, pc, pre,
+    rev_year_ago, rows, traj, pc, pre, pf, pi,
 ) -> None:  # fmt: skip
     """Month ``m``'s financing: writes the financing lines and balances (from the cash anchor)."""
     ns = sbuf.shape[1]
@@ -186,6 +191,7 @@ def month(
                         signed = size
                 else:
                     st[S.NEXT_TRY] = m + iv[I.FIN_RETRY]  # a failed attempt may be retried
+                    st[S.POL_FAILED] += 1.0  # pol: policies -- the failed_round metric
             if st[S.IPO_DONE] == 0.0 and m >= iv[I.IPO_EARLIEST] and arr >= fs[F.IPO_MIN_ARR]:
                 if eps[E.IPO, m] > reg[R.IPO_THR, r]:
                     ipo = fs[F.IPO_SIZE]
@@ -232,6 +238,17 @@ def month(
                     liquid += bridge
                     runway = liquid / burn if burn > 0.0 else INF_RUNWAY
 
+        # pol: policies -- the funded path's management reactions (kernel/policies.py)
+        if pf.shape[1] > 0:
+            stake = policies.month(
+                m, pf, pi, st, traj, eps, pc, ns, runway, cash, r, revenue, rev_year_ago
+            )
+            if stake > 0.0:
+                strategic += stake
+                cash += stake
+                liquid += stake
+                runway = liquid / burn if burn > 0.0 else INF_RUNWAY
+
         # Distress: renegotiate a share of what is still owed under every compute contract.
         if iv[I.RENEG_ON] != 0 and st[S.RENEG_N] < iv[I.RENEG_MAX] and runway < fs[F.RENEG_TRIGGER]:
             st[S.CSCALE] *= 1.0 - fs[F.RENEG_SHARE] * (1.0 - fs[F.RENEG_COST])
@@ -271,5 +288,5 @@ def month(
     # over the branches above, the reference counting (atomic, per month) was not pruned and
     # doubled the cost of the whole step (measured). ``0 * alive`` is exact integer arithmetic.
     alive = fs.size + iv.size + reg.size + stf.size + sti.size + hist.size + sbuf.size + eps.size
-    alive += traj.size + pc.size
+    alive += traj.size + pc.size + pf.size + pi.size
     rows[m + 0 * alive, L.FUNDING_GAP] = st[S.GAP]

@@ -29,15 +29,17 @@ from runway.layout import (
     SF,
     SI,
     F,
+    PF,
+    PI,
     H,
     I,
     L,
     M,
     P,
     R,
-    T,
     draw_id,
     draw_row_names,
+    T,
 )
 
 
@@ -65,6 +67,10 @@ class KernelInputs(NamedTuple):
     # cal2: vintage/contracts
     hrows: np.ndarray  # (hist_end + 1, N_LINES) history lines (history_table)
     hcen: np.ndarray  # (3,) central consumer, enterprise, ads at the as-of month, before actuals
+    # pol: policies
+    pf: np.ndarray  # (len(PF), n_policies) float rows per policy
+    pi: np.ndarray  # (len(PI), n_policies) integer rows per policy
+    pmask: np.ndarray  # (n_policies, n_contracts) 1.0: the policy acts on the contract
 
 
 def _rows(inp, enum, dtype, n: int) -> np.ndarray:
@@ -119,6 +125,9 @@ def pack(inp) -> KernelInputs:
         cap_tail=cap_tail,
         hrows=np.zeros((0, N_LINES)),
         hcen=np.zeros(3),
+        pf=_rows(inp, PF, np.float64, inp.pol_n),  # pol: policies
+        pi=_rows(inp, PI, np.int64, inp.pol_n),
+        pmask=np.ascontiguousarray(inp.pol_mask, dtype=np.float64).reshape(inp.pol_n, nc),
     )
     if inp.hist_end < 0:
         return k
@@ -241,7 +250,7 @@ class PathBuffers(NamedTuple):
     cpay: np.ndarray  # (n_contracts,) payment per month at full capacity, $bn
     cgw: np.ndarray  # (n_contracts,) GW at full capacity
     coff: np.ndarray  # (n_contracts,) first month after slip
-    traj: np.ndarray  # (T.STRAT0 + n_strategic, n_months) contract schedule, T
+    traj: np.ndarray  # (n_traj_rows(n_strategic, n_policies), n_months) contract schedule, T
     st: np.ndarray  # (N_STATE,) path state, S
     hist: np.ndarray  # (H.PAY + pay_lag + 1,) rings, H
     # (3, n_strategic) strategic money paid, GW online under its counterparties, and the money
@@ -263,7 +272,7 @@ def path_buffers(k: KernelInputs) -> PathBuffers:
         cpay=np.zeros(nc),
         cgw=np.zeros(nc),
         coff=np.zeros(nc, dtype=np.int64),
-        traj=np.zeros((T.STRAT0 + ns, n_months)),
+        traj=np.zeros((T.STRAT0 + ns + 2 * k.pf.shape[1], n_months)),  # layout.n_traj_rows
         st=np.zeros(N_STATE),
         hist=np.zeros(H.PAY + k.iv[I.PAY_LAG] + 1),
         sbuf=np.zeros((3, ns)),
