@@ -15,7 +15,8 @@ The section (``summary.json["policies"]``, the report's "Management policies"):
   number of firings, and on the paths where it fired the mean paired change in compute
   expensed and revenue from the cash anchor to the horizon ($bn) and the mean penalty paid;
 - ``funding_gap_unchanged``: whether every path's funding gap (the no-new-money path, HSBC's
-  measure) is identical in both runs (it must be: policies act on the funded path only).
+  measure) is the same in both runs, to ``GAP_RTOL`` of the largest gap (it must be: policies
+  act on the funded path only; the difference is rounding), and the largest difference.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from runway.engine import run as engine_run
 
 Z95 = 1.959963984540054
 HEADLINE_YEAR = 2028
+GAP_RTOL = 1e-9
+"""Relative agreement of the funding gaps with and without policies (rounding, see compare)."""
 
 
 def without_policies(cfg: Config) -> Config:
@@ -68,8 +71,8 @@ def compare(on: RawRun, off: RawRun) -> dict[str, Any]:
         by_year[str(y)] = {
             "with": float(a.mean()),
             "without": float(b.mean()),
-            "change": mean,
-            "change_ci95": [lo, hi],
+            "change": _finite(mean),
+            "change_ci95": [_finite(lo), _finite(hi)],
         }
     o = on.outcomes
     d_compute = o["compute_total"] - off.outcomes["compute_total"]
@@ -99,6 +102,8 @@ def compare(on: RawRun, off: RawRun) -> dict[str, Any]:
         )
     gap_on = on.annual_path("funding_gap")
     gap_off = off.annual_path("funding_gap")
+    gap_diff = float(np.abs(gap_on - gap_off).max(initial=0.0))
+    gap_scale = float(np.abs(gap_off).max(initial=0.0))
     return {
         "paths": on.n_paths,
         "seed": on.seed,
@@ -107,9 +112,26 @@ def compare(on: RawRun, off: RawRun) -> dict[str, Any]:
         "policies": rows,
         "mean_policy_cost_bn": float(o["policy_cost"].mean()),
         "mean_stake_sold_bn": float(o["policy_stake_sold"].mean()),
-        "funding_gap_unchanged": bool(np.array_equal(gap_on, gap_off)),
+        # the no-new-money cash flow is the funded one with the policies' effects added back,
+        # so the two runs' funding gaps agree to rounding (1e-13 of the gap), not bit for bit
+        "funding_gap_max_abs_change_bn": gap_diff,
+        "funding_gap_unchanged": gap_diff <= GAP_RTOL * max(gap_scale, 1.0),
         "units": "probabilities; money US$ bn from the cash anchor to the horizon",
     }
+
+
+def compare_with_run(on: RawRun, *, threads: int | None = None) -> dict[str, Any]:
+    """The ``policies`` section of a finished run with policies (runs the paired one)."""
+    off = engine_run(
+        without_policies(on.cfg),
+        paths=on.n_paths,
+        seed=on.seed,
+        deterministic=on.deterministic,
+        threads=threads,
+        baseline=False,
+        policy_outcomes=True,
+    )
+    return compare(on, off)
 
 
 def run_paired(
@@ -132,3 +154,7 @@ def run_paired(
         policy_outcomes=True,
     )
     return on, off, compare(on, off)
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None

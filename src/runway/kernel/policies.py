@@ -12,10 +12,10 @@ defaulted) after the month's financing and before the default test:
   count of months held restarts at each firing;
 - actions (effects from month ``m + 1`` unless said):
   - defer_compute (share ``a``, penalty ``b``, ``L`` months): ``a`` of the acted-on contracts'
-    bills and GW of months ``m+1 .. m+L`` are taken off (``traj[T.ADJ_PAY]``,
-    ``traj[T.ADJ_GW]``); the bills taken off, times ``1 + b``, are repaid evenly over months
-    ``m+L+1 .. m+2L`` (what falls past the horizon is not paid within it); the revenue the
-    missing GW costs comes through the revenue-compute link;
+    remaining schedule (bills and GW of every month ``j > m``) is delivered and billed ``L``
+    months later (``traj[T.ADJ_PAY]``, ``traj[T.ADJ_GW]``), the bills times ``1 + b``; what
+    moves past the horizon is not paid within it; the revenue the missing GW costs comes
+    through the revenue-compute link;
   - cancel_compute (share ``a``, penalty ``b``): ``a`` of every later bill and GW of the
     acted-on contracts is cancelled; ``b`` times the bills cancelled (within the horizon) is
     billed in month ``m + 1``;
@@ -114,21 +114,22 @@ def month(m, pf, pi, st, traj, eps, pc, ns, runway, cash, r, revenue, rev_year_a
         base = T.STRAT0 + ns + 2 * q
         if act == PolAction.DEFER_COMPUTE or act == PolAction.CANCEL_COMPUTE:
             defer = act == PolAction.DEFER_COMPUTE
-            months = pi[PI.MONTHS, q]
-            j1 = min(m + 1 + months, n_months) if defer else n_months
+            lag = pi[PI.MONTHS, q]
             total = 0.0
-            for j in range(m + 1, j1):
+            for j in range(m + 1, n_months):
                 left = traj[T.PAY, j] + traj[T.ADJ_PAY, j]  # bills not yet taken off
                 d = min(a * traj[base, j], max(left, 0.0))
-                traj[T.ADJ_PAY, j] -= d
-                total += d
                 gleft = traj[T.GW, j] + traj[T.ADJ_GW, j]
-                traj[T.ADJ_GW, j] -= min(a * traj[base + 1, j], max(gleft, 0.0))
-            if defer:
-                back = total * (1.0 + b) / months
-                for j in range(j1, min(j1 + months, n_months)):
-                    traj[T.ADJ_PAY, j] += back
-            elif m + 1 < n_months:
+                g = min(a * traj[base + 1, j], max(gleft, 0.0))
+                traj[T.ADJ_PAY, j] -= d
+                traj[T.ADJ_GW, j] -= g
+                if defer and j + lag < n_months:  # delivered and billed lag months later
+                    traj[T.ADJ_PAY, j + lag] += d * (1.0 + b)
+                    traj[T.ADJ_GW, j + lag] += g
+                    total += d
+                elif not defer:
+                    total += d
+            if not defer and m + 1 < n_months:
                 traj[T.ADJ_PAY, m + 1] += b * total
             st[S.POL_COST] += b * total * st[S.CSCALE]
         elif act == PolAction.SLOW_PEOPLE_GROWTH:
