@@ -1,4 +1,4 @@
-"""pol: policies -- management reactions on the funded path (issue 17, docs/model.md §8).
+"""pol: policies -- management reactions on the funded path (issue 17, docs/model.md §11).
 
 Runs are paired: the same config, seed and paths with and without ``[[policies]]`` share
 every draw and shock, so per-path differences are the policies' effect.

@@ -642,7 +642,7 @@ class History(_Model):
     actuals: list[Actual] = Field(default_factory=list)
 
 
-# pol: policies -- management reactions, as data: a trigger and an action (docs/model.md §8)
+# pol: policies -- management reactions, as data: a trigger and an action (docs/model.md §11)
 POLICY_METRIC_UNITS = {
     "months_of_runway": "months",
     "cash_bn": "$bn",

@@ -130,7 +130,7 @@ LOADS = ("ENT", "USERS", "PRICE_WAR", "REGIME", "ROUND")
 LD = _enum("LD", list(LOADS))
 
 # --- path state ---------------------------------------------------------------------------
-STATE = (
+STATE: tuple[str, ...] = (
     "USERS_DEV", "CONV_DEV", "ENT_G", "ENT_LVL", "PRICE_JUMP", "SENT", "REGIME",
     "CASH", "DEBT", "SHADOW", "UNDRAWN", "ROUND_CD", "ROUND_SIZE", "IPO_DONE", "RENEG_N",
     "INSOLVENT", "MAX_GW", "MIN_CASH", "GAP", "IPO_MONTH", "N_ROUNDS", "ATTEMPTS",

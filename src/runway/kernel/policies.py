@@ -1,4 +1,4 @@
-"""Block: management policies on the funded path (``docs/model.md`` §8). pol: policies
+"""Block: management policies on the funded path (``docs/model.md`` §11; pol: policies).
 
 Each policy ``q`` (config ``[[policies]]``, rows ``PF`` / ``PI`` of ``k.pf`` / ``k.pi``) is a
 trigger and an action, evaluated in month ``m`` (from the cash anchor, while the path has not

@@ -21,7 +21,7 @@ Equations (month ``m`` at time ``t`` years; ``h = 1/12``; money $bn per month):
 - revenue-compute link (section 2.2): every component is multiplied by ``min(1, GW_m /
   GW_plan_m) ** e``, ``GW_m`` the path's GW online (less renegotiated capacity), ``GW_plan`` the
   central plan's, ``e`` ``compute.revenue_compute_elasticity``;
-- pol: policies (section 8): on the funded path, consumer revenue times the price rise and
+- pol: policies (section 11): on the funded path, consumer revenue times the price rise and
   its conversion response, the LLM ad share read ``lead`` months ahead, and ``GW_m`` less the
   deferred or cancelled capacity and times the renegotiated share kept.
 

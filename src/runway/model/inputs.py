@@ -7,7 +7,7 @@ the kernel itself sees numbers, never pydantic models (STYLE.md: numbers in, num
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.special
@@ -460,7 +460,7 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
 _CMPS = {"<": PolCmp.LT, "<=": PolCmp.LE, ">": PolCmp.GT, ">=": PolCmp.GE, "==": PolCmp.EQ}
 
 
-def _policy_inputs(cfg: Config, cal: Calendar) -> dict[str, object]:
+def _policy_inputs(cfg: Config, cal: Calendar) -> dict[str, Any]:
     """The ``pol_*`` fields: each policy's trigger and action as numbers (layout.PF, PI)."""
     pols = cfg.policies
     n = len(pols)

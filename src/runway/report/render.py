@@ -754,11 +754,12 @@ def _policies_blocks(pol: dict[str, Any]) -> list[Block]:
     b.append(
         (
             "p",
-            f"The config's policies act on the funded path only; the same {fmt(pol['paths'], 'int')} "
-            f"paths (seed {pol['seed']}) were run without them. P(insolvent by {head}) "
+            "The config's policies act on the funded path only; the same "
+            f"{fmt(pol['paths'], 'int')} paths (seed {pol['seed']}) were run without them. "
+            f"P(insolvent by {head}) "
             f"{pct(h['with'])} with the policies, {pct(h['without'])} without: a change of "
             f"{_pts(h['change'])}{ci}. The funding gap (no new money, no reaction) is "
-            + ("unchanged." if pol["funding_gap_unchanged"] else "CHANGED (a defect).")
+            + ("unchanged." if pol["funding_gap_unchanged"] else "CHANGED (a defect)."),
         )
     )
     b.append(
