@@ -744,6 +744,11 @@ def _pts(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:+.2f} pts"
 
 
+def _p2(x: float | None) -> str:
+    """A probability with two decimals of a percent (policy effects are often small)."""
+    return "n/a" if x is None else f"{100 * x:.2f}%"
+
+
 def _policies_blocks(pol: dict[str, Any]) -> list[Block]:
     """The "Management policies" section: how often each fired, what it did (paired run)."""
     head = pol["headline_year"]
@@ -757,7 +762,7 @@ def _policies_blocks(pol: dict[str, Any]) -> list[Block]:
             "The config's policies act on the funded path only; the same "
             f"{fmt(pol['paths'], 'int')} paths (seed {pol['seed']}) were run without them. "
             f"P(insolvent by {head}) "
-            f"{pct(h['with'])} with the policies, {pct(h['without'])} without: a change of "
+            f"{_p2(h['with'])} with the policies, {_p2(h['without'])} without: a change of "
             f"{_pts(h['change'])}{ci}. The funding gap (no new money, no reaction) is "
             + ("unchanged." if pol["funding_gap_unchanged"] else "CHANGED (a defect)."),
         )
@@ -803,8 +808,8 @@ def _policies_blocks(pol: dict[str, Any]) -> list[Block]:
             [
                 [
                     y,
-                    pct(v["with"]),
-                    pct(v["without"]),
+                    _p2(v["with"]),
+                    _p2(v["without"]),
                     _pts(v["change"]),
                     f"{_pts(v['change_ci95'][0])} to {_pts(v['change_ci95'][1])}",
                 ]
