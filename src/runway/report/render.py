@@ -798,7 +798,8 @@ def _policies_blocks(pol: dict[str, Any]) -> list[Block]:
             "p",
             "Compute and revenue where fired: the mean paired change, path by path, of compute "
             "expensed and revenue from the cash anchor to the horizon on the paths where the "
-            f"policy fired. Penalties paid: {money(pol['mean_policy_cost_bn'])} a path on average.",
+            "policy fired (the effect of all the config's policies together on those paths). "
+            f"Penalties paid: {money(pol['mean_policy_cost_bn'])} a path on average.",
         )
     )
     b.append(
