@@ -759,9 +759,14 @@ def _policies_blocks(pol: dict[str, Any]) -> list[Block]:
     b.append(
         (
             "p",
-            "The config's policies act on the funded path only; the same "
-            f"{fmt(pol['paths'], 'int')} paths (seed {pol['seed']}) were run without them. "
-            f"P(insolvent by {head}) "
+            "The config's policies act on the funded path only; "
+            + (
+                "the deterministic path was run without them. "
+                if pol["seed"] is None
+                else f"the same {fmt(pol['paths'], 'int')} paths (seed {pol['seed']}) were run "
+                "without them. "
+            )
+            + f"P(insolvent by {head}) "
             f"{_p2(h['with'])} with the policies, {_p2(h['without'])} without: a change of "
             f"{_pts(h['change'])}{ci}. The funding gap (no new money, no reaction) is "
             + ("unchanged." if pol["funding_gap_unchanged"] else "CHANGED (a defect)."),
