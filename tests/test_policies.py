@@ -317,3 +317,72 @@ def test_cli_policies_section_and_report(tmp_path) -> None:
     assert s_off["p_insolvent_by"] == {y: v["without"] for y, v in pol["p_insolvent_by"].items()}
     r = CliRunner().invoke(app, ["run", str(SHIPPED), "-n", "3", "--policies", "maybe"])
     assert isinstance(r.exception, RunwayError) and "--policies" in str(r.exception)
+
+
+def _dated(action, month="2026-06"):
+    """A policy that fires in ``month`` on every path (none has defaulted by then)."""
+    return [
+        {
+            "name": "act",
+            "trigger": {"metric": "date", "comparison": "==", "threshold": month},
+            "action": action,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"kind": "slow_people_growth", "factor": 0.5},
+        {"kind": "raise_price", "pct": 0.1, "conversion_elasticity": 0.5},
+        {"kind": "bring_ads_forward", "months": 12},
+        {"kind": "cancel_compute", "share": 0.5, "counterparty": "Oracle", "penalty": 0.1},
+        {"kind": "sell_strategic_stake", "amount_bn": 10.0, "probability": 0.5},
+    ],
+    ids=lambda a: a["kind"],
+)
+def test_each_action_moves_its_own_lines(action) -> None:
+    # the legacy renegotiation is off: it would fire on one run and not the other
+    base = without_policies(_shipped()).with_overrides({"compute.renegotiation.enabled": False})
+    n = 200
+    off = run(base, paths=n, seed=4, baseline=False)
+    on = run(_with_policies(base, _dated(action)), paths=n, seed=4, baseline=False)
+    assert on.monthly is not None and off.monthly is not None
+    m0 = on.calendar.index("2026-06")
+    assert (on.outcomes["policy_act_month"] == m0).all()
+    a, b = on.monthly, off.monthly
+    # nothing changes before the firing month
+    assert np.array_equal(a[:, :m0], b[:, :m0])
+    after = slice(m0 + 2, None)
+    kind = action["kind"]
+    if kind == "slow_people_growth":  # people costs grow at half their rate from m0 + 1
+        for line in (L.RND, L.SGA):
+            assert (a[:, after, line] < b[:, after, line]).all()
+        assert np.array_equal(a[:, :, L.COMPUTE], b[:, :, L.COMPUTE])
+    elif kind == "raise_price":
+        np.testing.assert_allclose(
+            a[:, m0 + 1 :, L.PRICE], 1.1 * b[:, m0 + 1 :, L.PRICE], rtol=1e-12
+        )
+        np.testing.assert_allclose(
+            a[:, m0 + 1 :, L.CONVERSION], 1.1**-0.5 * b[:, m0 + 1 :, L.CONVERSION], rtol=1e-12
+        )
+        np.testing.assert_allclose(
+            a[:, m0 + 1 :, L.CONSUMER], 1.1**0.5 * b[:, m0 + 1 :, L.CONSUMER], rtol=1e-12
+        )
+    elif kind == "bring_ads_forward":
+        assert (a[:, m0 + 1 :, L.ADS] >= b[:, m0 + 1 :, L.ADS]).all()
+        assert (a[:, m0 + 1 :, L.ADS] > b[:, m0 + 1 :, L.ADS]).any()
+    elif kind == "cancel_compute":
+        assert (a[:, after, L.COMPUTE] <= b[:, after, L.COMPUTE]).all()
+        assert (a[:, after, L.GW] < b[:, after, L.GW]).any()
+        assert (a[:, after, L.REVENUE] <= b[:, after, L.REVENUE] + 1e-12).all()
+        assert (on.outcomes["policy_cost"] > 0).all()
+    else:  # a stake sale: $10bn of strategic money in the firing month, on about half the paths
+        sold = on.outcomes["policy_stake_sold"]
+        assert set(np.unique(sold)) <= {0.0, 10.0}
+        k = int((sold > 0).sum())
+        assert abs(k - n / 2) < 4 * np.sqrt(n / 4)
+        d = a[:, m0, L.STRATEGIC] - b[:, m0, L.STRATEGIC]
+        np.testing.assert_allclose(d, sold, atol=1e-9)
+    # the funding gap's no-new-money balance never moves
+    np.testing.assert_allclose(a[:, :, L.SHADOW], b[:, :, L.SHADOW], rtol=1e-12, atol=1e-9)
