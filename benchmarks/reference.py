@@ -37,6 +37,7 @@ import scipy.special
 from runway.dists import FIXED, LOGNORMAL, NORMAL, PERCENTILES, PERT, TRIANGULAR, UNIFORM
 from runway.kernel.numeric import BIG, INF_RUNWAY, LOG_MOM_HI, LOG_MOM_LO, norm_ppf
 from runway.layout import (  # the kernel's layout: one definition for both implementations
+    FINANCING_LINES,
     LD,
     LINE_IS_FLOW,
     N_CONST,
@@ -182,7 +183,7 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     st[:, S.REGIME] = inp.reg_initial
     st[:, S.CASH] = inp.cash0
     st[:, S.SHADOW] = inp.cash0 + inp.facilities
-    st[:, S.UNDRAWN] = inp.facilities
+    st[:, S.UNDRAWN] = inp.funded_facilities  # fin2
     st[:, S.ROUND_CD] = -1.0
     st[:, S.INSOLVENT] = -1.0
     st[:, S.DISTRESS] = -1.0
@@ -379,12 +380,26 @@ def _log_momentum(inp, revenue, base, span, log):
     return np.where(ok, np.where(pos, x, LOG_MOM_LO), 0.0)
 
 
+def _pay_round(inp, st, mask, size):
+    """fin2: a signed round's first tranche where ``mask``; the rest waits in ``TR_LEFT``."""
+    first = size * inp.fin_first_share
+    rest = size - first
+    split = mask & (rest > 0.0) & (inp.fin_tranche_months > 0)
+    first = np.where(split, first, size)
+    st[:, S.TR_LEFT] = np.where(split, st[:, S.TR_LEFT] + rest, st[:, S.TR_LEFT])
+    if inp.fin_tranche_months > 0:
+        per = st[:, S.TR_LEFT] / inp.fin_tranche_months
+        st[:, S.TR_PER_M] = np.where(split, per, st[:, S.TR_PER_M])
+    st[:, S.N_ROUNDS] += mask
+    return np.where(mask, first, 0.0)
+
+
 def _projected_burn(m, inp, st, pc, cpay, coff, pre):
     """``kernel.financing.projected_burn``: the next n months' bills from the schedule."""
     n = int(inp.fin_months_burn + 0.5)
     if n < 1:
         return -pre
-    last = inp.n_months - 1
+    last = inp.n_months - 1 + n  # the kernel's schedule runs n months past the horizon
     acc = np.zeros(pre.shape[0])
     for j in range(1, n + 1):
         idx = min(max(m + j - inp.pay_lag, 0), last)
@@ -420,7 +435,12 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     z_users = ld[LD.USERS] * c + lc[LD.USERS] * eps[:, E.USERS]
     z_pw = ld[LD.PRICE_WAR] * c + lc[LD.PRICE_WAR] * eps[:, E.PRICE_WAR]
     z_reg = ld[LD.REGIME] * c + lc[LD.REGIME] * eps[:, E.REGIME]
-    z_round = ld[LD.ROUND] * c + lc[LD.ROUND] * eps[:, E.ROUND]
+    if m == 0:  # fin2: the round shock's own part is an AR(1) (market appetite)
+        own = eps[:, E.ROUND].copy()
+    else:
+        own = inp.round_rho * st[:, S.ROUND_DEV] + inp.round_c * eps[:, E.ROUND]
+    st[:, S.ROUND_DEV] = own
+    z_round = ld[LD.ROUND] * c + lc[LD.ROUND] * own
     z_conv = eps[:, E.CONV]
     in_history = m <= inp.hist_end
     if in_history:  # history: no shock reaches the drivers
@@ -581,7 +601,8 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     row[:, L.USERS_DEV] = st[:, S.USERS_DEV]
     row[:, L.CONV_DEV] = st[:, S.CONV_DEV]
     row[:, L.ENT_G_DEV] = st[:, S.ENT_G]
-    row[:, L.INTEREST : L.FINANCING + 1] = 0.0
+    row[:, L.ROUND_DEV] = st[:, S.ROUND_DEV]
+    row[:, FINANCING_LINES[0] : FINANCING_LINES[1] + 1] = 0.0
 
     if in_history:  # cal2: vintage/contracts (vectorised kernel.path.history_month)
         if m == inp.hist_end:
@@ -648,23 +669,37 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         sbuf[:, 0, s] = np.where(pay, sbuf[:, 0, s] + due, sbuf[:, 0, s])
         strategic = np.where(pay, strategic + due, strategic)
     cash = cash + strategic
+    committed = np.where(alive, inp.committed[m], 0.0)  # fin2: pre-vintage tranches
+    cash = cash + committed
 
-    burn = -(hist[:, H.FCF] + hist[:, H.FCF + 1] + hist[:, H.FCF + 2]) / 3.0
+    trailing = -(hist[:, H.FCF] + hist[:, H.FCF + 1] + hist[:, H.FCF + 2]) / 3.0
+    burn = trailing
+    if inp.fin_runway_projected:  # fin2: runway on the burn still to come
+        burn = _projected_burn(m, inp, st, pc, cpay, coff, pre)
     pos_burn = burn > 0.0
     safe_burn = np.where(pos_burn, burn, 1.0)
     equity = np.zeros(n)
     ipo = np.zeros(n)
     signed = np.zeros(n, dtype=bool)
+    round_signed = np.zeros(n)
     if inp.fin_on:
+        # fin2: the later tranches of a round already paying
+        paying = alive & (st[:, S.TR_LEFT] > 0.0)
+        tranche = np.where(paying, np.minimum(st[:, S.TR_PER_M], st[:, S.TR_LEFT]), 0.0)
+        left = st[:, S.TR_LEFT] - tranche
+        st[:, S.TR_LEFT] = np.where(
+            paying & (left < 1e-9), 0.0, np.where(paying, left, st[:, S.TR_LEFT])
+        )
+        equity = equity + tranche
         cd = st[:, S.ROUND_CD]
         pending = alive & (cd > 0.0)
         cd1 = np.where(pending, cd - 1.0, cd)
         fire = pending & (cd1 <= 0.0)
-        equity = np.where(fire, st[:, S.ROUND_SIZE], 0.0)
-        st[:, S.N_ROUNDS] += fire
+        equity = equity + _pay_round(inp, st, fire, st[:, S.ROUND_SIZE])
         st[:, S.ROUND_CD] = np.where(fire, -1.0, cd1)
         st[:, S.ROUND_SIZE] = np.where(fire, 0.0, st[:, S.ROUND_SIZE])
-        liquid = cash + equity + st[:, S.UNDRAWN] - buffer
+        coming = st[:, S.TR_LEFT] + inp.committed_left[m]
+        liquid = cash + equity + st[:, S.UNDRAWN] + coming - buffer
         runway = np.where(pos_burn, liquid / safe_burn, INF_RUNWAY)
         attempt = (
             alive
@@ -682,7 +717,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         closes = attempt & (phi(-z_round) < p_close)
         sig = inp.fin_size_sigma
         noise = exp(sig * eps[:, E.ROUND_SIZE] - 0.5 * sig * sig) if inp.stochastic else 1.0
-        base = burn
+        base = trailing
         if inp.fin_projected:
             base = _projected_burn(m, inp, st, pc, cpay, coff, pre)
         size = inp.fin_months_burn * np.maximum(base, 0.0) * inp.reg_size[r] * mom * noise
@@ -690,9 +725,9 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         size = np.minimum(
             np.minimum(np.maximum(size, inp.fin_min), inp.fin_max), inp.fin_max_dil * valuation
         )
+        round_signed = np.where(closes, size, 0.0)
         if inp.fin_lag == 0:
-            equity = np.where(closes, equity + size, equity)
-            st[:, S.N_ROUNDS] += closes
+            equity = equity + _pay_round(inp, st, closes, size)
         else:
             st[:, S.ROUND_SIZE] = np.where(closes, size, st[:, S.ROUND_SIZE])
             st[:, S.ROUND_CD] = np.where(closes, float(inp.fin_lag), st[:, S.ROUND_CD])
@@ -735,7 +770,8 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     if inp.fin_on:
         cap = np.minimum(inp.bridge_max, inp.fin_max_dil * arr * inp.reg_val[r])
         room = cap - st[:, S.BRIDGE]
-        p_bridge = np.where((st[:, S.ROUND_CD] > 0.0) | signed, 1.0, inp.reg_bridge[r])
+        sure = (st[:, S.ROUND_CD] > 0.0) | signed | (st[:, S.TR_LEFT] > 0.0)
+        p_bridge = np.where(sure, 1.0, inp.reg_bridge[r])
         get = window & (room > 0.0) & (phi(-eps[:, E.BRIDGE]) < p_bridge)
         want = np.maximum(buffer - cash, inp.bridge_months_burn * np.maximum(burn, 0.0))
         bridge = np.where(get, np.minimum(want, room), 0.0)
@@ -753,6 +789,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     st[:, S.INSOLVENT] = np.where(dead, float(m), st[:, S.INSOLVENT])
     st[:, S.ROUND_CD] = np.where(dead, -1.0, st[:, S.ROUND_CD])
     st[:, S.ROUND_SIZE] = np.where(dead, 0.0, st[:, S.ROUND_SIZE])
+    st[:, S.TR_LEFT] = np.where(dead, 0.0, st[:, S.TR_LEFT])
     st[:, S.MIN_CASH] = np.minimum(st[:, S.MIN_CASH], cash)
     st[:, S.CASH] = cash
     st[:, S.RAISED_EQUITY] += equity_cash
@@ -761,6 +798,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     st[:, S.RAISED_STRATEGIC] += strategic
     st[:, S.RAISED_FACILITY] += facility
     st[:, S.RAISED_BRIDGE] += bridge
+    st[:, S.RAISED_COMMITTED] += committed
 
     row[:, L.INTEREST] = interest
     row[:, L.EQUITY] = equity_cash
@@ -769,9 +807,11 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     row[:, L.STRATEGIC] = strategic
     row[:, L.FACILITY] = facility
     row[:, L.BRIDGE] = bridge
+    row[:, L.COMMITTED] = committed
     row[:, L.FINANCING] = (
-        interest + equity_cash + new_debt + ipo_cash + strategic + facility + bridge
+        interest + equity_cash + new_debt + ipo_cash + strategic + facility + bridge + committed
     )
+    row[:, L.ROUND_SIGNED] = round_signed
     row[:, L.CASH] = cash
     row[:, L.SHADOW] = shadow
     row[:, L.DEBT] = st[:, S.DEBT]

@@ -30,6 +30,7 @@ def check_identities(monthly, cash_start: int):
             + m.strategic_raised
             + m.facility_drawn
             + m.bridge_raised
+            + m.equity_committed
         )
         assert np.allclose(m.financing, fin, rtol=0, atol=TOL)
         gap = m.funding_gap.to_numpy()

@@ -23,7 +23,10 @@ def _run_dir(tmp_path, n=100):
             rows.append(
                 dict(path=p, month=mo, revenue=p / 100.0, fcf=-1.0, cash=float(p),
                      equity_raised=0.0, debt_raised=0.0, ipo_raised=0.0, strategic_raised=0.0,
-                     facility_drawn=0.0, bridge_raised=1.0 if mo == "2026-02" else 0.0)
+                     facility_drawn=5.0 if mo == "2026-04" else 0.0,
+                     bridge_raised=1.0 if mo == "2026-02" else 0.0,
+                     equity_committed=2.0 if mo == "2026-03" else 0.0,
+                     round_signed=float(p) if mo == "2026-05" else 0.0)
             )  # fmt: skip
     d = tmp_path / "run"
     d.mkdir()
@@ -54,17 +57,33 @@ def test_percentile_band_and_score(tmp_path):
 
 def test_measures(tmp_path):
     d = _run_dir(tmp_path)
-    burn, cash, raised = bt.backtest(
+    burn, cash, raised, signed = bt.backtest(
         d,
         [
             _actual(measure="burn", value_bn=3.0),  # every path burns 3 in a quarter
             _actual(measure="cash", period="2026-03", value_bn=49.5),
-            _actual(measure="raised", period="2026-H1", value_bn=1.0),
+            _actual(measure="raised", period="2026-H1", value_bn=3.0),
+            _actual(measure="signed", period="2026-Q2", value_bn=49.5),
         ],
     )
     assert burn.percentile == 0.5 and burn.p05 == burn.p95 == 3.0
     assert cash.percentile == pytest.approx(0.5)
-    assert raised.p50 == 1.0
+    # the bridge (1) and the committed tranche (2); the facility draw (5) is not a raise
+    assert raised.p50 == 3.0
+    assert signed.percentile == pytest.approx(0.5)  # path p signs a round of p in May
+
+
+def test_predictive_adds_the_actuals_own_error(tmp_path):
+    """Every path burns exactly 3 in Q1; an actual of 4 +- 1 sits at Phi(1) of V + N(0, 1)."""
+    from scipy.stats import norm
+
+    d = _run_dir(tmp_path)
+    (r,) = bt.backtest(d, [_actual(measure="burn", value_bn=4.0, uncertainty_bn=1.0)])
+    assert r.percentile == pytest.approx(norm.cdf(1.0), abs=1e-12)
+    assert r.path_percentile == 1.0  # above every path
+    assert r.p05 == pytest.approx(3.0 + norm.ppf(0.05), abs=1e-6)
+    assert r.p95 == pytest.approx(3.0 + norm.ppf(0.95), abs=1e-6)
+    assert r.inside_90 and r.inside_98
 
 
 def test_shipped_actuals_are_valid_and_sourced():
@@ -91,3 +110,4 @@ def test_cli(tmp_path):
     res = CliRunner().invoke(app, ["backtest", str(d), "--actuals", str(f)])
     assert res.exit_code == 0, res.output
     assert "| Q1 | 2026-Q1 | 1.5 | 50.5 |" in res.output
+    assert "percentile of the paths" in res.output

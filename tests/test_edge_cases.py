@@ -78,7 +78,9 @@ def no_costs(d: dict) -> None:
 def no_new_money(d: dict) -> None:
     d["financing"]["enabled"] = False
     d["liquidity"]["undrawn_facilities_bn"] = 0.0
+    d["liquidity"]["funded_undrawn_facilities_bn"] = 0.0
     d["liquidity"]["strategic"] = []
+    d["financing"]["committed"] = []  # fin2: equity signed before the vintage is new money too
 
 
 RAISED = ("raised_equity", "raised_debt", "raised_ipo", "raised_bridge")

@@ -132,9 +132,10 @@ def test_defer_fires_exactly_where_runway_reaches_6_months() -> None:
     The runway is recomputed from the monthly lines of the run without policies: cash plus
     the undrawn facilities less the buffer, over the last 3 months' average burn, in each
     month from the cash anchor while the path has not defaulted. The two runs are the same
-    up to the first firing, so the path fires iff that runway is ever below 6 months.
+    up to the first firing, so the path fires iff that runway is ever below 6 months. The
+    runway's burn is the trailing one (``financing.runway_basis``), which the lines give.
     """
-    cfg = _shipped()
+    cfg = _shipped().with_overrides({"financing.runway_basis": "trailing"})
     n = 600
     on = run(cfg, paths=n, seed=5, baseline=False)
     off = run(without_policies(cfg), paths=n, seed=5, baseline=False)
@@ -142,7 +143,7 @@ def test_defer_fires_exactly_where_runway_reaches_6_months() -> None:
     inp = build_inputs(cfg, stochastic=True)
     rows = off.monthly
     cs = inp.cash_start
-    undrawn = inp.facilities - np.cumsum(rows[:, :, L.FACILITY], axis=1)
+    undrawn = inp.funded_facilities - np.cumsum(rows[:, :, L.FACILITY], axis=1)
     fcf = rows[:, :, L.FCF]
     burn = -(fcf[:, 2:] + fcf[:, 1:-1] + fcf[:, :-2]) / 3.0  # month m >= 2
     m = np.arange(2, rows.shape[1])

@@ -334,6 +334,7 @@ def check_identities(res) -> None:
         "strategic_raised",
         "facility_drawn",
         "bridge_raised",
+        "equity_committed",
     )
     assert _close(g["financing"], sum(g[p] for p in parts), mag(*(g[p] for p in parts)))
     dcash = np.diff(g["cash"], axis=1)

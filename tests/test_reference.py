@@ -57,6 +57,18 @@ def _variant():
     d["financing"]["round_lag_months"] = 0
     d["financing"]["debt_capacity_x_arr"] = 2.0
     d["financing"]["round_size_basis"] = "projected"  # fin: financing
+    # fin2: tranches, the projected runway basis, committed money, funded facilities, appetite
+    d["financing"].update(
+        runway_basis="projected",
+        round_first_tranche_share=0.3,
+        round_tranche_months=4,
+        committed=[
+            {"name": "a", "month": "2025-09", "amount_bn": 8.0},
+            {"name": "b", "month": "2026-02", "amount_bn": 12.0},
+        ],
+    )
+    d["liquidity"]["funded_undrawn_facilities_bn"] = 6.0
+    d["shocks"]["round_persistence"] = 0.8
     return config_from_dict(d, "variant")
 
 

@@ -53,7 +53,7 @@ def test_every_file_written_and_readable(run_dir):
         assert (run_dir / name).is_file(), name
     assert len(pd.read_parquet(run_dir / "paths.parquet")) == 2000
     fan = pd.read_parquet(run_dir / "fan.parquet")
-    assert set(fan["metric"]) == {"cash", "revenue", "burn"}
+    assert set(fan["metric"]) == {"cash", "revenue", "burn", "cash_survivors"}
     idata = _az().from_netcdf(str(run_dir / "idata.nc"))
     assert idata.groups() == ["posterior_predictive"]  # outcomes are predictions, not a posterior
     pp = idata.posterior_predictive
@@ -340,6 +340,7 @@ def _own_config(tmp_path, mutate=None):
 
     d = hsbc_dict()
     d.pop("references")
+    d.pop("credit", None)  # credit: its revolver, backlogs and Bain are published figures too
     d["scenario"] = {"name": "my_scenario", "description": "my own assumptions"}
     if mutate is not None:
         mutate(d)

@@ -2,15 +2,24 @@
 
 ``runway backtest RUNDIR --actuals FILE`` (default: the shipped ``runway/_data/actuals.toml``)
 reads the run directory and, for every actual whose period ends after the run's cash as-of
-month, gives its percentile among the paths (mid-rank: the share of paths below it plus half
-the share equal to it), whether it lies inside the run's 90% band (P5..P95 of the paths) and
-the 90% interval score (Gneiting and Raftery 2007, alpha = 0.1):
+month, gives its percentile in the run's predictive distribution, whether it lies inside the
+90% band (P5..P95) and the 98% band (P1..P99), and the 90% interval score (Gneiting and
+Raftery 2007, alpha = 0.1):
 
     IS = (u - l) + (2 / alpha) (l - x) 1{x < l} + (2 / alpha) (x - u) 1{x > u}
 
+The predictive distribution is what the run says the *reported* figure will be: a path's value
+``v_i`` plus the actual's own measurement error, ``N(0, s^2)`` with ``s`` its
+``uncertainty_bn``, so ``F(x) = mean_i Phi((x - v_i) / s)`` (with ``s = 0``: the paths' mid-rank
+share below ``x``). Comparing a figure known to +-s with paths that carry no such error would
+call a model wrong for the rounding of a press report. The paths' own percentile (``s = 0``) is
+listed beside it.
+
 Per-path values come from ``monthly.csv`` when the run wrote it (``--monthly``: every
-quantity and period), else from ``paths.parquet`` (calendar-year revenue and burn, year-end
-cash); an actual the run's files cannot give is listed with the reason.
+quantity and period), else from ``quarters.parquet`` (every path's quarterly revenue, burn,
+quarter-end cash and money raised by source: any year, half or quarter, and cash at a quarter's
+end), else from ``paths.parquet`` (calendar-year revenue and burn, year-end cash); an actual
+the run's files cannot give is listed with the reason.
 """
 
 from __future__ import annotations
@@ -35,9 +44,11 @@ RAISED_LINES = (
     "ipo_raised",
     "strategic_raised",
     "bridge_raised",
-    "facility_drawn",  # committed tranches drawn (HSBC's facilities include equity ones)
+    "equity_committed",  # tranches of rounds signed before the vintage, paid after it
 )
-"""Lines summed for a ``raised`` actual: reported raises include tranches of committed rounds."""
+"""Lines summed for a ``raised`` actual: money received, tranches of committed rounds included.
+
+Facility draws are not in it: a draw on the revolver is not reported as a raise."""
 
 
 class Actual(BaseModel):
@@ -45,7 +56,7 @@ class Actual(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str
-    measure: Literal["revenue", "burn", "cash", "raised"]
+    measure: Literal["revenue", "burn", "cash", "raised", "signed"]
     period: str = Field(pattern=r"^\d{4}(-(H[12]|Q[1-4]|(0[1-9]|1[0-2])))?$")
     value_bn: float
     uncertainty_bn: float = Field(default=0.0, ge=0)
@@ -93,8 +104,60 @@ def period_months(period: str) -> list[str]:
     return [f"{y:04d}-{m:02d}" for m in ms]
 
 
-def path_values(run_dir: Path, a: Actual) -> tuple[np.ndarray | None, str]:
-    """Per-path values of an actual's quantity, or ``None`` and the reason."""
+# tools: per-path values from quarters.parquet ---------------------------------------------------
+def period_quarters(period: str) -> list[str] | None:
+    """The ``YYYYQn`` quarters a period is made of; ``None`` for a month that is no quarter end."""
+    months = period_months(period)
+    if len(months) == 1 and int(months[0][5:]) % 3:
+        return None
+    first, last = int(months[0][5:]), int(months[-1][5:])
+    y = months[0][:4]
+    return [f"{y}Q{q}" for q in range((first - 1) // 3 + 1, (last - 1) // 3 + 2)]
+
+
+def quarter_values(
+    quarters: pd.DataFrame, a: Actual, grid: tuple[str, str] | None = None
+) -> tuple[np.ndarray | None, str]:
+    """Per-path values of an actual from the quarterly table (``quarters.parquet``).
+
+    Flows (revenue, burn, raised) of a year, half or quarter are sums of its quarters; cash at
+    a month end needs a quarter-end month. ``grid``: the run's first and last month
+    (``YYYY-MM``); a flow period must lie on it whole. ``None`` and the reason when the table
+    cannot give it.
+    """
+    months = period_months(a.period)
+    if grid is not None and (months[-1] > grid[1] or (a.measure != "cash" and months[0] < grid[0])):
+        return None, "period outside the run's calendar"
+    qs = period_quarters(a.period)
+    if qs is None:
+        return None, "needs monthly.csv (a month that is no quarter end)"
+    if a.measure == "cash":
+        col = f"cash_{qs[-1]}"
+        if col not in quarters:
+            return None, "period outside the run's calendar"
+        return quarters[col].to_numpy(np.float64), "quarters.parquet"
+    if len(period_months(a.period)) == 1:
+        return None, "needs monthly.csv (a flow over one month)"
+    lines = (
+        list(RAISED_LINES)
+        if a.measure == "raised"
+        else ["round_signed"]
+        if a.measure == "signed"
+        else [a.measure]
+    )
+    cols = [f"{ln}_{q}" for ln in lines for q in qs]
+    if any(c not in quarters for c in cols):
+        return None, "period outside the run's calendar"
+    return quarters[cols].to_numpy(np.float64).sum(axis=1), "quarters.parquet"
+
+
+def path_values(
+    run_dir: Path, a: Actual, grid: tuple[str, str] | None = None
+) -> tuple[np.ndarray | None, str]:
+    """Per-path values of an actual's quantity, or ``None`` and the reason.
+
+    ``grid``: the run's first and last month (summary.json ``start``, ``end``), if known.
+    """
     months = period_months(a.period)
     monthly = run_dir / "monthly.csv"
     if monthly.exists():
@@ -109,8 +172,15 @@ def path_values(run_dir: Path, a: Actual) -> tuple[np.ndarray | None, str]:
             return -g["fcf"].sum().to_numpy(), "monthly.csv"
         if a.measure == "raised":
             return g[list(RAISED_LINES)].sum().sum(axis=1).to_numpy(), "monthly.csv"
+        if a.measure == "signed":  # rounds signed in the period, at their full size
+            return g["round_signed"].sum().to_numpy(), "monthly.csv"
         last = sub[sub["month"] == months[-1]].sort_values("path")
         return last["cash"].to_numpy(), "monthly.csv"
+    quarters = run_dir / "quarters.parquet"  # tools: every path, any year, half or quarter
+    if quarters.exists():
+        v, basis = quarter_values(pd.read_parquet(quarters), a, grid)
+        if v is not None or basis.startswith("period outside"):
+            return v, basis
     paths = pd.read_parquet(run_dir / "paths.parquet")
     year = a.period[:4]
     annual = len(a.period) == 4
@@ -136,6 +206,37 @@ class Row:
     inside_90: bool | None
     interval_score: float
     basis: str
+    path_percentile: float = float("nan")  # the paths' own mid-rank percentile (s = 0)
+    inside_98: bool | None = None  # inside P1..P99 of the predictive distribution
+
+
+def _phi(z: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtr
+
+    return np.asarray(ndtr(z))
+
+
+def predictive_cdf(v: np.ndarray, s: float, x: float) -> float:
+    """``P(V + e <= x)``, ``V`` uniform over the paths ``v``, ``e ~ N(0, s^2)`` (mid-rank at 0)."""
+    if s <= 0.0:
+        return float((np.sum(v < x) + 0.5 * np.sum(v == x)) / v.size)
+    return float(np.mean(_phi((x - v) / s)))
+
+
+def predictive_quantile(v: np.ndarray, s: float, q: float) -> float:
+    """The ``q`` quantile of ``V + e`` (bisection on :func:`predictive_cdf`; exact at s = 0)."""
+    if s <= 0.0:
+        return float(np.quantile(v, q))
+    lo, hi = float(v.min()) - 10.0 * s, float(v.max()) + 10.0 * s
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if predictive_cdf(v, s, mid) < q:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-9 * max(1.0, abs(mid)):
+            break
+    return 0.5 * (lo + hi)
 
 
 def backtest(run_dir: Path, actuals: list[Actual]) -> list[Row]:
@@ -150,16 +251,21 @@ def backtest(run_dir: Path, actuals: list[Actual]) -> list[Row]:
     for a in actuals:
         if period_months(a.period)[-1] <= as_of:
             continue
-        v, basis = path_values(run_dir, a)
+        grid = (str(summary["start"]), str(summary["end"])) if "start" in summary else None
+        v, basis = path_values(run_dir, a, grid)
         if v is None or v.size == 0:
             nan = float("nan")
             rows.append(Row(a.name, a.period, a.value_bn, nan, nan, nan, nan, None, nan, basis))
             continue
-        x = a.value_bn
-        pct = float((np.sum(v < x) + 0.5 * np.sum(v == x)) / v.size)
-        lo, med, hi = (float(q) for q in np.quantile(v, [ALPHA / 2, 0.5, 1 - ALPHA / 2]))
+        x, s = a.value_bn, a.uncertainty_bn
+        pct = predictive_cdf(v, s, x)
+        lo, med, hi = (predictive_quantile(v, s, q) for q in (ALPHA / 2, 0.5, 1 - ALPHA / 2))
         score = (hi - lo) + 2 / ALPHA * max(lo - x, 0.0) + 2 / ALPHA * max(x - hi, 0.0)
-        rows.append(Row(a.name, a.period, x, pct, lo, med, hi, lo <= x <= hi, score, basis))
+        raw = predictive_cdf(v, 0.0, x)
+        inside_98 = predictive_quantile(v, s, 0.01) <= x <= predictive_quantile(v, s, 0.99)
+        rows.append(
+            Row(a.name, a.period, x, pct, lo, med, hi, lo <= x <= hi, score, basis, raw, inside_98)
+        )
     return rows
 
 
@@ -167,16 +273,19 @@ def table(rows: list[Row]) -> str:
     """A markdown table of the rows."""
     out = [
         "| actual | period | value $bn | percentile | P5 | P50 | P95 | in 90% band "
-        "| interval score | from |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| in 98% band | interval score | percentile of the paths | from |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if r.inside_90 is None:
-            out.append(f"| {r.name} | {r.period} | {r.value_bn:g} | n/a | | | | | | {r.basis} |")
+            out.append(
+                f"| {r.name} | {r.period} | {r.value_bn:g} | n/a | | | | | | | | {r.basis} |"
+            )
             continue
         out.append(
             f"| {r.name} | {r.period} | {r.value_bn:g} | {100 * r.percentile:.1f} "
             f"| {r.p05:.1f} | {r.p50:.1f} | {r.p95:.1f} | {'yes' if r.inside_90 else 'no'} "
-            f"| {r.interval_score:.1f} | {r.basis} |"
+            f"| {'yes' if r.inside_98 else 'no'} | {r.interval_score:.1f} "
+            f"| {100 * r.path_percentile:.1f} | {r.basis} |"
         )
     return "\n".join(out)

@@ -379,6 +379,70 @@ def backtest(
     typer.echo(bt.table(rows))
 
 
+# tools: runway condition, runway compare ---------------------------------------------------
+@app.command()
+def condition(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory (runway run --out).")],
+    actuals: Annotated[
+        Path | None,
+        typer.Option("--actuals", help="Actuals TOML (default: the shipped sourced file)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Directory to write (default: RUNDIR_conditioned)."),
+    ] = None,
+) -> None:
+    """Reweight a run's paths by the actuals dated after its as-of month (PSIS); before/after."""
+    from runway import backtest as bt
+    from runway import condition as cond
+    from runway.report.render import money, pct
+
+    f = actuals or bt.shipped_actuals()
+    acts = bt.load_actuals(f)
+    c = cond.condition(run_dir, acts)
+    target = out if out is not None else run_dir.parent / f"{run_dir.name}_conditioned"
+    written = cond.write(c, target, str(f))
+    y = str(c.run.years[-1])
+    k = f"{c.pareto_k:.2f}" if c.pareto_k == c.pareto_k else "not finite"
+    typer.echo(
+        f"{c.run.label}: {len(c.used)} actual(s) after {c.as_of}; ESS {c.ess:,.0f} of "
+        f"{c.run.n:,} paths; Pareto k-hat {k}"
+    )
+    b, a = c.before, c.after
+    typer.echo(
+        f"P(insolvent by {y}): {pct(b['p_insolvent_by'][y]['value'])} -> "
+        f"{pct(a['p_insolvent_by'][y]['value'])}; median funding gap {y}: "
+        f"{money(b['funding_gap'][y]['p50']['value'])} -> "
+        f"{money(a['funding_gap'][y]['p50']['value'])}"
+    )
+    warning = c.warning()
+    if warning:
+        typer.echo(f"WARNING: {warning}")
+    typer.echo(f"report: {Path(written) / 'report.html'}")
+
+
+@app.command()
+def compare(
+    run_dirs: Annotated[
+        list[Path],
+        typer.Argument(help="Run directories (or conditioned ones), the first the base."),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Directory to write (default: runs/compare)."),
+    ] = None,
+) -> None:
+    """Runs side by side: headline table, PD curves, gap and cash fans, differences with MCSE."""
+    from runway import compare as cmp
+
+    runs = cmp.load_runs(run_dirs)
+    target = out if out is not None else Path("runs") / "compare"
+    res = cmp.compare(runs)
+    written = cmp.write(res, target)
+    typer.echo(cmp.headline_text(res))
+    typer.echo(f"report: {Path(written) / 'report.html'}")
+
+
 def _kernel_cache_cold() -> bool:
     """Whether numba must compile the kernel on this run (no cache entry yet).
 

@@ -371,6 +371,12 @@ class Liquidity(_Model):
     undrawn_facilities_bn: Money = Field(
         default=0.0, description="undrawn debt and equity facilities"
     )
+    # fin2: the funded path's own facilities
+    funded_undrawn_facilities_bn: Money | None = Field(
+        default=None,
+        description="undrawn facilities the funded path can draw, $bn (default: "
+        "undrawn_facilities_bn); the no-new-money path keeps undrawn_facilities_bn",
+    )
     min_cash_buffer_bn: Money = Field(default=0.0, description="insolvent below this cash, $bn")
     cash_yield: Annotated[float, Field(ge=0, le=1)] = Field(
         default=0.0, description="interest earned on cash, 1/yr"
@@ -429,6 +435,19 @@ class Regime(_Model):
         return self
 
 
+class CommittedTranche(_Model):
+    """Equity signed before the vintage and paid after the cash anchor (fin2).
+
+    Paid on the funded path only (the no-new-money path raises nothing new), never after a
+    default; a tranche dated past the horizon is ignored.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    month: Month = Field(description="month the tranche is paid (after liquidity.cash_as_of)")
+    amount_bn: Money
+    sources_row: str = Field(default="", max_length=80, description="docs/sources.md row")
+
+
 class Financing(_Model):
     """New external money: equity rounds, debt and an IPO, each with its conditions."""
 
@@ -465,6 +484,21 @@ class Financing(_Model):
         description="burn a round is sized on: the last 3 months' (trailing) or the next "
         "round_months_of_burn months' at today's revenue and the committed compute schedule",
     )
+    # fin2: tranches, the runway basis and committed money
+    runway_basis: Literal["trailing", "projected"] = Field(
+        default="trailing",
+        description="burn the runway trigger divides by: the last 3 months' (trailing) or the "
+        "next round_months_of_burn months' projected from the committed compute schedule",
+    )
+    round_first_tranche_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=1.0,
+        description="share of a round paid round_lag_months after signing; the rest is paid "
+        "in equal monthly tranches over the next round_tranche_months months",
+    )
+    round_tranche_months: Annotated[int, Field(ge=0, le=60)] = Field(
+        default=0, description="months over which the rest of a round is paid"
+    )
+    committed: list[CommittedTranche] = Field(default_factory=list)
     regime: Regime
 
     @model_validator(mode="after")
@@ -472,6 +506,17 @@ class Financing(_Model):
         if self.round_min_bn > self.round_max_bn:
             raise ValueError(
                 f"round_min_bn: {self.round_min_bn:g} exceeds round_max_bn ({self.round_max_bn:g})"
+            )
+        if self.round_first_tranche_share < 1.0 and self.round_tranche_months < 1:
+            raise ValueError(
+                "round_tranche_months: a first tranche share below 1 needs at least one month "
+                "for the rest of the round (set round_tranche_months >= 1)"
+            )
+        names = [c.name for c in self.committed]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(
+                f"committed: duplicate committed tranche name {dupes[0]!r}; names must be unique"
             )
         return self
 
@@ -509,6 +554,11 @@ class Shocks(_Model):
     enterprise_growth_reversion_per_yr: Annotated[float, Field(ge=0, le=50)] = 1.0
     price_war_per_yr: Param = P("expected price-war jumps per year", 0, 12, "1/yr")
     price_war_cut: Param = P("share of the price lost in one price-war jump", 0, 0.95)
+    # fin2: market appetite for a round is sticky: the round shock's own part is an AR(1)
+    round_persistence: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.0,
+        description="monthly autocorrelation of the round shock's own part (0: iid months)",
+    )
     sentiment: Sentiment = Sentiment()
 
 
@@ -640,6 +690,105 @@ class History(_Model):
     """Reported actuals for months up to ``calendar.as_of`` (``[[history.actuals]]``)."""
 
     actuals: list[Actual] = Field(default_factory=list)
+
+
+# credit: the credit view and Bain's lens (issue 16) -------------------------------------
+class Backlog(_Model):
+    """What a counterparty has reported as contracted backlog (``[[credit.backlog]]``).
+
+    The credit view sets each counterparty's exposure at default beside it (a share of it).
+    A backlog whose counterparty has no compute contract is not shown (a config that drops a
+    contract keeps its published backlog row harmlessly).
+    """
+
+    counterparty: Annotated[str, Field(min_length=1, max_length=60)] = Field(
+        description="a compute contract's counterparty"
+    )
+    value_bn: Annotated[float, Field(gt=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        description="the reported backlog, US$ bn"
+    )
+    what: Annotated[str, Field(min_length=1, max_length=160)] = Field(
+        description="what the figure is (e.g. remaining performance obligations added)"
+    )
+    as_of: Month = Field(description="month the figure was reported for")
+    source: Annotated[str, Field(min_length=1, max_length=200)]
+    sources_row: str = Field(default="", max_length=40, description="row id in docs/sources.md")
+
+
+class Bain(_Model):
+    """Bain & Company's industry arithmetic for 2030 (Global Technology Report, Sep 2025).
+
+    Defaults are Bain's published figures and the two numbers they imply (docs/credit.md).
+    """
+
+    year: Annotated[int, Field(ge=2000, le=2200)] = 2030
+    capex_bn: Annotated[float, Field(gt=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        default=500.0, description="bain-capex: annual data-centre capex needed by 2030, $bn"
+    )
+    capex_to_revenue: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = Field(
+        default=0.25,
+        description="bain-capex-ratio: the sustainable capex/revenue ratio of cloud providers "
+        "Bain applies; not published as a number, 0.25 is what $500bn / $2tn implies",
+    )
+    funded_revenue_bn: Annotated[float, Field(ge=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        default=1200.0,
+        description="bain-shortfall: revenue Bain finds fundable (all US on-prem IT moved to "
+        "cloud plus ~20% AI savings reinvested); not published, $2tn - $800bn implies it",
+    )
+    revenue_needed_bn: Annotated[float, Field(gt=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        default=2000.0, description="bain-revenue-needed: Bain's published figure, $bn/yr"
+    )
+    shortfall_bn: Annotated[float, Field(ge=0.0, le=MAX_BN, allow_inf_nan=False)] = Field(
+        default=800.0, description="bain-shortfall: Bain's published shortfall, $bn/yr"
+    )
+    demand_gw: Annotated[float, Field(gt=0.0, le=1.0e5, allow_inf_nan=False)] = Field(
+        default=200.0, description="bain-demand-gw: incremental global compute by 2030, GW"
+    )
+    source: str = Field(
+        default="Bain & Company, Global Technology Report 2025 (23 Sep 2025)", max_length=200
+    )
+
+
+class Revolver(_Model):
+    """A loan whose pricing implies a default probability (``[credit.revolver]``)."""
+
+    spread_bp: Annotated[float, Field(ge=0.0, le=5000.0, allow_inf_nan=False)] = Field(
+        description="margin over the risk-free rate (SOFR), bp"
+    )
+    term_years: Annotated[float, Field(gt=0.0, le=30.0, allow_inf_nan=False)] = Field(
+        description="term, years"
+    )
+    source: Annotated[str, Field(min_length=1, max_length=200)]
+    sources_row: str = Field(default="", max_length=40, description="row id in docs/sources.md")
+
+
+class Credit(_Model):
+    """The credit view (``[credit]``): recovery, exposure thresholds, a loan, backlogs, Bain.
+
+    Without ``[credit.revolver]`` or ``[credit.bain]`` the report quotes neither.
+    """
+
+    recovery_rate: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
+        default=0.40,
+        description="credit-recovery: share of an unsecured claim recovered in default (the "
+        "market's 40% convention for senior unsecured debt; Moody's historical average of "
+        "defaulted bonds ~36%)",
+    )
+    recovery_source: str = Field(
+        default="the market's convention for senior unsecured claims; Moody's long-run "
+        "average recovery on defaulted bonds is a little lower (credit-recovery)",
+        max_length=200,
+    )
+    exposure_thresholds_bn: list[Annotated[float, Field(ge=0.0, le=MAX_BN)]] = Field(
+        default_factory=lambda: [50.0, 100.0, 200.0],
+        max_length=8,
+        description="X of P(default while owed more than X), $bn",
+    )
+    revolver: Revolver | None = Field(
+        default=None, description="a loan whose spread is set beside the model's (none: none)"
+    )
+    backlog: list[Backlog] = Field(default_factory=list)
+    bain: Bain | None = Field(default=None, description="Bain's lens (none: not shown)")
 
 
 # pol: policies -- management reactions, as data: a trigger and an action (docs/model.md §11)
@@ -821,6 +970,7 @@ class Config(_Model):
     shocks: Shocks = Shocks(price_war_per_yr=0.0, price_war_cut=0.0)
     references: References = References()
     history: History = History()  # cal2: vintage/contracts
+    credit: Credit = Credit()  # credit: the credit view (issue 16)
     policies: list[Policy] = Field(  # pol: policies
         default_factory=list, max_length=MAX_POLICIES, description="management reactions"
     )
@@ -886,6 +1036,13 @@ class Config(_Model):
                 f"{MAX_ANCHOR_GAP_YEARS} years of the calendar ({lo // 12}..{hi // 12})"
             )
         self._check_history(start)
+        for i, c in enumerate(self.financing.committed):  # fin2
+            if parse_month(c.month) <= as_of:
+                raise ValueError(
+                    f"financing.committed.{i}.month: {c.month} must come after "
+                    f"liquidity.cash_as_of ({self.liquidity.cash_as_of}); money paid by then "
+                    f"is in cash_bn"
+                )
         known = {c.counterparty for c in self.compute.contracts}
         for i, s in enumerate(self.liquidity.strategic):
             unknown = sorted(set(s.counterparties) - known)

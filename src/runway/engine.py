@@ -37,8 +37,10 @@ from runway.layout import (
     N_LINES,
     N_OUT,
     N_PARAMS,
+    N_QUARTER,
     OUT_NAMES,
     POLICY_OUTCOMES,
+    QUARTER_LINES,
     Kind,
     O,
     draw_row_names,
@@ -60,6 +62,17 @@ TARGET_MARGIN = 1.05
 """A ``target_mcse`` step aims this much past the path count its MCSE estimate predicts."""
 TARGET_MAX_GROWTH = 4.0
 """A ``target_mcse`` step at most multiplies the path count by this (early estimates are noisy)."""
+
+
+# tools: quarterly lines per path (quarters.parquet) ----------------------------------------------
+def quarter_of_month(cal: Calendar) -> np.ndarray:
+    """Index of each grid month's calendar quarter (0: the quarter of the first month)."""
+    return (np.arange(cal.start, cal.end + 1) // 3 - cal.start // 3).astype(np.int64)
+
+
+def quarter_labels(cal: Calendar) -> tuple[str, ...]:
+    """``"YYYYQn"`` of every calendar quarter the grid touches, in order."""
+    return tuple(f"{q // 4}Q{q % 4 + 1}" for q in range(cal.start // 3, cal.end // 3 + 1))
 
 
 def _line_scale(name: str) -> float:
@@ -129,6 +142,10 @@ class RawRun:
     fan_lines: tuple[str, ...] = FAN_LINES  # lines of ``fan``, in its order
     annual_keep: tuple[str, ...] = ANNUAL_KEEP  # lines of ``annual_paths``, in its order
     outcome_names: tuple[str, ...] = OUT_NAMES  # columns of ``out``
+    # tools: (n, n_quarters, len(QUARTER_LINES)) float32, or None (engine.run(quarters=False))
+    quarterly: np.ndarray | None = None
+    quarter_labels: tuple[str, ...] = ()  # "YYYYQn" of each quarter of ``quarterly``
+    quarter_lines: tuple[str, ...] = QUARTER_LINES  # lines of ``quarterly``, in its order
 
     @property
     def outcomes(self) -> dict[str, np.ndarray]:
@@ -150,6 +167,7 @@ def estimate_memory_bytes(cfg: Config, paths: int) -> int:
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     n_cp = len({c.counterparty for c in cfg.compute.contracts})
     per_path = 8 * (N_OUT + n_cp + len(cal.years) * len(ANNUAL_KEEP) + 1)
+    per_path += 4 * N_QUARTER * len(quarter_labels(cal))  # tools: quarterly lines (float32)
     batch = min(paths, BATCH_PATHS) * 8 * (N_FAN * cal.n_months + len(cal.years) * N_LINES)
     hist = StreamingQuantiles.memory_bytes(N_FAN * cal.n_months) + StreamingQuantiles.memory_bytes(
         len(cal.years) * N_LINES, scale=min(_line_scale(x) for x in LINE_NAMES)
@@ -175,8 +193,13 @@ class _Simulator:
         progress: Callable[[int, int], None] | None,
         fold: bool = True,
         hold: dict[int, float | np.ndarray] | None = None,
+        q_of_m: np.ndarray | None = None,
     ):
         self.inp = inp
+        # tools: quarterly lines, kept when the quarter of each month is given
+        self.q_of_m = q_of_m if q_of_m is not None else np.zeros(0, dtype=np.int64)
+        n_q = int(self.q_of_m.max()) + 1 if self.q_of_m.size else 0
+        self.quarterly = np.empty((0, n_q, N_QUARTER), dtype=np.float32)
         self.hold = hold or {}  # draw row -> held value(s) (resolve_hold)
         self.n_rows = N_PARAMS + 2 * inp.c_value.size
         self.kin = K.pack(inp)  # the kernel's packed view of the inputs, built once
@@ -220,7 +243,7 @@ class _Simulator:
         cap = max(cap, n)
 
         def grow(a: np.ndarray) -> np.ndarray:
-            b = np.empty((cap,) + a.shape[1:])
+            b = np.empty((cap,) + a.shape[1:], dtype=a.dtype)
             b[: self.n] = a[: self.n]
             return b
 
@@ -230,6 +253,8 @@ class _Simulator:
             grow(self.annual_paths),
             grow(self.drawn),
         )
+        if self.q_of_m.size:  # tools: quarterly lines
+            self.quarterly = grow(self.quarterly)
         if self.monthly is not None:
             self.monthly = grow(self.monthly) if n <= MAX_TRACE_PATHS else None
         self.cap = cap
@@ -280,6 +305,8 @@ class _Simulator:
                 self.drawn[a:b],
                 self.draw_cols,
                 self._hold_block(a, b),
+                self.quarterly[a:b] if self.q_of_m.size else None,  # tools: quarterly lines
+                self.q_of_m if self.q_of_m.size else None,
             )
             # np.take into place: the same values as fancy indexing, without its temporary
             # and at half its time (0.1 CPU-s against 0.2-0.3 at 1,000,000 paths)
@@ -421,6 +448,7 @@ def run(
     fold: bool = True,
     baseline: bool = True,
     hold: Mapping[str, Any] | None = None,
+    quarters: bool | None = None,
     policy_outcomes: bool = False,
 ) -> RawRun:
     """Simulate a config.
@@ -465,6 +493,12 @@ def run(
         the run without ``hold`` (each draw row has its own Philox counter), so runs with and
         without a hold are paired by common random numbers (:mod:`runway.sensitivity`).
         ``RawRun.drawn`` records the held values.
+    quarters : bool
+        Keep every path's quarterly lines (:data:`runway.layout.QUARTER`: revenue, burn,
+        quarter-end cash, money raised by source) as ``RawRun.quarterly`` (float32), which
+        ``quarters.parquet``, ``runway backtest`` and ``runway condition`` read. Default:
+        ``fold`` (runs that write a run directory keep them; sweeps and the sensitivity
+        analysis, which pass ``fold=False``, read neither and do not pay for them).
     policy_outcomes : bool
         pol: policies -- keep ``layout.POLICY_OUTCOMES`` (compute expensed, revenue, policy
         costs) even when the config has no policies (the paired run of
@@ -503,7 +537,11 @@ def run(
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     inp = build_inputs(cfg, stochastic=not deterministic)
     held = resolve_hold(cfg, hold)
-    sim = _Simulator(inp, s if s is not None else 0, cs, n, progress, fold=fold, hold=held)
+    quarters = fold if quarters is None else quarters  # tools: quarterly lines
+    q_of_m = quarter_of_month(cal) if quarters else None
+    sim = _Simulator(
+        inp, s if s is not None else 0, cs, n, progress, fold=fold, hold=held, q_of_m=q_of_m
+    )
 
     target = None
     old_threads = numba.get_num_threads()
@@ -568,6 +606,8 @@ def run(
             if baseline and not deterministic
             else None
         ),
+        quarterly=sim.quarterly[:n] if quarters else None,  # tools: quarterly lines
+        quarter_labels=quarter_labels(cal) if quarters else (),
         outcome_names=outcome_names,
     )
 

@@ -146,6 +146,9 @@ STATE: tuple[str, ...] = (
     # cal2: vintage/contracts -- log gap between the central and the path's own consumer,
     # enterprise and ad revenue at the as-of month (the seam pin, docs/model.md section 2.1)
     "HD_CONS", "HD_ENT", "HD_ADS",
+    # fin2: round tranches (committed money still to come, paid per month), the round
+    # shock's own AR(1) part (market appetite), pre-vintage committed equity received
+    "TR_LEFT", "TR_PER_M", "ROUND_DEV", "RAISED_COMMITTED",
     # pol: policies -- funded-path reactions: people-cost scales (actual over the unslowed
     # trend), the price multiplier, the ad ramp's lead (months), the renegotiated capacity
     # factor, penalties and stakes so far, compute expensed and revenue from the cash anchor
@@ -192,7 +195,9 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     ("STRATEGIC", "strategic_raised", True),
     ("FACILITY", "facility_drawn", True),
     ("BRIDGE", "bridge_raised", True),  # fin: financing
+    ("COMMITTED", "equity_committed", True),  # fin2: pre-vintage committed tranches paid
     ("FINANCING", "financing", True),
+    ("ROUND_SIGNED", "round_signed", True),  # fin2: memo, a round's full size when signed
     ("CUM_FCF", "cumulative_fcf", False),
     ("CASH", "cash", False),
     ("SHADOW", "cash_no_new_money", False),
@@ -212,6 +217,7 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     ("BRIDGE_OUT", "bridge_outstanding", False),
     ("DEFAULTED", "defaulted", False),
     ("VENDOR_CREDIT", "vendor_credit", False),
+    ("ROUND_DEV", "round_appetite", False),  # fin2: the round shock's own AR(1) part
 )
 L = _enum("L", [n for n, _, _ in LINES])
 N_LINES = len(L)
@@ -220,8 +226,11 @@ LINE_IS_FLOW = np.array([f for _, _, f in LINES], dtype=np.bool_)
 """Flows sum over a year; stocks take the year-end value."""
 N_FLOWS = int(LINE_IS_FLOW.sum())
 assert LINE_IS_FLOW[:N_FLOWS].all() and not LINE_IS_FLOW[N_FLOWS:].any(), "flows come first"
-FINANCING_LINES = (int(L.INTEREST), int(L.FINANCING))
-"""First and last line the financing block writes (contiguous; zero before the cash anchor)."""
+FINANCING_LINES = (int(L.INTEREST), int(L.ROUND_SIGNED))
+"""First and last line the financing block writes (contiguous; zero before the cash anchor).
+
+``financing`` sums the cash lines from ``net_interest`` to ``equity_committed``;
+``round_signed`` (after it) is a memo line, not cash."""
 
 # --- per-path outcomes: (kernel name, public name, state slot) -----------------------------
 OUTCOMES: tuple[tuple[str, str, str], ...] = (
@@ -241,6 +250,7 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
     # fin: financing
     ("DISTRESS", "distress_month", "DISTRESS"),
     ("BRIDGE", "raised_bridge", "RAISED_BRIDGE"),
+    ("COMMITTED", "raised_committed", "RAISED_COMMITTED"),  # fin2
     # pol: policies -- kept in the outputs only when the config has policies
     # (POLICY_OUTCOMES); the per-policy columns are renamed policy_<name>_month / _fires
     ("POL_COST", "policy_cost", "POL_COST"),
@@ -262,6 +272,7 @@ RAISED_OUTCOMES = (
     "raised_ipo",
     "raised_strategic",
     "raised_bridge",  # fin: financing
+    "raised_committed",  # fin2: tranches committed before the vintage, paid after it
 )
 """Outcomes that are new money raised ($bn), summed into ``raised_total``.
 
@@ -278,6 +289,8 @@ F = _enum("F", [
     "DEBT_X_ARR", "RENEG_TRIGGER", "RENEG_SHARE", "RENEG_COST",
     # fin: financing
     "DISTRESS_TRIGGER", "BRIDGE_MONTHS_BURN", "BRIDGE_MAX", "BRIDGE_RATE_M",
+    # fin2: tranches, the funded path's facilities, the round shock's persistence
+    "FIN_FIRST_SHARE", "FUNDED_FACILITIES", "ROUND_RHO", "ROUND_C",
 ])  # fmt: skip
 """Float scalars."""
 I = _enum("I", [  # noqa: E741
@@ -286,6 +299,7 @@ I = _enum("I", [  # noqa: E741
     # fin: financing
     "FIN_RETRY", "FIN_PROJECTED",
     "HIST_END",  # cal2: vintage/contracts -- last history month (the as-of month; -1: none)
+    "FIN_RUNWAY_PROJECTED", "FIN_TRANCHE_MONTHS",  # fin2
     "POL_N",  # pol: policies -- number of policies (0: none; the rows of Inputs.pol_*)
 ])  # fmt: skip
 """Integer scalars."""
@@ -294,6 +308,8 @@ M = _enum("M", [
     # cal2: vintage/contracts -- seam pins (0 up to the as-of month, 1 from each component's
     # anchor) and the central plan's GW online (the revenue-compute link)
     "W_CONS_PIN", "W_ENT_PIN", "W_ADS_PIN", "GW_PLAN",
+    # fin2: committed equity paid in the month, and committed after it (still to come)
+    "COMMITTED", "COMMITTED_LEFT",
 ])  # fmt: skip
 """Monthly rows (n_months)."""
 CF = _enum("CF", ["VALUE", "GW", "NORM", "INDEXED"])
@@ -423,12 +439,40 @@ def draw_id(dotted: str) -> int:
 
 
 # --- the monthly fan kept for every path-month in streaming quantiles ----------------------
-FAN: tuple[tuple[str, str, float], ...] = (
-    ("cash", "CASH", 1.0),
+FAN: tuple[tuple[str, str, float, bool], ...] = (
+    ("cash", "CASH", 1.0, False),
+    ("revenue", "REVENUE", 1.0, False),
+    ("burn", "FCF", -1.0, False),  # burn = -fcf
+    # fin2: survivors only -- a defaulted path-month is left out (NaN, which the fold skips),
+    # so this fan is the cash of the companies still alive in that month
+    ("cash_survivors", "CASH", 1.0, True),
+)
+"""(public name, line, sign, survivors only) of each fan row."""
+FAN_LINES: tuple[str, ...] = tuple(f[0] for f in FAN)
+N_FAN = len(FAN)
+FAN_FROM_LINE = np.array([L[f[1]] for f in FAN], dtype=np.int64)
+FAN_SIGN = np.array([f[2] for f in FAN], dtype=np.float64)
+FAN_SURVIVORS = np.array([f[3] for f in FAN], dtype=np.bool_)
+
+
+# --- tools: quarterly per-path lines (quarters.parquet: backtest and condition) -----------------
+QUARTER: tuple[tuple[str, str, float], ...] = (
     ("revenue", "REVENUE", 1.0),
     ("burn", "FCF", -1.0),  # burn = -fcf
+    ("cash", "CASH", 1.0),  # a stock: the quarter's last month on the grid
+    ("equity_raised", "EQUITY", 1.0),
+    ("debt_raised", "DEBT_RAISED", 1.0),
+    ("ipo_raised", "IPO", 1.0),
+    ("strategic_raised", "STRATEGIC", 1.0),
+    ("bridge_raised", "BRIDGE", 1.0),
+    ("facility_drawn", "FACILITY", 1.0),
+    ("equity_committed", "COMMITTED", 1.0),  # fin2: pre-vintage committed tranches paid
+    ("round_signed", "ROUND_SIGNED", 1.0),  # fin2: rounds signed, at their full size
 )
-FAN_LINES: tuple[str, ...] = tuple(n for n, _, _ in FAN)
-N_FAN = len(FAN)
-FAN_FROM_LINE = np.array([L[s] for _, s, _ in FAN], dtype=np.int64)
-FAN_SIGN = np.array([g for _, _, g in FAN], dtype=np.float64)
+"""Lines kept per path and calendar quarter: what an actuals file can name (flows summed over
+the quarter's months on the grid, stocks at its last month), float32 in ``RawRun.quarterly``."""
+QUARTER_LINES: tuple[str, ...] = tuple(n for n, _, _ in QUARTER)
+N_QUARTER = len(QUARTER)
+QUARTER_FROM_LINE = np.array([L[s] for _, s, _ in QUARTER], dtype=np.int64)
+QUARTER_SIGN = np.array([g for _, _, g in QUARTER], dtype=np.float64)
+QUARTER_IS_FLOW = np.array([bool(LINE_IS_FLOW[L[s]]) for _, s, _ in QUARTER], dtype=np.bool_)

@@ -1,7 +1,8 @@
 """The run directory (DESIGN.md): every file an analyst opens, forwards and cites.
 
 summary.json, annual.csv, paths.parquet, fan.parquet, config.resolved.toml, deterministic.csv
-(the deterministic path the plots overlay), the PNG plots, report.md and report.html; on
+(the deterministic path the plots overlay), quarters.parquet (every path's quarterly revenue,
+burn, quarter-end cash and money raised by source), the PNG plots, report.md and report.html; on
 request monthly.csv (``--monthly``) and idata.nc (``--idata``: per-path outcomes as arviz
 ``InferenceData``, chain = seed stream; it repeats paths.parquet's outcome columns, so it is
 not written by default).
@@ -30,6 +31,7 @@ RUN_FILES = (
     "deterministic.csv",
     "report.md",
     "report.html",
+    "quarters.parquet",  # tools: quarterly lines per path (backtest, condition)
 )
 """Files of every run directory; idata.nc and monthly.csv are added on request."""
 
@@ -132,6 +134,33 @@ def write_paths_parquet(paths: pd.DataFrame, path: Path) -> None:
         for i in range(0, max(len(paths), 1), PARQUET_ROW_GROUP):
             batch = paths.iloc[i : i + PARQUET_ROW_GROUP].copy()
             w.write_table(pa.Table.from_pandas(batch, schema=schema, preserve_index=False))
+
+
+def write_quarters_parquet(result: Result, path: Path) -> None:
+    """Write ``quarters.parquet`` (:attr:`runway.result.Result.quarters`) in row groups.
+
+    Each group of :data:`PARQUET_ROW_GROUP` paths is copied out of the engine's (path,
+    quarter, line) float32 array and converted alone, so writing holds no second copy of it.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = result.raw
+    q = raw.quarterly
+    assert q is not None
+    names = ["path"] + [f"{ln}_{lb}" for ln in raw.quarter_lines for lb in raw.quarter_labels]
+    schema = pa.schema(
+        [pa.field("path", pa.int64())] + [pa.field(n, pa.float32()) for n in names[1:]]
+    )
+    with pq.ParquetWriter(path, schema, use_dictionary=False) as w:
+        for i in range(0, max(raw.n_paths, 1), PARQUET_ROW_GROUP):
+            # (line, quarter, path), contiguous: each column one run of memory, as ``names``
+            block = np.ascontiguousarray(q[i : i + PARQUET_ROW_GROUP].transpose(2, 1, 0))
+            flat = block.reshape(-1, block.shape[2])
+            cols = [pa.array(np.arange(i, i + flat.shape[1], dtype=np.int64))]
+            cols += [pa.array(flat[j]) for j in range(flat.shape[0])]
+            w.write_table(pa.Table.from_arrays(cols, schema=schema))
 
 
 def write_inputs_parquet(result: Result, path: Path) -> None:
@@ -309,6 +338,8 @@ def write_outputs(
             "annual.csv": lambda p: result.annual_wide().to_csv(p, float_format="%.10g"),
             "deterministic.csv": lambda p: det.to_csv(p, index=False, float_format="%.10g"),
         }
+        if result.raw.quarterly is not None:  # tools: quarterly lines per path
+            writers["quarters.parquet"] = lambda p: write_quarters_parquet(result, p)
         if idata:
             writers["idata.nc"] = write_nc
         if report:

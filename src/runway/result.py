@@ -120,6 +120,24 @@ class Result:
             cols[f"owed_{cp}"] = raw.exposure[:, c]
         return pd.DataFrame(cols, copy=not _COPY_ON_WRITE)
 
+    # tools: quarterly lines per path (quarters.parquet) ------------------------------------
+    @cached_property
+    def quarters(self) -> pd.DataFrame | None:
+        """One row per path: ``path``, then ``<line>_<YYYYQn>`` for every quarterly line.
+
+        Lines :data:`runway.layout.QUARTER` (revenue, burn, quarter-end cash and money raised
+        by source, $bn, float32) of every calendar quarter the grid touches; ``None`` when the
+        engine kept none (``engine.run(quarters=False)``).
+        """
+        raw = self.raw
+        if raw.quarterly is None:
+            return None
+        cols: dict[str, Any] = {"path": np.arange(raw.n_paths, dtype=np.int64)}
+        for k, line in enumerate(raw.quarter_lines):
+            for j, q in enumerate(raw.quarter_labels):
+                cols[f"{line}_{q}"] = raw.quarterly[:, j, k]
+        return pd.DataFrame(cols)
+
     @cached_property
     def annual(self) -> pd.DataFrame:
         """Per (year, metric): mean, p05, p50, p95 from the streaming histograms."""
@@ -136,11 +154,18 @@ class Result:
 
     @cached_property
     def fan(self) -> pd.DataFrame:
-        """Per (metric, month) of cash, revenue, burn: mean and p05..p95."""
+        """Per (metric, month) of cash, revenue, burn and the survivors' cash: mean, p05..p95.
+
+        ``cash_survivors`` leaves out every path that has defaulted by that month (its
+        quantiles are NaN once none is left); ``share_excluded`` is the share of paths a row
+        leaves out: for ``cash_survivors`` the share defaulted by the month, 0 elsewhere.
+        """
         q = self.raw.fan
         if q is None:
             raise ValueError("this run was made with fold=False: no fan quantiles")
         stats = {"mean": q.mean(), **{k: q.quantile(v) for k, v in FAN_QUANTILES.items()}}
+        counted = q.n
+        stats["share_excluded"] = q.nans / np.maximum(counted + q.nans, 1)
         idx = pd.MultiIndex.from_product(
             [list(self.raw.fan_lines), self.calendar.labels()], names=["metric", "month"]
         )
@@ -190,6 +215,116 @@ class Result:
         out = pd.DataFrame(cols)
         out.index.name = "year"
         return out
+
+    # --- credit: the credit view and Bain's lens (issue 16; runway.credit, runway.bain) ----
+    def _credit_horizons(self) -> tuple[list[float], list[str], list[float], list[str]]:
+        """Year ends and whole-year tenors, months from the cash anchor (the valuation date)."""
+        cal = self.calendar
+        anchor = self.raw.inputs.cash_start - 1
+        ends, labels = [], []
+        for year in cal.years:
+            e = min(year * 12 + 11, cal.end) - cal.start - anchor
+            if e > 0:
+                ends.append(float(e))
+                labels.append(str(year))
+        h = self.horizon_months
+        tenors = [12.0 * k for k in range(1, h // 12 + 1)]
+        return ends, labels, tenors, [f"{k}y" for k in range(1, len(tenors) + 1)]
+
+    @cached_property
+    def _credit(self) -> dict[str, Any] | None:
+        from runway import credit as cr
+
+        if self.raw.deterministic or not self.raw.n_paths:
+            return None
+        cc = self.config.credit
+        r = cc.recovery_rate
+        t = self.months_to_insolvency
+        ends, labels, tenors, tlabels = self._credit_horizons()
+        if not ends:
+            return None
+        backlog = {
+            b.counterparty: {
+                "value_bn": b.value_bn,
+                "what": b.what,
+                "as_of": b.as_of,
+                "source": b.source,
+                "sources_row": b.sources_row,
+            }
+            for b in cc.backlog
+        }
+        split = cr.owed_split(self.raw)
+        expo = cr.exposure(
+            t,
+            self.raw.exposure,
+            list(self.raw.counterparties),
+            ends,
+            labels,
+            r,
+            cc.exposure_thresholds_bn,
+            backlog,
+            None if split is None else split[1],
+        )
+        return {
+            "valuation_month": self.config.liquidity.cash_as_of,
+            "recovery_rate": r,
+            "recovery_source": cc.recovery_source,
+            "spread_formula": cr.SPREAD_FORMULA,
+            "forward_spread_formula": cr.HAZARD_SPREAD_FORMULA,
+            "caveat": cr.CAVEAT,
+            "by_year": cr.term_structure(t, ends, labels, r),
+            "by_tenor": cr.term_structure(t, tenors, tlabels, r) if tenors else [],
+            "revolver": self._revolver(t, r),
+            "exposure_thresholds_bn": list(cc.exposure_thresholds_bn),
+            "exposure": expo,
+            "largest_expected_ead": [
+                {"counterparty": cp, "expected_ead_bn": v} for cp, v in cr.largest(expo, labels[-1])
+            ],
+        }
+
+    def _revolver(self, t: np.ndarray, r: float) -> dict[str, Any] | None:
+        from runway import credit as cr
+
+        v = self.config.credit.revolver
+        if v is None:
+            return None
+        out = cr.revolver(t, v.spread_bp, v.term_years, r)
+        out["source"], out["sources_row"] = v.source, v.sources_row
+        if v.term_years * 12 > self.horizon_months:  # past the horizon: no model value
+            out.update(model_pd=None, model_pd_mcse=None, model_spread_bp=None)
+            out["model_spread_bp_mcse"] = None
+        return out
+
+    def credit(self) -> dict[str, Any] | None:
+        """``summary.json["credit"]``: default term structure, implied spreads, exposure.
+
+        ``None`` for a deterministic run (one path has no probabilities). See
+        :mod:`runway.credit` and ``docs/credit.md``.
+        """
+        import copy
+
+        return copy.deepcopy(self._credit)
+
+    def bain(self) -> dict[str, Any] | None:
+        """``summary.json["bain"]``: Bain's 2030 arithmetic and OpenAI against its ratio.
+
+        ``None`` where the config has no ``[credit.bain]``.
+        See :mod:`runway.bain`. The OpenAI part uses the peak GW online within the horizon and
+        the revenue of Bain's year per path (``None`` where the horizon does not reach it).
+        """
+        from runway import bain as bn
+
+        cfg = self.config.credit.bain
+        if cfg is None:
+            return None
+        ind = bn.industry(cfg)
+        years = list(self.calendar.years)
+        rev = None
+        if cfg.year in years:
+            j = years.index(cfg.year)
+            rev = self.raw.annual_paths[:, j, ANNUAL_KEEP.index("revenue")]
+        gw = self.raw.outcomes["max_gw_online"]
+        return {**ind, "openai": bn.openai(ind, gw, rev)}
 
     # --- headline numbers ----------------------------------------------------------------
     def p_insolvent_by(self) -> dict[str, float]:
@@ -390,6 +525,8 @@ class Result:
             "diagnostics": self.diagnostics if diagnostics else None,
             "target_mcse": self.target_summary(),
             "chunk_size": int(self.raw.chunk_size),
+            "credit": self.credit(),  # credit: issue 16
+            "bain": self.bain(),  # credit: issue 16
             "provenance": {
                 "config_sha256": self.config_sha256,
                 "runway_version": _version(),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from runway._jit import njit_inline
-from runway.layout import CF, CI, C, F, I, L, M, P, S, T
+from runway.layout import CF, CI, C, F, L, M, P, S, T
 
 _H = 1.0 / 12.0  # one month in years
 
@@ -54,7 +54,7 @@ def init(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, ns) -> None:
     # over contracts runs in contract order, as a month-by-month loop would). Row slices
     # indexed from 0 let the inner loop vectorise.
     traj[:, :] = 0.0
-    n_months = k.iv[I.N_MONTHS]
+    n_months = traj.shape[1]  # the horizon and the projected-burn pad after it
     cap = k.cap
     s_mask = k.s_mask
     for c in range(cpay.size):

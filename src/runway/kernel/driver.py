@@ -9,12 +9,40 @@ from runway._jit import njit, njit_parallel
 from runway.kernel.inputs import KernelInputs, pack, path_buffers
 from runway.kernel.path import simulate_path, summarise_path
 from runway.kernel.rng import seed_key
-from runway.layout import FAN_FROM_LINE, FAN_SIGN, N_EPS, N_FAN, N_LINES, N_PARAMS, I
+from runway.layout import (
+    FAN_FROM_LINE,
+    FAN_SIGN,
+    FAN_SURVIVORS,
+    N_EPS,
+    N_FAN,
+    N_LINES,
+    N_PARAMS,
+    N_QUARTER,
+    QUARTER_FROM_LINE,
+    QUARTER_IS_FLOW,
+    QUARTER_SIGN,
+    I,
+    L,
+)
 
 
 @njit
 def run_chunk(
-    k, key0, key1, path0, n_paths, fan, annual, out, exposure, monthly, drawn, draw_cols, hold
+    k,
+    key0,
+    key1,
+    path0,
+    n_paths,
+    fan,
+    annual,
+    out,
+    exposure,
+    monthly,
+    drawn,
+    draw_cols,
+    hold,
+    quarterly,
+    q_of_m,
 ):
     """Simulate paths ``path0 .. path0 + n_paths - 1``, writing each path's outputs.
 
@@ -27,9 +55,14 @@ def run_chunk(
     ``drawn`` (n, draw_cols.size): the path's drawn inputs, column ``j`` the draw row
     ``draw_cols[j]`` (parameters ``P``, then shares online, then slips). ``hold`` (n, n_rows)
     or (0, 0): values that replace the draws (NaN: drawn; see
-    :func:`~runway.kernel.path.hold_path_params`).
+    :func:`~runway.kernel.path.hold_path_params`). ``quarterly`` (n, n_quarters, N_QUARTER)
+    float32, or an empty array: the :data:`runway.layout.QUARTER` lines per calendar quarter
+    (``q_of_m``: the quarter index of each month; flows summed, stocks at the quarter's last
+    month).
     """
     n_months = k.iv[I.N_MONTHS]
+    keep_q = quarterly.shape[0] > 0  # tools: quarterly lines
+    qacc = np.zeros((quarterly.shape[1], N_QUARTER))
     b = path_buffers(k)
     eps = np.zeros((N_EPS, n_months))
     rows = np.zeros((n_months, N_LINES))
@@ -41,11 +74,29 @@ def run_chunk(
         for f in range(N_FAN):
             li = FAN_FROM_LINE[f]
             sg = FAN_SIGN[f]
-            for m in range(n_months):
-                fan[p, f, m] = sg * rows[m, li]
+            if FAN_SURVIVORS[f]:  # a defaulted path-month is left out of this fan
+                for m in range(n_months):
+                    v = sg * rows[m, li]
+                    fan[p, f, m] = np.nan if rows[m, L.DEFAULTED] > 0.0 else v
+            else:
+                for m in range(n_months):
+                    fan[p, f, m] = sg * rows[m, li]
         summarise_path(k, b.cpay, b.coff, b.st, rows, annual[p], out[p], exposure[p])
         if keep:
             monthly[p, :, :] = rows
+        if keep_q:  # tools: quarterly lines, summed in float64 and stored as float32
+            qacc[:, :] = 0.0
+            for m in range(n_months):
+                j = q_of_m[m]
+                for f in range(N_QUARTER):
+                    v = QUARTER_SIGN[f] * rows[m, QUARTER_FROM_LINE[f]]
+                    if QUARTER_IS_FLOW[f]:
+                        qacc[j, f] += v
+                    else:
+                        qacc[j, f] = v
+            for j in range(qacc.shape[0]):
+                for f in range(N_QUARTER):
+                    quarterly[p, j, f] = np.float32(qacc[j, f])
         nc = b.cshare.size
         for j in range(draw_cols.size):
             i = draw_cols[j]
@@ -59,11 +110,13 @@ def run_chunk(
 
 @njit_parallel
 def _run_chunks(
-    k, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn, draw_cols, hold
-):
+    k, seed, path0, offsets, fan, annual, out, exposure, monthly, drawn, draw_cols, hold, quarterly,
+    q_of_m,
+):  # fmt: skip
     key0, key1 = seed_key(seed)
     n_chunks = offsets.size - 1
     keep = monthly.shape[0] > 0
+    keep_q = quarterly.shape[0] > 0
     held = hold.shape[0] > 0
     for ii in numba_prange(n_chunks):
         i = np.int64(ii)
@@ -84,6 +137,8 @@ def _run_chunks(
             drawn[a:b],
             draw_cols,
             hold[a:b] if held else hold[0:0],
+            quarterly[a:b] if keep_q else quarterly[0:0],
+            q_of_m,
         )
 
 
@@ -100,6 +155,8 @@ def run_chunks(
     drawn=None,
     draw_cols=None,
     hold=None,
+    quarterly=None,
+    q_of_m=None,
 ) -> None:
     """Run chunk ``i`` on rows ``offsets[i]:offsets[i+1]`` in parallel.
 
@@ -111,6 +168,9 @@ def run_chunks(
 
     ``hold`` (n, N_PARAMS + 2 n_contracts), optional: per-path values that replace the draws
     of the rows where they are not NaN (the sensitivity analysis); ``None`` holds nothing.
+
+    ``quarterly`` (n, n_quarters, N_QUARTER) float32 and ``q_of_m`` (n_months,) int64,
+    optional: the per-path quarterly lines (:data:`runway.layout.QUARTER`); ``None`` keeps none.
     """
     k = inp if isinstance(inp, KernelInputs) else pack(inp)
     if draw_cols is None:
@@ -119,6 +179,9 @@ def run_chunks(
         drawn = np.empty((out.shape[0], draw_cols.size))
     if hold is None:
         hold = np.empty((0, 0))
+    if quarterly is None or q_of_m is None:  # tools: quarterly lines
+        quarterly = np.empty((0, 0, N_QUARTER), dtype=np.float32)
+        q_of_m = np.zeros(0, dtype=np.int64)
     _run_chunks(
         k,
         np.uint64(seed),
@@ -132,4 +195,6 @@ def run_chunks(
         drawn,
         draw_cols,
         np.ascontiguousarray(hold, dtype=np.float64),
+        quarterly,
+        np.ascontiguousarray(q_of_m, dtype=np.int64),
     )

@@ -6,15 +6,21 @@ From the cash anchor on (month ``m``; money $bn):
    "no new money" balance (``cash_no_new_money``, HSBC's funding-gap basis) ``+= fcf_nnm``
    (compute paid at full contract terms: no renegotiation reaches it);
 2. strategic money: each tranche pays what is due in its window (unconditional, per GW
-   online under its counterparties up to its amount, or after an IPO);
-3. equity rounds: when the runway ``(cash + undrawn - buffer) / burn`` (burn: the last 3
-   months' average outflow) falls below the trigger, a round is attempted; it closes with
+   online under its counterparties up to its amount, or after an IPO); then the equity
+   committed before the vintage (``[[financing.committed]]``) on its dates;
+3. equity rounds: a round paying in tranches pays its next one; when the runway ``(cash +
+   undrawn + still to come - buffer) / burn`` (burn: the last 3 months' average outflow, or
+   with ``runway_basis = "projected"`` the projected burn below) falls below the trigger, a
+   round is attempted; it closes with
    probability ``min(close_r * mom, 1)``, ``mom = (revenue momentum / reference)^elasticity``
    clipped, sized ``months_of_burn * burn * size_r * mom * noise`` within ``[min, max]`` and
    at most ``max_dilution`` of ``ARR * multiple_r * mom`` (``round_size_basis = "projected"``:
    on the burn projected from the committed compute schedule instead); a signed round pays
-   ``round_lag`` months later, a failed attempt may be retried ``retry_months`` later; a
-   round's money first converts the bridge outstanding;
+   ``round_first_tranche_share`` of itself ``round_lag`` months later and the rest in
+   ``round_tranche_months`` equal monthly tranches, a failed attempt may be retried
+   ``retry_months`` later (the round shock's own part is an AR(1), so the market's refusal
+   persists: ``shocks.round_persistence``); a round's money first converts the bridge
+   outstanding;
 4. IPO: once allowed and ``ARR >= ipo_min_arr``, with the regime's monthly probability (it
    also converts the bridge);
 5. facilities are drawn, then new debt (not in a winter, up to ``debt_x_arr * ARR`` of new
@@ -22,8 +28,8 @@ From the cash anchor on (month ``m``; money $bn):
 6. bridge: in a distress window (runway below ``distress_runway_months``) an insider bridge
    (a convertible) of ``max(shortfall, bridge_months * burn)``, within ``min(bridge_max,
    max_dilution * ARR * multiple_r)`` outstanding, closes with the regime's bridge
-   probability (certainly while a signed round waits to pay); it accrues ``bridge_rate`` and
-   converts at the next round or IPO;
+   probability (certainly while a signed round waits to pay or pays tranches); it accrues
+   ``bridge_rate`` and converts at the next round or IPO;
 7. renegotiation: below its trigger, a share of every compute contract's remaining payments
    is renegotiated away (at a cost), at most ``max_count`` times;
 8. default (absorbing): the first month cash plus undrawn facilities ends below the buffer
@@ -46,7 +52,7 @@ import math
 from runway._jit import njit_inline
 from runway.kernel import policies
 from runway.kernel.numeric import BIG, INF_RUNWAY, log_momentum, phi
-from runway.layout import N_REV_RING, SF, SI, C, Condition, E, F, H, I, L, R, Regime, S, T
+from runway.layout import N_REV_RING, SF, SI, C, Condition, E, F, H, I, L, M, R, Regime, S, T
 
 
 @njit_inline
@@ -55,7 +61,7 @@ def init(k, st) -> None:
     fs = k.fs
     st[S.CASH] = fs[F.CASH0]
     st[S.SHADOW] = fs[F.CASH0] + fs[F.FACILITIES]
-    st[S.UNDRAWN] = fs[F.FACILITIES]
+    st[S.UNDRAWN] = fs[F.FUNDED_FACILITIES]  # fin2: the funded path's own facilities
     st[S.ROUND_CD] = -1.0
     st[S.INSOLVENT] = -1.0
     st[S.IPO_MONTH] = -1.0
@@ -89,14 +95,16 @@ def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
     """Average monthly burn over the next ``n = round(round_months_of_burn)`` months.
 
     Today's cash flow before compute bills (``pre``) held flat, less the compute bills the
-    committed schedule will send (``traj[T.PAY]`` at today's renegotiation scale, less the
-    vendor-financed share, ``pay_lag`` months after the expense; months past the horizon take
-    its last month): ``keep * cscale * sum_j full_{m + j - lag} / n - pre``.
+    committed schedule will send (``traj[T.PAY]``, plus the funded path's policy adjustments
+    ``traj[T.ADJ_PAY]``, at today's renegotiation scale, less the
+    vendor-financed share, ``pay_lag`` months after the expense; ``traj`` runs ``n`` months
+    past the horizon, so the result does not depend on where the calendar ends):
+    ``keep * cscale * sum_j full_{m + j - lag} / n - pre``.
     """
     n = int(fs[F.FIN_MONTHS_BURN] + 0.5)
     if n < 1:
         return -pre
-    last = iv[I.N_MONTHS] - 1
+    last = traj.shape[1] - 1
     lag = iv[I.PAY_LAG]
     acc = 0.0
     for j in range(1, n + 1):
@@ -105,14 +113,32 @@ def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
             idx = 0
         if idx > last:
             idx = last
-        acc += traj[T.PAY, idx]
+        acc += traj[T.PAY, idx] + traj[T.ADJ_PAY, idx]  # pol: policies (0 without)
     return pc[C.VENDOR_KEEP] * st[S.CSCALE] * acc / n - pre
+
+
+@njit_inline
+def pay_round(fs, iv, st, size) -> float:
+    """A signed round starts paying: its first tranche now, the rest over the next months.
+
+    Returns the first tranche ($bn); the rest waits in ``TR_LEFT`` and is paid
+    ``TR_PER_M`` a month (``round_first_tranche_share``, ``round_tranche_months``).
+    """
+    first = size * fs[F.FIN_FIRST_SHARE]
+    rest = size - first
+    if rest > 0.0 and iv[I.FIN_TRANCHE_MONTHS] > 0:
+        st[S.TR_LEFT] += rest
+        st[S.TR_PER_M] = st[S.TR_LEFT] / iv[I.FIN_TRANCHE_MONTHS]
+    else:
+        first = size
+    st[S.N_ROUNDS] += 1.0
+    return first
 
 
 @njit_inline
 def month(
     m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, revenue, fcf, fcf_nnm,
-    rev_year_ago, rows, traj, pc, pre, pf, pi,
+    rev_year_ago, rows, traj, pc, pre, mon, pf, pi,
 ) -> None:  # fmt: skip
     """Month ``m``'s financing: writes the financing lines and balances (from the cash anchor)."""
     ns = sbuf.shape[1]
@@ -139,6 +165,8 @@ def month(
     facility = 0.0
     new_debt = 0.0
     bridge = 0.0
+    committed = 0.0
+    rows[m, L.ROUND_SIGNED] = 0.0
     if st[S.INSOLVENT] < 0.0:  # a defaulted path raises nothing (absorbing)
         for s in range(ns):
             due = strategic_due(m, s, sti, stf, sbuf, 0, st[S.IPO_DONE] > 0.0)
@@ -146,20 +174,33 @@ def month(
                 sbuf[0, s] += due
                 strategic += due
         cash += strategic
+        # fin2: equity committed before the vintage arrives on its dates (funded path only)
+        committed = mon[M.COMMITTED, m]
+        cash += committed
 
         burn = -(hist[H.FCF] + hist[H.FCF + 1] + hist[H.FCF + 2]) / 3.0
+        if iv[I.FIN_RUNWAY_PROJECTED] != 0:  # fin2: runway on the burn still to come
+            burn = projected_burn(m, iv, fs, st, traj, pc, pre)
         fin_on = iv[I.FIN_ON] != 0
         signed = 0.0  # money the round signed this month will pay (lag > 0)
         if fin_on:
-            # A round signed in month a with lag L pays in month a + L.
+            # the later tranches of a round already paying (fin2)
+            if st[S.TR_LEFT] > 0.0:
+                tranche = min(st[S.TR_PER_M], st[S.TR_LEFT])
+                st[S.TR_LEFT] -= tranche
+                if st[S.TR_LEFT] < 1e-9:
+                    st[S.TR_LEFT] = 0.0
+                equity += tranche
+            # A round signed in month a with lag L pays its first tranche in month a + L.
             if st[S.ROUND_CD] > 0.0:
                 st[S.ROUND_CD] -= 1.0
                 if st[S.ROUND_CD] <= 0.0:
-                    equity = st[S.ROUND_SIZE]
-                    st[S.N_ROUNDS] += 1.0
+                    equity += pay_round(fs, iv, st, st[S.ROUND_SIZE])
                     st[S.ROUND_CD] = -1.0
                     st[S.ROUND_SIZE] = 0.0
-            liquid = cash + equity + st[S.UNDRAWN] - buffer
+            # money already committed counts as runway: tranches to come, pre-vintage tranches
+            coming = st[S.TR_LEFT] + mon[M.COMMITTED_LEFT, m]
+            liquid = cash + equity + st[S.UNDRAWN] + coming - buffer
             runway = liquid / burn if burn > 0.0 else INF_RUNWAY
             if st[S.ROUND_CD] < 0.0 and m >= st[S.NEXT_TRY] and runway < fs[F.FIN_TRIGGER]:
                 st[S.ATTEMPTS] += 1.0
@@ -174,7 +215,7 @@ def month(
                     noise = 1.0
                     if iv[I.STOCHASTIC] != 0:
                         noise = math.exp(sig * eps[E.ROUND_SIZE, m] - 0.5 * sig * sig)
-                    base = burn
+                    base = -(hist[H.FCF] + hist[H.FCF + 1] + hist[H.FCF + 2]) / 3.0
                     if iv[I.FIN_PROJECTED] != 0:
                         base = projected_burn(m, iv, fs, st, traj, pc, pre)
                     size = fs[F.FIN_MONTHS_BURN] * max(base, 0.0) * reg[R.SIZE, r] * mom * noise
@@ -182,9 +223,9 @@ def month(
                     size = min(
                         max(size, fs[F.FIN_MIN]), fs[F.FIN_MAX], fs[F.FIN_MAX_DIL] * valuation
                     )
+                    rows[m, L.ROUND_SIGNED] = size
                     if iv[I.FIN_LAG] == 0:
-                        equity += size
-                        st[S.N_ROUNDS] += 1.0
+                        equity += pay_round(fs, iv, st, size)
                     else:
                         st[S.ROUND_SIZE] = size
                         st[S.ROUND_CD] = iv[I.FIN_LAG]
@@ -228,8 +269,8 @@ def month(
             room = cap - st[S.BRIDGE]
             if fin_on and room > 0.0:
                 p_bridge = reg[R.BRIDGE, r]
-                if st[S.ROUND_CD] > 0.0 or signed > 0.0:
-                    p_bridge = 1.0
+                if st[S.ROUND_CD] > 0.0 or signed > 0.0 or st[S.TR_LEFT] > 0.0:
+                    p_bridge = 1.0  # signed money is on its way: insiders bridge to it
                 if phi(-eps[E.BRIDGE, m]) < p_bridge:
                     want = max(buffer - cash, fs[F.BRIDGE_MONTHS_BURN] * max(burn, 0.0))
                     bridge = min(want, room)
@@ -241,8 +282,9 @@ def month(
         # pol: policies -- the funded path's management reactions (kernel/policies.py)
         if pf.shape[1] > 0:
             stake = policies.month(
-                m, pf, pi, st, traj, eps, pc, ns, runway, cash, r, revenue, rev_year_ago
-            )
+                m, iv[I.N_MONTHS], pf, pi, st, traj, eps, pc, ns, runway, cash, r, revenue,
+                rev_year_ago,
+            )  # fmt: skip
             if stake > 0.0:
                 strategic += stake
                 cash += stake
@@ -259,12 +301,14 @@ def month(
             st[S.INSOLVENT] = m
             st[S.ROUND_CD] = -1.0
             st[S.ROUND_SIZE] = 0.0
+            st[S.TR_LEFT] = 0.0  # fin2: what was still to come lapses at default
         st[S.RAISED_EQUITY] += equity_cash
         st[S.RAISED_DEBT] += new_debt
         st[S.RAISED_IPO] += ipo_cash
         st[S.RAISED_STRATEGIC] += strategic
         st[S.RAISED_FACILITY] += facility
         st[S.RAISED_BRIDGE] += bridge
+        st[S.RAISED_COMMITTED] += committed
         equity = equity_cash
         ipo = ipo_cash
     st[S.MIN_CASH] = min(st[S.MIN_CASH], cash)
@@ -277,7 +321,10 @@ def month(
     rows[m, L.STRATEGIC] = strategic
     rows[m, L.FACILITY] = facility
     rows[m, L.BRIDGE] = bridge
-    rows[m, L.FINANCING] = interest + equity + new_debt + ipo + strategic + facility + bridge
+    rows[m, L.COMMITTED] = committed
+    rows[m, L.FINANCING] = (
+        interest + equity + new_debt + ipo + strategic + facility + bridge + committed
+    )
     rows[m, L.CASH] = cash
     rows[m, L.SHADOW] = shadow
     rows[m, L.DEBT] = st[S.DEBT]
@@ -288,5 +335,5 @@ def month(
     # over the branches above, the reference counting (atomic, per month) was not pruned and
     # doubled the cost of the whole step (measured). ``0 * alive`` is exact integer arithmetic.
     alive = fs.size + iv.size + reg.size + stf.size + sti.size + hist.size + sbuf.size + eps.size
-    alive += traj.size + pc.size + pf.size + pi.size
+    alive += traj.size + pc.size + mon.size + pf.size + pi.size
     rows[m + 0 * alive, L.FUNDING_GAP] = st[S.GAP]

@@ -24,6 +24,7 @@ from runway.layout import (
     N_LINES,
     N_OUT,
     N_PARAMS,
+    N_QUARTER,
     N_STATE,
     PF,
     PI,
@@ -179,6 +180,8 @@ def history_table(inp, k: KernelInputs | None = None) -> tuple[np.ndarray, np.nd
         np.zeros((1, 0)),
         np.empty(0, dtype=np.int64),
         np.zeros((0, 0)),  # nothing held
+        np.zeros((0, 0, N_QUARTER), dtype=np.float32),  # tools: no quarterly lines
+        np.zeros(0, dtype=np.int64),
     )
     rows = mon[0]
     hcen = np.array([rows[h, L.CONSUMER], rows[h, L.ENTERPRISE], rows[h, L.ADS]])
@@ -250,7 +253,11 @@ class PathBuffers(NamedTuple):
     cpay: np.ndarray  # (n_contracts,) payment per month at full capacity, $bn
     cgw: np.ndarray  # (n_contracts,) GW at full capacity
     coff: np.ndarray  # (n_contracts,) first month after slip
-    traj: np.ndarray  # (n_traj_rows(n_strategic, n_policies), n_months) contract schedule, T
+    # (T.STRAT0 + n_strategic, n_months + pad) contract schedule, T; ``pad`` =
+    # round(round_months_of_burn) months past the horizon, so the projected burn a round or the
+    # runway trigger reads does not depend on where the calendar ends (fin2)
+    # pol: policies -- and 2 rows per policy after the tranches (layout.n_traj_rows)
+    traj: np.ndarray
     st: np.ndarray  # (N_STATE,) path state, S
     hist: np.ndarray  # (H.PAY + pay_lag + 1,) rings, H
     # (3, n_strategic) strategic money paid, GW online under its counterparties, and the money
@@ -272,7 +279,10 @@ def path_buffers(k: KernelInputs) -> PathBuffers:
         cpay=np.zeros(nc),
         cgw=np.zeros(nc),
         coff=np.zeros(nc, dtype=np.int64),
-        traj=np.zeros((T.STRAT0 + ns + 2 * k.pf.shape[1], n_months)),  # layout.n_traj_rows
+        # pol: policies -- 2 rows per policy after the tranches (layout.n_traj_rows)
+        traj=np.zeros(
+            (T.STRAT0 + ns + 2 * k.pf.shape[1], n_months + int(k.fs[F.FIN_MONTHS_BURN] + 0.5))
+        ),
         st=np.zeros(N_STATE),
         hist=np.zeros(H.PAY + k.iv[I.PAY_LAG] + 1),
         sbuf=np.zeros((3, ns)),

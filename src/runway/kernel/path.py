@@ -240,6 +240,7 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
             traj,
             pc,
             pre,
+            mon,
             pf,
             pi,
         )

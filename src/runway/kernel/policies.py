@@ -13,9 +13,10 @@ defaulted) after the month's financing and before the default test:
 - actions (effects from month ``m + 1`` unless said):
   - defer_compute (share ``a``, penalty ``b``, ``L`` months): ``a`` of the acted-on contracts'
     remaining schedule (bills and GW of every month ``j > m``) is delivered and billed ``L``
-    months later (``traj[T.ADJ_PAY]``, ``traj[T.ADJ_GW]``), the bills times ``1 + b``; what
-    moves past the horizon is not paid within it; the revenue the missing GW costs comes
-    through the revenue-compute link;
+    months later (``traj[T.ADJ_PAY]``, ``traj[T.ADJ_GW]``, over the horizon and the
+    projected-burn pad after it, so a projected runway sees the deferral), the bills times
+    ``1 + b``; what moves past the horizon is not paid within it; the revenue the missing GW
+    costs comes through the revenue-compute link;
   - cancel_compute (share ``a``, penalty ``b``): ``a`` of every later bill and GW of the
     acted-on contracts is cancelled; ``b`` times the bills cancelled (within the horizon) is
     billed in month ``m + 1``;
@@ -73,9 +74,13 @@ def _holds(value, cmp, thr) -> bool:
 
 
 @njit_inline
-def month(m, pf, pi, st, traj, eps, pc, ns, runway, cash, r, revenue, rev_year_ago) -> float:
-    """Month ``m``'s policies; returns the strategic money a stake sale brings this month."""
-    n_months = traj.shape[1]
+def month(
+    m, n_months, pf, pi, st, traj, eps, pc, ns, runway, cash, r, revenue, rev_year_ago
+) -> float:
+    """Month ``m``'s policies; returns the strategic money a stake sale brings this month.
+
+    ``n_months``: the horizon (``traj`` may run past it: the projected-burn pad).
+    """
     stake = 0.0
     for q in range(pf.shape[1]):
         metric = pi[PI.METRIC, q]
@@ -115,19 +120,22 @@ def month(m, pf, pi, st, traj, eps, pc, ns, runway, cash, r, revenue, rev_year_a
         if act == PolAction.DEFER_COMPUTE or act == PolAction.CANCEL_COMPUTE:
             defer = act == PolAction.DEFER_COMPUTE
             lag = pi[PI.MONTHS, q]
-            total = 0.0
-            for j in range(m + 1, n_months):
+            width = traj.shape[1]  # the horizon and the projected-burn pad after it
+            total = 0.0  # bills cancelled within the horizon, or deferred ones billed in it
+            for j in range(m + 1, width):
                 left = traj[T.PAY, j] + traj[T.ADJ_PAY, j]  # bills not yet taken off
                 d = min(a * traj[base, j], max(left, 0.0))
                 gleft = traj[T.GW, j] + traj[T.ADJ_GW, j]
                 g = min(a * traj[base + 1, j], max(gleft, 0.0))
                 traj[T.ADJ_PAY, j] -= d
                 traj[T.ADJ_GW, j] -= g
-                if defer and j + lag < n_months:  # delivered and billed lag months later
-                    traj[T.ADJ_PAY, j + lag] += d * (1.0 + b)
-                    traj[T.ADJ_GW, j + lag] += g
-                    total += d
-                elif not defer:
+                if defer:  # delivered and billed lag months later
+                    if j + lag < width:
+                        traj[T.ADJ_PAY, j + lag] += d * (1.0 + b)
+                        traj[T.ADJ_GW, j + lag] += g
+                    if j + lag < n_months:
+                        total += d
+                elif j < n_months:
                     total += d
             if not defer and m + 1 < n_months:
                 traj[T.ADJ_PAY, m + 1] += b * total

@@ -12,6 +12,11 @@ across months too):
 - the reported sentiment index ``s_m = rho s_{m-1} + sqrt(1 - rho^2) c_m``, ``s_0 = c_0``
   (stationary sd 1), is an AR(1) filter of the common innovation, written as the
   ``sentiment`` line; no driver reads it;
+- round appetite (fin2): the round shock's own part is ``o_m = rho o_{m-1} + sqrt(1 - rho^2)
+  eps_round,m``, ``o_0 = eps_round,0`` (stationary sd 1, ``rho = shocks.round_persistence``),
+  and ``z_round,m = l c_m + sqrt(1 - l^2) o_m``: still N(0, 1) each month, with
+  autocorrelation ``(1 - l^2) rho`` at lag 1, so a market that refuses a round this month
+  tends to refuse the retry too (written as the ``round_appetite`` line);
 - regime: a Markov chain on boom/normal/winter. From regime ``r`` it moves to the first
   ``j`` with ``z_regime > -Phi^-1(cum_r[j])`` (``cum_r``: the cumulative transition row), so
   good sentiment pulls towards boom; ``Phi(-z_regime)`` is iid uniform, so the chain moves
@@ -50,7 +55,15 @@ def month(m, fs, ld, reg_thr, st, eps, rows):
     z_users = ld[0, LD.USERS] * c + ld[1, LD.USERS] * eps[E.USERS, m]
     z_pw = ld[0, LD.PRICE_WAR] * c + ld[1, LD.PRICE_WAR] * eps[E.PRICE_WAR, m]
     z_reg = ld[0, LD.REGIME] * c + ld[1, LD.REGIME] * eps[E.REGIME, m]
-    z_round = ld[0, LD.ROUND] * c + ld[1, LD.ROUND] * eps[E.ROUND, m]
+    # fin2: the round shock's own part is an AR(1) with unit stationary sd (market appetite
+    # for a round is sticky); round_persistence 0 gives back the iid shock
+    if m == 0:
+        own = eps[E.ROUND, m]
+    else:
+        own = fs[F.ROUND_RHO] * st[S.ROUND_DEV] + fs[F.ROUND_C] * eps[E.ROUND, m]
+    st[S.ROUND_DEV] = own
+    rows[m, L.ROUND_DEV] = own
+    z_round = ld[0, LD.ROUND] * c + ld[1, LD.ROUND] * own
 
     r = int(st[S.REGIME])
     nxt = Regime.WINTER.value

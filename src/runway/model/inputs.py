@@ -129,6 +129,15 @@ class Inputs(NamedTuple):
     bridge_rate_m: float  # monthly accrual of the bridge
     reg_bridge: np.ndarray  # (3,) probability a bridge closes, by regime
     fin_projected: int  # 1: rounds sized on projected burn (financing.round_size_basis)
+    # fin2: tranches, runway basis, committed money, funded facilities, round persistence
+    fin_runway_projected: int  # 1: the runway trigger divides by projected burn
+    fin_first_share: float  # share of a round paid round_lag months after signing
+    fin_tranche_months: int  # months over which the rest is paid, equal monthly tranches
+    funded_facilities: float  # $bn the funded path can draw (no-new-money path: facilities)
+    committed: np.ndarray  # (n_months,) pre-vintage committed equity paid in the month, $bn
+    committed_left: np.ndarray  # (n_months,) committed equity paid after the month, $bn
+    round_rho: float  # AR(1) coefficient of the round shock's own part
+    round_c: float  # sqrt(1 - round_rho**2)
     # shocks
     users_vol: float
     users_rho: float
@@ -321,6 +330,12 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         ],
         dtype=np.float64,
     )
+    # fin2: pre-vintage committed equity by month (a tranche past the horizon is ignored)
+    committed = np.zeros(cal.n_months)
+    for c in fin.committed:
+        i = cal.index(c.month)
+        if 0 <= i < cal.n_months:
+            committed[i] += c.amount_bn
     return Inputs(
         stochastic=bool(stochastic),
         n_months=cal.n_months,
@@ -423,6 +438,18 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         bridge_rate_m=fin.bridge_rate / 12.0,
         reg_bridge=np.array(reg.bridge_probability, dtype=np.float64),
         fin_projected=int(fin.round_size_basis == "projected"),
+        fin_runway_projected=int(fin.runway_basis == "projected"),
+        fin_first_share=fin.round_first_tranche_share,
+        fin_tranche_months=fin.round_tranche_months,
+        funded_facilities=(
+            cfg.liquidity.undrawn_facilities_bn
+            if cfg.liquidity.funded_undrawn_facilities_bn is None
+            else cfg.liquidity.funded_undrawn_facilities_bn
+        ),
+        committed=committed,
+        committed_left=committed.sum() - np.cumsum(committed),
+        round_rho=sh.round_persistence,
+        round_c=math.sqrt(1.0 - sh.round_persistence**2),
         users_vol=sh.users_vol,
         users_rho=sh.users_persistence,
         conv_vol=sh.conversion_vol,

@@ -21,17 +21,22 @@ SOURCES = (
     ("ipo_raised", "IPO"),
     ("strategic_raised", "strategic"),
     ("facility_drawn", "facilities drawn"),
+    ("bridge_raised", "bridges"),  # fin: financing
+    ("equity_committed", "committed tranches"),  # fin2
 )
 
 PLOTS = {
-    "cash_fan.png": "Cash balance by month: 90% and 50% ranges of the paths, median, and the "
-    "deterministic path",
+    "cash_fan.png": "Cash balance by month: 90% and 50% ranges of the paths, median, the "
+    "survivors' median and 5th percentile (paths not yet defaulted), and the deterministic path",
     "revenue_fan.png": "Revenue per year: 90% and 50% ranges, median, published figures",
     "survival.png": "Share of paths with cash left, by date, with its 95% Monte Carlo band; "
     "probability of having run out by each year end",
     "funding_gap.png": "Funding gap per year across paths (box: middle half, whiskers: 90%), "
     "published figures",
     "raised_by_source.png": "Money raised per year by source (mean over paths)",
+    # credit: issue 16
+    "exposure.png": "Who is hurt if OpenAI fails, and when: expected exposure at default per "
+    "counterparty by year end (E[1(default by then) x what is still owed])",
 }
 DETERMINISTIC_CAPTIONS = {
     "cash_fan.png": "Cash balance by month on the deterministic path",
@@ -101,6 +106,16 @@ def cash_fan(fan: pd.DataFrame, det: pd.DataFrame | None, det_label: str = "dete
         ax.fill_between(x, f["p05"], f["p95"], color="C0", alpha=0.18, label="90% of paths")
         ax.fill_between(x, f["p25"], f["p75"], color="C0", alpha=0.35, label="middle half")
     ax.plot(x, f["p50"], color="C0", lw=2, label="the path" if one_path else "median")
+    sv = fan[fan["metric"] == "cash_survivors"]
+    if not one_path and len(sv) == len(f) and sv["share_excluded"].max() > 0.0:
+        # fin2: the companies still alive: a defaulted path's cash runs on, flagged, and drags
+        # the all-paths fan down; the survivors' fan leaves it out (Result.fan)
+        last = float(sv["share_excluded"].iloc[-1])
+        gone = f"{100 * last:.1f}% defaulted by {sv['month'].iloc[-1]}"
+        ax.plot(x, sv["p50"].to_numpy(), color="C2", lw=1.3, label=f"median of survivors ({gone})")
+        ax.plot(
+            x, sv["p05"].to_numpy(), color="C2", lw=1.0, ls=":", label="survivors' 5th percentile"
+        )
     if det is not None and "cash" in det:
         ax.plot(
             _month_index(det["month"]), det["cash"], color="C3", lw=1.5, ls="--", label=det_label
@@ -348,7 +363,39 @@ def figures(
         )
     out["funding_gap.png"] = funding_gap(paths, years, refs)
     out["raised_by_source.png"] = raised_by_source(annual)
+    if summary.get("credit"):  # credit: issue 16
+        out["exposure.png"] = exposure(summary["credit"])
     return out
+
+
+# credit: issue 16
+def exposure(credit: dict):
+    """Expected exposure at default per counterparty by year end (``summary["credit"]``)."""
+    ex = {k: v for k, v in credit["exposure"].items() if k != "total"}
+    years = list(credit["exposure"]["total"]["by_horizon"])
+    fig, ax = _figure((7.5, 4.2))
+    x = np.arange(len(years))
+    last = years[-1]
+    order = sorted(ex, key=lambda cp: -(ex[cp]["by_horizon"][last]["expected_ead"] or 0.0))
+    for cp in order:
+        y = [ex[cp]["by_horizon"][t]["expected_ead"] or 0.0 for t in years]
+        se = [ex[cp]["by_horizon"][t]["expected_ead_mcse"] or 0.0 for t in years]
+        line = ax.plot(x, y, marker="o", label=cp)[0]
+        ax.fill_between(
+            x,
+            np.array(y) - 1.96 * np.array(se),
+            np.array(y) + 1.96 * np.array(se),
+            color=line.get_color(),
+            alpha=0.15,
+            linewidth=0,
+        )
+    ax.set_xticks(x, years)
+    ax.set_ylabel("US$ bn (expected exposure at default)")
+    ax.set_title("Expected exposure at default by year end, with 95% Monte Carlo band")
+    if order:
+        ax.legend(fontsize=8, ncols=2)
+    fig.tight_layout()
+    return fig
 
 
 def from_result(result) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from runway.report import plots as P
 from runway.report.escape import escape_md, unescape_md
 
 # decimals per kind of number: one rule for the whole report
-DECIMALS = {"bn": 1, "prob": 4, "months": 1, "mcse": 4, "ess": 0, "rhat": 3}
+DECIMALS = {"bn": 1, "prob": 4, "months": 1, "mcse": 4, "ess": 0, "rhat": 3, "pct1": 1}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -218,6 +218,226 @@ def _markets_blocks(s: dict[str, Any]) -> list[Block]:
     ]
 
 
+# credit: the credit view, who is owed what, Bain's lens (issue 16) --------------------------
+def _bp(x: float | None, se: float | None = None) -> str:
+    """``12.3bp`` (`` ± 2.1``) for a spread in basis points."""
+    if x is None:
+        return "n/a"
+    out = f"{x:,.1f}bp"
+    return out + (f" ± {se:,.1f}" if se else "")
+
+
+def _pp(p: float | None, se: float | None) -> str:
+    """``0.26% ± 0.04 pts``: default probabilities are small, so two decimals."""
+    if p is None:
+        return "n/a"
+    return f"{100 * p:.2f}%" + (f" ± {100 * se:.2f} pts" if se else "")
+
+
+def _credit_blocks(s: dict[str, Any]) -> list[Block]:
+    """Default term structure, implied spreads and the revolver (``summary["credit"]``)."""
+    c = s.get("credit")
+    if not c:
+        return []
+    r = c["recovery_rate"]
+    b: list[Block] = [
+        ("h", 2, "The credit view: default probabilities and the spread they imply"),
+        (
+            "p",
+            f"From the valuation date ({date(c['valuation_month'])}, the cash anchor). A year's "
+            "conditional probability is the share of the paths with cash at its start that "
+            "default during it; the hazard is the constant rate per year that gives it. The "
+            f"implied spread is `{c['spread_formula']}` with recovery R = {pct(r)} "
+            f"({escape_md(c['recovery_source'])}): the spread over the risk-free rate of a claim "
+            "paid in full unless a default comes first, R of it if one does; the forward spread "
+            f"of a year is `{c['forward_spread_formula']}`. ± is the Monte Carlo standard "
+            "error.",
+        ),
+    ]
+    rows = [
+        [
+            y["horizon"],
+            _pp(y["cumulative_pd"], y["cumulative_pd_mcse"]),
+            _pp(y["marginal_pd"], y["marginal_pd_mcse"]),
+            _pp(y["conditional_pd"], y["conditional_pd_mcse"]),
+            _pp(y["hazard_per_yr"], y["hazard_per_yr_mcse"]),
+            _bp(y["spread_bp"], y["spread_bp_mcse"]),
+            _bp(y["forward_spread_bp"], y["forward_spread_bp_mcse"]),
+        ]
+        for y in c["by_year"]
+    ]
+    head = [
+        "Year",
+        "Defaulted by year end",
+        "Defaults in the year (share of all paths)",
+        "Of those with cash at the start of the year",
+        "Hazard per year",
+        "Implied spread to year end",
+        "Forward spread of the year",
+    ]
+    b.append(("table", head, rows))
+    if c["by_tenor"]:
+        b.append(("h", 3, "By tenor, in whole years from the valuation date"))
+        b.append(
+            (
+                "table",
+                ["Tenor (years)", "Cumulative default probability", "Implied spread"],
+                [
+                    [
+                        fmt(t["t_years"], "g"),
+                        _pp(t["cumulative_pd"], t["cumulative_pd_mcse"]),
+                        _bp(t["spread_bp"], t["spread_bp_mcse"]),
+                    ]
+                    for t in c["by_tenor"]
+                ],
+            )
+        )
+    b.append(("p", escape_md(c["caveat"])))
+    v = c.get("revolver")
+    if v:
+        b.append(_revolver_block(v, c))
+    b.extend(_exposure_blocks(c))
+    return b
+
+
+def _revolver_block(v: dict[str, Any], c: dict[str, Any]) -> Block:
+    model = (
+        "beyond the horizon"
+        if v["model_pd"] is None
+        else f"{_pp(v['model_pd'], v['model_pd_mcse'])}, a spread of "
+        f"{_bp(v['model_spread_bp'], v['model_spread_bp_mcse'])}"
+    )
+    return (
+        "p",
+        f"**The revolver beside it.** The revolving credit facility's margin of "
+        f"{fmt(v['spread_bp'], 'g')}bp over SOFR for {fmt(v['term_years'], 'g')} years "
+        f"implies, by `{v['formula']}` at R = {pct(v['recovery_rate'])}, a default "
+        f"probability of at most {pct(v['implied_pd'])} over its term (a bank's margin also "
+        f"pays for funding and the relationship). The model's over the same "
+        f"{fmt(v['term_years'], 'g')} years from the valuation date: {model}.",
+    )
+
+
+def _exposure_blocks(c: dict[str, Any]) -> list[Block]:
+    """Who is owed what at default (``summary["credit"]["exposure"]``)."""
+    ex = c["exposure"]
+    r = c["recovery_rate"]
+    xs = c["exposure_thresholds_bn"]
+    last = c["by_year"][-1]["horizon"]
+    b: list[Block] = [
+        ("h", 2, "Who is hurt if OpenAI fails, and when"),
+        (
+            "p",
+            "Exposure at default (EAD): the compute payments a counterparty is still owed "
+            "under its contracts in the month OpenAI defaults, net of any renegotiation, those "
+            "scheduled after the horizon included (a contract's slip and its share online are "
+            "drawn per path, so they shrink or move it before default). A path that does not "
+            "default within the horizon has no exposure at default. The last column is the "
+            "part of it that was due by the end of the horizon (a contract that slips past the "
+            "horizon has none inside it). Expected loss = "
+            f"(1 - R) E[1(default by the year end) EAD], R = {pct(r)}. US$ bn.",
+        ),
+    ]
+    head = (
+        ["Counterparty", "EAD if OpenAI defaults: mean (5th to 95th percentile)"]
+        + [f"P(default while owed more than {money(x)})" for x in xs]
+        + [f"Expected EAD by {last}", f"Expected loss by {last}", "Mean EAD / reported backlog"]
+        + ["Of the EAD, due by the horizon: mean"]
+    )
+    rows = []
+    for cp, v in ex.items():
+        g = v["given_default"]
+        h = v["by_horizon"][last]
+        bl = v.get("backlog")
+        share = (
+            "n/a"
+            if not bl or bl["share_mean"] is None
+            else f"{pct(bl['share_mean'])} of {money(bl['value_bn'])} "
+            f"({escape_md(bl['what'])}, {date(bl['as_of'])})"
+        )
+        name = "All counterparties" if cp == "total" else escape_md(cp)
+        rows.append(
+            [
+                name,
+                f"{money(g['mean'])} ({money(g['p05'])} to {money(g['p95'])})",
+                *[_pp(v["p_default_owed_over"][f"{x:g}"]["p"], None) for x in xs],
+                money(h["expected_ead"]) + plus_minus(h["expected_ead_mcse"]),
+                money(h["expected_loss"]) + plus_minus(h["expected_loss_mcse"]),
+                share,
+                money((v.get("inside_horizon") or {}).get("given_default", {}).get("mean")),
+            ]
+        )
+    b.append(("table", head, rows))
+    years = list(ex["total"]["by_horizon"])
+    b.append(
+        (
+            "table",
+            ["Counterparty"] + [f"Expected loss by {y}" for y in years],
+            [
+                ["All counterparties" if cp == "total" else escape_md(cp)]
+                + [money(v["by_horizon"][y]["expected_loss"]) for y in years]
+                for cp, v in ex.items()
+            ],
+        )
+    )
+    top = c.get("largest_expected_ead") or []
+    if top:
+        b.append(
+            (
+                "p",
+                f"Largest expected exposures at default by {last}: "
+                + ", ".join(
+                    f"{escape_md(t['counterparty'])} {money(t['expected_ead_bn'])}" for t in top
+                )
+                + ".",
+            )
+        )
+    return b
+
+
+def _bain_blocks(s: dict[str, Any]) -> list[Block]:
+    """Bain's industry arithmetic and OpenAI against it (``summary["bain"]``)."""
+    bn = s.get("bain")
+    if not bn:
+        return []
+    o = bn["openai"]
+    ok = "reproduced" if bn["revenue_needed_matches"] and bn["shortfall_matches"] else "NOT matched"
+    b: list[Block] = [
+        ("h", 2, "Bain's lens: the revenue the industry's compute needs"),
+        (
+            "p",
+            f"{escape_md(bn['source'])}: {money(bn['capex_bn'])} of data-centre capex a year by "
+            f"{bn['year']} at a capex-to-revenue ratio of {pct(bn['capex_to_revenue'])} needs "
+            f"**{money(bn['revenue_needed_bn'])}** of revenue a year (published: "
+            f"{money(bn['revenue_needed_published_bn'])}); with {money(bn['funded_revenue_bn'])} "
+            f"fundable it is **{money(bn['shortfall_bn'])}** short (published: "
+            f"{money(bn['shortfall_published_bn'])}): {ok}. Bain publishes the capex and the two "
+            "results, not the ratio or the fundable revenue; those are what its figures imply. "
+            f"That is {money(bn['revenue_per_gw_bn'])} of revenue a year per GW of its "
+            f"{fmt(bn['demand_gw'], 'g')} GW.",
+        ),
+    ]
+    if o["p_revenue_covers"] is None:
+        b.append(("p", f"The horizon does not reach {bn['year']}: no OpenAI comparison."))
+        return b
+    b.append(
+        (
+            "p",
+            f"**OpenAI under Bain's ratio** (rule: its peak GW online within the horizon over "
+            f"Bain's GW). Median {fmt(o['gw_p50'], 'bn')} GW, {pct(o['share_p50'])} of Bain's "
+            f"demand: its compute needs {money(o['revenue_needed_p50'])} of revenue in "
+            f"{bn['year']} (5th to 95th percentile {money(o['revenue_needed_p05'])} to "
+            f"{money(o['revenue_needed_p95'])}); the model's median {bn['year']} revenue is "
+            f"{money(o['revenue_p50'])}. Revenue over what the compute needs: median "
+            f"{fmt(o['coverage_p50'], 'prob')} (5th to 95th percentile "
+            f"{fmt(o['coverage_p05'], 'prob')} to {fmt(o['coverage_p95'], 'prob')}); "
+            f"P(revenue covers it) {_pp(o['p_revenue_covers'], o['p_revenue_covers_mcse'])}; "
+            f"median shortfall {money(o['gap_p50'])}.",
+        )
+    )
+    return b
+
+
 def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
     b: list[Block] = []
     prov = s.get("provenance", {})
@@ -291,6 +511,8 @@ def _blocks_monte_carlo(s: dict[str, Any], plot_files: list[str]) -> list[Block]
     b.append(("table", head, rows))
 
     b.extend(_markets_blocks(s))
+    b.extend(_credit_blocks(s))  # credit: issue 16
+    b.extend(_bain_blocks(s))  # credit: issue 16
 
     tm = s.get("target_mcse")
     b.append(("h", 2, "Funding gap by year"))
@@ -727,6 +949,87 @@ def _blocks_deterministic(s: dict[str, Any], plot_files: list[str]) -> list[Bloc
     return b
 
 
+def _bn1(x: float) -> str:
+    """``$13.1bn``: one decimal whatever the size (actuals are quoted to it)."""
+    return f"{'-' if x < 0 else ''}${abs(x):,.1f}bn"
+
+
+def _backtest_blocks(d: Path, s: dict[str, Any]) -> list[Block]:
+    """The shipped actuals dated after the run's as-of month against its paths (issue 13).
+
+    The same rows as ``runway backtest RUNDIR`` (:mod:`runway.backtest`); rows the run's files
+    cannot give are named in one sentence.
+    """
+    from runway import backtest as bt
+
+    try:
+        rows = bt.backtest(d, bt.load_actuals(bt.shipped_actuals()))
+    except Exception:  # noqa: BLE001 - a report never fails for want of a backtest
+        return []
+    if not rows:
+        return []
+    done = [r for r in rows if r.inside_90 is not None]
+    missing = [r for r in rows if r.inside_90 is None]
+    b: list[Block] = [("h", 2, "Backtest: what happened after the as-of month")]
+    if done:
+        n90 = sum(1 for r in done if r.inside_90)
+        n98 = sum(1 for r in done if r.inside_98)
+        b.append(
+            (
+                "p",
+                f"{n90} of {len(done)} sourced actuals dated after "
+                f"{date(str(s.get('cash_as_of')))} lie inside the run's 90% band and {n98} "
+                "inside its 98% band. A percentile is the reported figure's place in the "
+                "distribution the run gives for that figure: a path's value plus the figure's "
+                "own stated uncertainty (`src/runway/_data/actuals.toml`); the paths' own "
+                "percentile is beside it. A backtest is a check, not a fit.",
+            )
+        )
+        b.append(
+            (
+                "table",
+                [
+                    "Actual",
+                    "Period",
+                    "Reported",
+                    "Percentile",
+                    "P5",
+                    "P50",
+                    "P95",
+                    "In 90% band",
+                    "In 98% band",
+                    "Percentile of the paths",
+                ],
+                [
+                    [
+                        escape_md(r.name),
+                        r.period,
+                        _bn1(r.value_bn),
+                        fmt(100 * r.percentile, "pct1"),
+                        _bn1(r.p05),
+                        _bn1(r.p50),
+                        _bn1(r.p95),
+                        "yes" if r.inside_90 else "**no**",
+                        "yes" if r.inside_98 else "**no**",
+                        fmt(100 * r.path_percentile, "pct1"),
+                    ]
+                    for r in done
+                ],
+            )  # fmt: skip
+        )
+    if missing:
+        names = ", ".join(escape_md(r.name) for r in missing)
+        b.append(
+            (
+                "p",
+                f"Not computable from this run's files: {names} (quarterly and half-year "
+                "figures need `monthly.csv`: `runway run --monthly`, at most 1,000 paths, then "
+                "`runway backtest RUNDIR`).",
+            )
+        )
+    return b
+
+
 def _blocks(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
     if s.get("deterministic"):
         b = _blocks_deterministic(s, plot_files)
@@ -994,6 +1297,10 @@ def render_report(
         names = P.DETERMINISTIC_PLOTS if s.get("deterministic") else P.PLOTS
         files = [f for f in names if (d / f).exists()]
     blocks = _blocks(s, files)
+    if not s.get("deterministic"):  # issue 13: the backtest, before the provenance
+        at = next((i for i, x in enumerate(blocks) if x[:3] == ("h", 2, "Provenance")), None)
+        at = len(blocks) if at is None else at
+        blocks[at:at] = _backtest_blocks(d, s)
     (d / "report.md").write_text(to_markdown(blocks))
     (d / "report.html").write_text(to_html(blocks, d, f"runway report: {s['scenario']}"))
     return written + [d / "report.md", d / "report.html"]
