@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from runway.errors import RunwayError
 
 ALPHA = 0.1
+FLOAT32_TIE = 2.0**-22
+"""Relative distance below which a path's value ties with the actual (float32 storage)."""
 RAISED_LINES = (
     "equity_raised",
     "debt_raised",
@@ -115,8 +118,29 @@ def period_quarters(period: str) -> list[str] | None:
     return [f"{y}Q{q}" for q in range((first - 1) // 3 + 1, (last - 1) // 3 + 2)]
 
 
+class QuarterArray:
+    """The engine's (path, quarter, line) float32 array read like ``quarters.parquet``'s columns.
+
+    ``col in q`` and ``q[col]`` for ``col = "<line>_<YYYYQn>"``, without building the table
+    (a million paths' quarterly table is a gigabyte).
+    """
+
+    def __init__(self, values: np.ndarray, lines: tuple[str, ...], labels: tuple[str, ...]):
+        self.values = values
+        self.index = {
+            f"{ln}_{lb}": (j, k) for k, ln in enumerate(lines) for j, lb in enumerate(labels)
+        }
+
+    def __contains__(self, col: object) -> bool:
+        return col in self.index
+
+    def __getitem__(self, col: str) -> np.ndarray:
+        j, k = self.index[col]
+        return self.values[:, j, k]
+
+
 def quarter_values(
-    quarters: pd.DataFrame, a: Actual, grid: tuple[str, str] | None = None
+    quarters: pd.DataFrame | QuarterArray, a: Actual, grid: tuple[str, str] | None = None
 ) -> tuple[np.ndarray | None, str]:
     """Per-path values of an actual from the quarterly table (``quarters.parquet``).
 
@@ -135,7 +159,7 @@ def quarter_values(
         col = f"cash_{qs[-1]}"
         if col not in quarters:
             return None, "period outside the run's calendar"
-        return quarters[col].to_numpy(np.float64), "quarters.parquet"
+        return np.asarray(quarters[col], dtype=np.float64), "quarters.parquet"
     if len(period_months(a.period)) == 1:
         return None, "needs monthly.csv (a flow over one month)"
     lines = (
@@ -148,6 +172,11 @@ def quarter_values(
     cols = [f"{ln}_{q}" for ln in lines for q in qs]
     if any(c not in quarters for c in cols):
         return None, "period outside the run's calendar"
+    if isinstance(quarters, QuarterArray):
+        total = np.zeros(quarters.values.shape[0])
+        for c in cols:
+            total += quarters[c]
+        return total, "quarters.parquet"
     return quarters[cols].to_numpy(np.float64).sum(axis=1), "quarters.parquet"
 
 
@@ -178,7 +207,8 @@ def path_values(
         return last["cash"].to_numpy(), "monthly.csv"
     quarters = run_dir / "quarters.parquet"  # tools: every path, any year, half or quarter
     if quarters.exists():
-        v, basis = quarter_values(pd.read_parquet(quarters), a, grid)
+        table = pd.read_parquet(quarters)
+        v, basis = quarter_values(table, a, grid)
         if v is not None or basis.startswith("period outside"):
             return v, basis
     paths = pd.read_parquet(run_dir / "paths.parquet")
@@ -219,7 +249,9 @@ def _phi(z: np.ndarray) -> np.ndarray:
 def predictive_cdf(v: np.ndarray, s: float, x: float) -> float:
     """``P(V + e <= x)``, ``V`` uniform over the paths ``v``, ``e ~ N(0, s^2)`` (mid-rank at 0)."""
     if s <= 0.0:
-        return float((np.sum(v < x) + 0.5 * np.sum(v == x)) / v.size)
+        # equal within float32 storage (quarters.parquet): 30.8 is stored as 30.7999992
+        tie = np.abs(v - x) <= FLOAT32_TIE * max(1.0, abs(x))
+        return float((np.sum((v < x) & ~tie) + 0.5 * np.sum(tie)) / v.size)
     return float(np.mean(_phi((x - v) / s)))
 
 
@@ -246,13 +278,56 @@ def backtest(run_dir: Path, actuals: list[Actual]) -> list[Row]:
         summary = json.loads((run_dir / "summary.json").read_text())
     except (OSError, ValueError) as exc:
         raise RunwayError(f"{run_dir}: not a run directory (summary.json: {exc})") from None
-    as_of = str(summary["cash_as_of"])
+    grid = (str(summary["start"]), str(summary["end"])) if "start" in summary else None
+    return backtest_rows(
+        actuals, str(summary["cash_as_of"]), lambda a: path_values(run_dir, a, grid)
+    )
+
+
+def backtest_result(result: Any, actuals: list[Actual]) -> list[Row]:
+    """:func:`backtest` of a :class:`runway.Result` in memory.
+
+    Per-path values come from its quarterly record, else its per-path years: what
+    ``runway run`` puts in ``summary.json["backtest"]``.
+    """
+    raw = result.raw
+    cal = result.calendar
+    labels = cal.labels()
+    grid = (str(labels[0]), str(labels[-1]))
+    q = (
+        QuarterArray(raw.quarterly, tuple(raw.quarter_lines), tuple(raw.quarter_labels))
+        if raw.quarterly is not None
+        else None
+    )
+
+    def values(a: Actual) -> tuple[np.ndarray | None, str]:
+        if q is not None:
+            v, basis = quarter_values(q, a, grid)
+            if v is not None or basis.startswith("period outside"):
+                return v, basis
+        paths = result.paths
+        year, months = a.period[:4], period_months(a.period)
+        if a.measure in ("revenue", "burn") and len(a.period) == 4 and f"revenue_{year}" in paths:
+            col = paths[f"revenue_{year}"] if a.measure == "revenue" else -paths[f"fcf_{year}"]
+            return col.to_numpy(), "paths.parquet"
+        if a.measure == "cash" and months[-1].endswith("-12") and f"cash_{year}" in paths:
+            return paths[f"cash_{year}"].to_numpy(), "paths.parquet"
+        return None, "needs monthly.csv (runway run --monthly, at most 1,000 paths)"
+
+    return backtest_rows(actuals, str(result.config.liquidity.cash_as_of), values)
+
+
+def backtest_rows(
+    actuals: list[Actual],
+    as_of: str,
+    values: Callable[[Actual], tuple[np.ndarray | None, str]],
+) -> list[Row]:
+    """A row for every actual after ``as_of``; ``values(actual)``: (per-path values, basis)."""
     rows = []
     for a in actuals:
         if period_months(a.period)[-1] <= as_of:
             continue
-        grid = (str(summary["start"]), str(summary["end"])) if "start" in summary else None
-        v, basis = path_values(run_dir, a, grid)
+        v, basis = values(a)
         if v is None or v.size == 0:
             nan = float("nan")
             rows.append(Row(a.name, a.period, a.value_bn, nan, nan, nan, nan, None, nan, basis))
@@ -267,6 +342,18 @@ def backtest(run_dir: Path, actuals: list[Actual]) -> list[Row]:
             Row(a.name, a.period, x, pct, lo, med, hi, lo <= x <= hi, score, basis, raw, inside_98)
         )
     return rows
+
+
+def to_summary(rows: list[Row], actuals_file: str) -> dict[str, Any]:
+    """``summary.json["backtest"]``: the rows as plain numbers (NaN as null)."""
+
+    def clean(v: Any) -> Any:
+        return None if isinstance(v, float) and v != v else v
+
+    return {
+        "actuals": actuals_file,
+        "rows": [{k: clean(v) for k, v in asdict(r).items()} for r in rows],
+    }
 
 
 def table(rows: list[Row]) -> str:

@@ -136,6 +136,19 @@ def write_paths_parquet(paths: pd.DataFrame, path: Path) -> None:
             w.write_table(pa.Table.from_pandas(batch, schema=schema, preserve_index=False))
 
 
+def backtest_summary(result: Result) -> dict | None:
+    """``summary.json["backtest"]``: the shipped actuals after the as-of month (issue 13).
+
+    ``None`` for a deterministic run (one path has no percentiles).
+    """
+    from runway import backtest as bt
+
+    if result.raw.n_paths < 2:
+        return None
+    f = bt.shipped_actuals()
+    return bt.to_summary(bt.backtest_result(result, bt.load_actuals(f)), f.name)
+
+
 def write_quarters_parquet(result: Result, path: Path) -> None:
     """Write ``quarters.parquet`` (:attr:`runway.result.Result.quarters`) in row groups.
 
@@ -329,6 +342,7 @@ def write_outputs(
             summary.update(result.summary())
             summary.update(extra)  # dates, hazard, published references
             summary["sensitivity"] = sensitivity_summary(result)
+            summary["backtest"] = backtest_summary(result)  # issue 13: the shipped actuals
             dump_json(summary)(p)
 
         writers: dict[str, Writer] = {

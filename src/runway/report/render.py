@@ -954,18 +954,16 @@ def _bn1(x: float) -> str:
     return f"{'-' if x < 0 else ''}${abs(x):,.1f}bn"
 
 
-def _backtest_blocks(d: Path, s: dict[str, Any]) -> list[Block]:
+def _backtest_blocks(s: dict[str, Any]) -> list[Block]:
     """The shipped actuals dated after the run's as-of month against its paths (issue 13).
 
-    The same rows as ``runway backtest RUNDIR`` (:mod:`runway.backtest`); rows the run's files
-    cannot give are named in one sentence.
+    The rows ``runway run`` put in ``summary.json["backtest"]`` (:mod:`runway.backtest`, as
+    ``runway backtest RUNDIR`` gives them); rows the run could not give are named.
     """
-    from runway import backtest as bt
+    from types import SimpleNamespace
 
-    try:
-        rows = bt.backtest(d, bt.load_actuals(bt.shipped_actuals()))
-    except Exception:  # noqa: BLE001 - a report never fails for want of a backtest
-        return []
+    bt = s.get("backtest") or {}
+    rows = [SimpleNamespace(**r) for r in bt.get("rows") or []]
     if not rows:
         return []
     done = [r for r in rows if r.inside_90 is not None]
@@ -978,11 +976,11 @@ def _backtest_blocks(d: Path, s: dict[str, Any]) -> list[Block]:
             (
                 "p",
                 f"{n90} of {len(done)} sourced actuals dated after "
-                f"{date(str(s.get('cash_as_of')))} lie inside the run's 90% band and {n98} "
-                "inside its 98% band. A percentile is the reported figure's place in the "
-                "distribution the run gives for that figure: a path's value plus the figure's "
-                "own stated uncertainty (`src/runway/_data/actuals.toml`); the paths' own "
-                "percentile is beside it. A backtest is a check, not a fit.",
+                f"{date(str(s.get('cash_as_of')))} lie inside the run's `P5..P95` band and "
+                f"{n98} inside its `P1..P99` band. A percentile is the reported figure's "
+                "place in the distribution the run gives for that figure: a path's value plus "
+                "the figure's own stated uncertainty (`src/runway/_data/actuals.toml`); the "
+                "paths' own percentile is beside it. A backtest is a check, not a fit.",
             )
         )
         b.append(
@@ -993,11 +991,11 @@ def _backtest_blocks(d: Path, s: dict[str, Any]) -> list[Block]:
                     "Period",
                     "Reported",
                     "Percentile",
-                    "P5",
-                    "P50",
-                    "P95",
-                    "In 90% band",
-                    "In 98% band",
+                    "`P5`",
+                    "`P50`",
+                    "`P95`",
+                    "In `P5..P95`",
+                    "In `P1..P99`",
                     "Percentile of the paths",
                 ],
                 [
@@ -1022,8 +1020,8 @@ def _backtest_blocks(d: Path, s: dict[str, Any]) -> list[Block]:
         b.append(
             (
                 "p",
-                f"Not computable from this run's files: {names} (quarterly and half-year "
-                "figures need `monthly.csv`: `runway run --monthly`, at most 1,000 paths, then "
+                f"Not computable from this run: {names} (a flow over a single month needs "
+                "`monthly.csv`: `runway run --monthly`, at most 1,000 paths, then "
                 "`runway backtest RUNDIR`).",
             )
         )
@@ -1300,7 +1298,7 @@ def render_report(
     if not s.get("deterministic"):  # issue 13: the backtest, before the provenance
         at = next((i for i, x in enumerate(blocks) if x[:3] == ("h", 2, "Provenance")), None)
         at = len(blocks) if at is None else at
-        blocks[at:at] = _backtest_blocks(d, s)
+        blocks[at:at] = _backtest_blocks(s)
     (d / "report.md").write_text(to_markdown(blocks))
     (d / "report.html").write_text(to_html(blocks, d, f"runway report: {s['scenario']}"))
     return written + [d / "report.md", d / "report.html"]
