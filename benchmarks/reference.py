@@ -128,6 +128,10 @@ def init_state(
     lib: MathLib | None = None,
 ) -> State:
     """Per-path constants and the state before month 0 (vectorised ``kernel.init_path``)."""
+    if inp.pol_n > 0:  # pol: policies -- the reference models no management policy
+        raise NotImplementedError(
+            "benchmarks/reference.py does not model [[policies]]; run a config without them"
+        )
     lib = EXACT if lib is None else lib
     with np.errstate(all="ignore"):
         return _init_state(inp, theta, cshare, cslip, lib)

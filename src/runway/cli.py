@@ -226,6 +226,15 @@ def run(
             "the same numbers as paths.parquet).",
         ),
     ] = False,
+    policies: Annotated[  # pol: policies
+        str,
+        typer.Option(
+            "--policies",
+            metavar="on|off",
+            help="on: run the config's [[policies]] and compare with the same seed without them "
+            "(summary.json: policies); off: run without them.",
+        ),
+    ] = "on",
 ) -> None:
     """Simulate a config and write a run directory.
 
@@ -251,6 +260,12 @@ def run(
     cfg = runway.load_config(path)
     if set_:
         cfg = apply_override_strings(cfg, set_)
+    if policies not in ("on", "off"):  # pol: policies
+        _fail(f"--policies must be on or off, got {policies!r}")
+    if policies == "off":
+        from runway.policies import without_policies
+
+        cfg = without_policies(cfg)
     deterministic = deterministic or cfg.run.deterministic
     out_dir = out if out is not None else Path("runs") / cfg.scenario.name
     check_output_dir(out_dir, replacing=True)
@@ -288,6 +303,10 @@ def run(
     from runway.result import Result
 
     res = Result(res.raw, config_sha256=sha)  # the file's hash, as for a path given to simulate
+    if cfg.policies:  # pol: policies -- the paired run without them, same seed and paths
+        from runway.policies import compare_with_run
+
+        res.policy_comparison = compare_with_run(res.raw, threads=threads)
     # the --set items, read by runway.report.answers into summary.json and config.resolved.toml
     res.overrides = list(set_ or [])  # type: ignore[attr-defined]
     if quiet:

@@ -791,6 +791,168 @@ class Credit(_Model):
     bain: Bain | None = Field(default=None, description="Bain's lens (none: not shown)")
 
 
+# pol: policies -- management reactions, as data: a trigger and an action (docs/model.md §11)
+POLICY_METRIC_UNITS = {
+    "months_of_runway": "months",
+    "cash_bn": "$bn",
+    "failed_round": "count",
+    "regime": "regime",
+    "revenue_momentum": "1/yr",
+    "date": "month",
+}
+"""Each trigger metric and the unit its threshold is written in."""
+MAX_POLICIES = 4
+"""At most this many policies (the kernel keeps a fixed number of state slots per policy)."""
+REGIME_NAMES = ("boom", "normal", "winter")
+
+
+class PolicyTrigger(_Model):
+    """When a policy fires: ``metric comparison threshold`` held ``hold_months`` in a row."""
+
+    metric: Literal[
+        "months_of_runway", "cash_bn", "failed_round", "regime", "revenue_momentum", "date"
+    ] = Field(
+        description="months_of_runway: (cash + undrawn - buffer) / burn after the month's "
+        "financing; cash_bn: cash; failed_round: failed round attempts so far; regime: the "
+        "financing regime; revenue_momentum: revenue over revenue 12 months earlier, less 1; "
+        "date: the month"
+    )
+    comparison: Literal["<", "<=", ">", ">=", "=="]
+    threshold: float | str = Field(
+        description="a number in the metric's unit; a regime name for regime; YYYY-MM for date"
+    )
+    unit: str | None = Field(
+        default=None,
+        description="the threshold's unit, checked against the metric (months, $bn, count, "
+        "1/yr; optional for regime and date)",
+    )
+    hold_months: Annotated[int, Field(ge=1, le=MAX_MONTHS)] = 1
+    max_fires: Annotated[int, Field(ge=1, le=MAX_MONTHS)] = 1
+    cooldown_months: Annotated[int, Field(ge=0, le=MAX_MONTHS)] = 0
+
+    @model_validator(mode="after")
+    def _check(self) -> PolicyTrigger:
+        want = POLICY_METRIC_UNITS[self.metric]
+        if self.metric in ("regime", "date"):
+            if self.unit is not None and self.unit != want:
+                raise ValueError(
+                    f"unit: {self.unit!r} is not the unit of metric {self.metric} ({want!r})"
+                )
+            if not isinstance(self.threshold, str):
+                raise ValueError(
+                    f"threshold: metric {self.metric} needs "
+                    + ("a regime name" if self.metric == "regime" else "a month, YYYY-MM")
+                )
+            if self.metric == "regime":
+                if self.threshold not in REGIME_NAMES:
+                    raise ValueError(
+                        f"threshold: {self.threshold!r} is not a regime; use one of "
+                        f"{list(REGIME_NAMES)}"
+                    )
+                if self.comparison != "==":
+                    raise ValueError("comparison: metric regime only takes ==")
+            else:
+                if not re.fullmatch(r"\d{4}-\d{2}", self.threshold):
+                    raise ValueError(f"threshold: {self.threshold!r} is not a month, YYYY-MM")
+                parse_month(self.threshold)
+            return self
+        if self.unit is None:
+            raise ValueError(f"unit: metric {self.metric} needs its unit ({want!r})")
+        if self.unit != want:
+            raise ValueError(
+                f"unit: {self.unit!r} is not the unit of metric {self.metric} ({want!r})"
+            )
+        if isinstance(self.threshold, str):
+            raise ValueError(f"threshold: metric {self.metric} needs a number in {want}")
+        if not math.isfinite(self.threshold) or abs(self.threshold) > MAX_BN:
+            raise ValueError(f"threshold: {self.threshold} is not a finite number")
+        if self.comparison == "==":
+            raise ValueError(f"comparison: == is only for regime and date, not {self.metric}")
+        return self
+
+
+class DeferCompute(_Model):
+    """Defer a share of the compute bills of the next ``months`` months; repay after them."""
+
+    kind: Literal["defer_compute"]
+    share: Prob = Field(description="share of the bills (and the GW online) deferred")
+    counterparty: str = Field(default="all", description="a contract counterparty, or all")
+    months: Annotated[int, Field(ge=1, le=60)] = Field(
+        description="months deferred; the deferred bills are repaid over the next as many"
+    )
+    penalty: Prob = Field(default=0.0, description="share added to the deferred bills on repayment")
+
+
+class CancelCompute(_Model):
+    """Cancel a share of the remaining compute bills and capacity, paying a penalty at once."""
+
+    kind: Literal["cancel_compute"]
+    share: Prob = Field(description="share of the remaining bills (and GW) cancelled")
+    counterparty: str = Field(default="all", description="a contract counterparty, or all")
+    penalty: Prob = Field(default=0.0, description="share of the cancelled bills paid at once")
+
+
+class SlowPeopleGrowth(_Model):
+    """From the firing month, people costs grow at ``factor`` times their growth rate."""
+
+    kind: Literal["slow_people_growth"]
+    factor: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class RaisePrice(_Model):
+    """Raise the consumer price by ``pct``; paid conversion answers with an elasticity."""
+
+    kind: Literal["raise_price"]
+    pct: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+    conversion_elasticity: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = Field(
+        description="conversion x (1 + pct) ** -elasticity (1: revenue unchanged)"
+    )
+
+
+class BringAdsForward(_Model):
+    """The LLM ad-share ramp runs ``months`` months earlier from the firing month."""
+
+    kind: Literal["bring_ads_forward"]
+    months: Annotated[int, Field(ge=1, le=60)]
+
+
+class SellStrategicStake(_Model):
+    """Sell a stake to a strategic investor for ``amount_bn``, closing with a probability."""
+
+    kind: Literal["sell_strategic_stake"]
+    amount_bn: Money
+    probability: Prob
+
+
+class RenegotiatePolicy(_Model):
+    """Renegotiate away a share of every remaining compute bill (and its capacity), at a cost."""
+
+    kind: Literal["renegotiate"]
+    share: Prob
+    cost: Prob = Field(description="share of the renegotiated amount still paid (fee)")
+    success_probability: Prob
+
+
+PolicyAction = Annotated[
+    DeferCompute
+    | CancelCompute
+    | SlowPeopleGrowth
+    | RaisePrice
+    | BringAdsForward
+    | SellStrategicStake
+    | RenegotiatePolicy,
+    Field(discriminator="kind"),
+]
+
+
+class Policy(_Model):
+    """One management reaction: when ``trigger`` holds, ``action`` is taken (funded path only)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
+    trigger: PolicyTrigger
+    action: PolicyAction
+
+
 class Config(_Model):
     """A whole runway scenario."""
 
@@ -809,6 +971,9 @@ class Config(_Model):
     references: References = References()
     history: History = History()  # cal2: vintage/contracts
     credit: Credit = Credit()  # credit: the credit view (issue 16)
+    policies: list[Policy] = Field(  # pol: policies
+        default_factory=list, max_length=MAX_POLICIES, description="management reactions"
+    )
     resolved: dict[str, ResolvedValue] | None = Field(
         default=None,
         description="what a run recorded in its config.resolved.toml (paths, seed, versions, "
@@ -886,7 +1051,22 @@ class Config(_Model):
                     f"liquidity.strategic.{i}.counterparties: {unknown[0]!r} is not the "
                     f"counterparty of any compute contract; use one of {sorted(known)}"
                 )
+        _check_policies_of(self, known)  # pol: policies
         return self
+
+
+# pol: policies
+def _check_policies_of(cfg: Config, known: set[str]) -> None:
+    names = [p.name for p in cfg.policies]
+    for i, p in enumerate(cfg.policies):
+        if names.count(p.name) > 1:
+            raise ValueError(f"policies.{i}.name: duplicate policy name {p.name!r}")
+        cp = getattr(p.action, "counterparty", None)
+        if cp is not None and cp != "all" and cp not in known:
+            raise ValueError(
+                f"policies.{i}.action.counterparty: {cp!r} is not the counterparty of any "
+                f"compute contract; use all or one of {sorted(known)}"
+            )
 
 
 # cal2: vintage/contracts

@@ -39,6 +39,7 @@ from runway.layout import (
     N_PARAMS,
     N_QUARTER,
     OUT_NAMES,
+    POLICY_OUTCOMES,
     QUARTER_LINES,
     Kind,
     O,
@@ -448,6 +449,7 @@ def run(
     baseline: bool = True,
     hold: Mapping[str, Any] | None = None,
     quarters: bool | None = None,
+    policy_outcomes: bool = False,
 ) -> RawRun:
     """Simulate a config.
 
@@ -497,6 +499,10 @@ def run(
         ``quarters.parquet``, ``runway backtest`` and ``runway condition`` read. Default:
         ``fold`` (runs that write a run directory keep them; sweeps and the sensitivity
         analysis, which pass ``fold=False``, read neither and do not pay for them).
+    policy_outcomes : bool
+        pol: policies -- keep ``layout.POLICY_OUTCOMES`` (compute expensed, revenue, policy
+        costs) even when the config has no policies (the paired run of
+        :func:`runway.policies.run_paired`); a config with policies always keeps them.
     """
     cs = int(chunk_size if chunk_size is not None else cfg.run.chunk_size)
     if cs < 1:
@@ -572,6 +578,7 @@ def run(
     finally:
         numba.set_num_threads(old_threads)
     n = sim.n
+    out, outcome_names = _policy_outcomes(cfg, sim.out[:n], policy_outcomes)  # pol: policies
     n_chunks = math.ceil(n / cs)
     offsets = np.minimum(np.arange(n_chunks + 1, dtype=np.int64) * cs, n)
     chain = np.repeat(np.arange(n_chunks), np.diff(offsets))
@@ -583,7 +590,7 @@ def run(
         deterministic=deterministic,
         n_paths=n,
         chunk_size=cs,
-        out=sim.out[:n],
+        out=out,
         exposure=sim.exposure[:n],
         annual_paths=sim.annual_paths[:n],
         fan=sim.fan_q if fold else None,
@@ -601,4 +608,29 @@ def run(
         ),
         quarterly=sim.quarterly[:n] if quarters else None,  # tools: quarterly lines
         quarter_labels=quarter_labels(cal) if quarters else (),
+        outcome_names=outcome_names,
     )
+
+
+# pol: policies
+def _policy_outcomes(
+    cfg: Config, out: np.ndarray, keep: bool = False
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The outcome columns a run keeps, and their names.
+
+    Without policies the policy outcomes (the last columns of ``OUT_NAMES``) are left out, so
+    such a run's outputs are those of the model before policies; with policies every policy's
+    columns ``policy<q>_month`` / ``policy<q>_fires`` are named ``policy_<name>_month`` /
+    ``policy_<name>_fires`` and the unused slots are left out.
+    """
+    n_base = OUT_NAMES.index(POLICY_OUTCOMES[0])
+    if not cfg.policies:
+        n_keep = n_base + len(POLICY_OUTCOMES) if keep else n_base
+        return out[:, :n_keep], OUT_NAMES[:n_keep]
+    cols = list(range(n_base + len(POLICY_OUTCOMES)))
+    names = list(OUT_NAMES[: n_base + len(POLICY_OUTCOMES)])
+    for what in ("month", "fires"):
+        for q, p in enumerate(cfg.policies):
+            cols.append(OUT_NAMES.index(f"policy{q}_{what}"))
+            names.append(f"policy_{p.name}_{what}")
+    return np.ascontiguousarray(out[:, cols]), tuple(names)

@@ -119,6 +119,8 @@ SHOCKS = (
     "SENT", "USERS", "CONV", "ENT", "PRICE_WAR", "REGIME", "ROUND", "ROUND_SIZE", "IPO",
     # fin: financing
     "BRIDGE",
+    # pol: policies -- the success draw of a policy action with a probability
+    "POLICY",
 )  # fmt: skip
 E = _enum("E", list(SHOCKS))
 N_EPS = len(E)
@@ -128,7 +130,7 @@ LOADS = ("ENT", "USERS", "PRICE_WAR", "REGIME", "ROUND")
 LD = _enum("LD", list(LOADS))
 
 # --- path state ---------------------------------------------------------------------------
-STATE = (
+STATE: tuple[str, ...] = (
     "USERS_DEV", "CONV_DEV", "ENT_G", "ENT_LVL", "PRICE_JUMP", "SENT", "REGIME",
     "CASH", "DEBT", "SHADOW", "UNDRAWN", "ROUND_CD", "ROUND_SIZE", "IPO_DONE", "RENEG_N",
     "INSOLVENT", "MAX_GW", "MIN_CASH", "GAP", "IPO_MONTH", "N_ROUNDS", "ATTEMPTS",
@@ -147,7 +149,19 @@ STATE = (
     # fin2: round tranches (committed money still to come, paid per month), the round
     # shock's own AR(1) part (market appetite), pre-vintage committed equity received
     "TR_LEFT", "TR_PER_M", "ROUND_DEV", "RAISED_COMMITTED",
+    # pol: policies -- funded-path reactions: people-cost scales (actual over the unslowed
+    # trend), the price multiplier, the ad ramp's lead (months), the renegotiated capacity
+    # factor, penalties and stakes so far, compute expensed and revenue from the cash anchor
+    "POL_RND_SCALE", "POL_SGA_SCALE", "POL_RND_Q", "POL_SGA_Q", "POL_PRICE", "POL_CONV",
+    "POL_ADS_LEAD", "POL_GW_SCALE", "POL_COST", "POL_STAKE", "POL_COMPUTE", "POL_REVENUE",
+    "POL_FAILED",  # failed round attempts so far (the failed_round metric)
 )  # fmt: skip
+# pol: policies -- per policy q (at most MAX_POLICIES): months its trigger has held, times it
+# fired, its first firing month (-1: never), its last firing month
+MAX_POLICIES = 4
+STATE = STATE + tuple(
+    f"POL{q}_{x}" for x in ("HELD", "FIRES", "FIRST", "LAST") for q in range(MAX_POLICIES)
+)
 S = _enum("S", list(STATE))
 N_STATE = len(S)
 
@@ -237,7 +251,17 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
     ("DISTRESS", "distress_month", "DISTRESS"),
     ("BRIDGE", "raised_bridge", "RAISED_BRIDGE"),
     ("COMMITTED", "raised_committed", "RAISED_COMMITTED"),  # fin2
+    # pol: policies -- kept in the outputs only when the config has policies
+    # (POLICY_OUTCOMES); the per-policy columns are renamed policy_<name>_month / _fires
+    ("POL_COST", "policy_cost", "POL_COST"),
+    ("POL_STAKE", "policy_stake_sold", "POL_STAKE"),
+    ("POL_COMPUTE", "compute_total", "POL_COMPUTE"),
+    ("POL_REVENUE", "revenue_total", "POL_REVENUE"),
+    *((f"POL{q}_FIRST", f"policy{q}_month", f"POL{q}_FIRST") for q in range(MAX_POLICIES)),
+    *((f"POL{q}_FIRES", f"policy{q}_fires", f"POL{q}_FIRES") for q in range(MAX_POLICIES)),
 )
+POLICY_OUTCOMES = ("policy_cost", "policy_stake_sold", "compute_total", "revenue_total")
+"""pol: policies -- outcomes kept only by runs whose config has policies ($bn over the run)."""
 O = _enum("O", [n for n, _, _ in OUTCOMES])  # noqa: E741
 N_OUT = len(O)
 OUT_NAMES: tuple[str, ...] = tuple(p for _, p, _ in OUTCOMES)
@@ -276,6 +300,7 @@ I = _enum("I", [  # noqa: E741
     "FIN_RETRY", "FIN_PROJECTED",
     "HIST_END",  # cal2: vintage/contracts -- last history month (the as-of month; -1: none)
     "FIN_RUNWAY_PROJECTED", "FIN_TRANCHE_MONTHS",  # fin2
+    "POL_N",  # pol: policies -- number of policies (0: none; the rows of Inputs.pol_*)
 ])  # fmt: skip
 """Integer scalars."""
 M = _enum("M", [
@@ -297,7 +322,15 @@ SI = _enum("SI", ["COND", "START", "LAPSE"])
 """Integer rows per strategic tranche (``Inputs.s_*``)."""
 R = _enum("R", ["CLOSE", "SIZE", "VAL", "IPO_THR", "BRIDGE"])  # BRIDGE: fin: financing
 """Rows per regime (``Inputs.reg_*``; columns :class:`Regime`)."""
-ROW_FIELDS = {"M": "", "CF": "c_", "CI": "c_", "SF": "s_", "SI": "s_", "R": "reg_"}
+# pol: policies -- rows per policy (``Inputs.pol_*``; columns: the policies in config order)
+PF = _enum("PF", ["THRESHOLD", "A", "B", "C", "D"])
+"""Float rows per policy: the trigger's threshold and the action's numbers (see ``PolAction``)."""
+PI = _enum("PI", ["METRIC", "CMP", "HOLD", "MAX_FIRES", "COOLDOWN", "ACTION", "MONTHS"])
+"""Integer rows per policy: trigger metric, comparison, hold, fires, cooldown, action, months."""
+ROW_FIELDS = {
+    "M": "", "CF": "c_", "CI": "c_", "SF": "s_", "SI": "s_", "R": "reg_",
+    "PF": "pol_", "PI": "pol_",  # pol: policies
+}  # fmt: skip
 """Prefix of the :class:`runway.model.Inputs` field behind each member of a row table."""
 
 
@@ -317,11 +350,70 @@ N_FCF_RING = H.PAY - H.FCF
 
 
 class T(IntEnum):
-    """Rows of a path's contract schedule ``traj``: payments, GW online, GW per tranche."""
+    """Rows of a path's contract schedule ``traj``: payments, GW online, GW per tranche.
+
+    pol: policies -- ``ADJ_PAY``, ``ADJ_GW``: what the funded path's policies add to the
+    schedule's payments and GW (0 without policies; the no-new-money path never reads them);
+    after the ``n_strategic`` tranche rows (``STRAT0 + s``), policy ``q``'s base schedule, the
+    payments and GW of the contracts it acts on (:func:`pol_row`). ``STRAT0`` stays last: it
+    is the offset of the rows that follow.
+    """
 
     PAY = 0
     GW = 1
-    STRAT0 = 2
+    ADJ_PAY = 2  # pol: policies
+    ADJ_GW = 3  # pol: policies
+    STRAT0 = 4
+
+
+# pol: policies
+class PolMetric(IntEnum):
+    """Trigger metrics of a policy (config ``policies.trigger.metric``)."""
+
+    MONTHS_OF_RUNWAY = 0
+    CASH_BN = 1
+    FAILED_ROUND = 2
+    REGIME = 3
+    REVENUE_MOMENTUM = 4
+    DATE = 5
+
+
+class PolCmp(IntEnum):
+    """Comparisons of a trigger (``<``, ``<=``, ``>``, ``>=``, ``==``)."""
+
+    LT = 0
+    LE = 1
+    GT = 2
+    GE = 3
+    EQ = 4
+
+
+class PolAction(IntEnum):
+    """Actions of a policy; the numbers they read from ``PF.A .. PF.D`` and ``PI.MONTHS``.
+
+    DEFER_COMPUTE: A share, B penalty share, months; CANCEL_COMPUTE: A share, B penalty share;
+    SLOW_PEOPLE_GROWTH: A factor; RAISE_PRICE: A pct, B conversion elasticity;
+    BRING_ADS_FORWARD: months; SELL_STRATEGIC_STAKE: A amount $bn, B probability;
+    RENEGOTIATE: A share, B cost, C success probability.
+    """
+
+    DEFER_COMPUTE = 0
+    CANCEL_COMPUTE = 1
+    SLOW_PEOPLE_GROWTH = 2
+    RAISE_PRICE = 3
+    BRING_ADS_FORWARD = 4
+    SELL_STRATEGIC_STAKE = 5
+    RENEGOTIATE = 6
+
+
+def pol_row(n_strategic: int, q: int) -> int:
+    """``traj`` row of policy ``q``'s base payments (the next row: its base GW)."""
+    return T.STRAT0 + n_strategic + 2 * q
+
+
+def n_traj_rows(n_strategic: int, n_policies: int) -> int:
+    """Rows of a path's ``traj``."""
+    return T.STRAT0 + n_strategic + 2 * n_policies
 
 
 # --- random-number draw ids (Philox counter word 0 of the per-path draws, runway.kernel.rng) -

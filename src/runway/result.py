@@ -51,6 +51,9 @@ class Result:
         ``monthly.csv`` only with ``runway run --monthly``).
     """
 
+    policy_comparison: dict[str, Any] | None = None
+    """pol: policies -- ``summary.json["policies"]`` (:func:`runway.policies.compare`), or None."""
+
     def __init__(self, raw: RawRun, config_sha256: str | None = None):
         self.raw = raw
         self.config = raw.cfg
@@ -506,7 +509,7 @@ class Result:
 
         cfg = self.config
         headline = copy.deepcopy(self._headline)
-        return {
+        out: dict[str, Any] = {
             "scenario": cfg.scenario.name,
             "description": cfg.scenario.description,
             "paths": self.raw.n_paths,
@@ -533,6 +536,9 @@ class Result:
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         }
+        if self.policy_comparison is not None:  # pol: policies
+            out["policies"] = copy.deepcopy(self.policy_comparison)
+        return out
 
     # --- notebooks (a self-contained block: repr and the Jupyter display) ------------------
     def _notebook_summary(self) -> dict[str, Any]:

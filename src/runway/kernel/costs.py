@@ -79,17 +79,49 @@ def init(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, ns) -> None:
     st[S.RND] = theta[P.RND0] / 12.0 * math.exp(lrnd * (t0 - 0.5))
     st[S.SGA] = theta[P.SGA0] / 12.0 * math.exp(lsga * (t0 - 0.5))
     st[S.CSCALE] = 1.0
+    # pol: policies -- each policy's base schedule: the contracts it acts on (pmask)
+    pmask = k.pmask
+    for q in range(pmask.shape[0]):
+        row = T.STRAT0 + ns + 2 * q
+        for c in range(cpay.size):
+            w = pmask[q, c]
+            if w == 0.0:
+                continue
+            a = max(coff[c], 0)
+            b = min(coff[c] + coni[CI.LEN, c], n_months)
+            if b <= a:
+                continue
+            cf = cap[c, a - coff[c] : a - coff[c] + b - a]
+            prow = traj[row, a:b]
+            grow = traj[row + 1, a:b]
+            for j in range(b - a):
+                prow[j] += cf[j] * cpay[c]
+                grow[j] += cf[j] * cgw[c]
+    st[S.POL_RND_SCALE] = 1.0
+    st[S.POL_SGA_SCALE] = 1.0
+    st[S.POL_RND_Q] = 1.0
+    st[S.POL_SGA_Q] = 1.0
 
 
 @njit_inline
 def month(m, mon, theta, pc, st, traj, sbuf, revenue, rows):
-    """Month ``m``'s cost lines; returns ``(operating_income, stock_pay, compute)``."""
+    """Month ``m``'s cost lines; returns ``(operating_income, stock_pay, compute, nnm_adj)``.
+
+    pol: policies -- the funded path's policies add ``traj[T.ADJ_PAY]`` to the schedule's
+    payments and scale people costs (``S.POL_RND_SCALE``, ``S.POL_SGA_SCALE``, the actual over
+    the unslowed trend); ``nnm_adj`` is what the no-new-money cash flow must add back for the
+    people costs saved (it runs with no reaction): ``-(1 - sbc) * saved``.
+    """
     rev_share = (theta[P.MS0] + (theta[P.MS1] - theta[P.MS0]) * mon[M.W_MS, m]) * revenue
 
     # contracts: this month's payments and GW at full terms come from the path's
     # schedule (init); renegotiation scales the payments
-    compute = traj[T.PAY, m] * st[S.CSCALE]
+    adj = traj[T.ADJ_PAY, m]  # pol: policies
+    compute = (traj[T.PAY, m] + adj if adj != 0.0 else traj[T.PAY, m]) * st[S.CSCALE]
     gw = traj[T.GW, m]
+    adj_gw = traj[T.ADJ_GW, m]  # pol: policies -- deferred or cancelled capacity
+    if adj_gw != 0.0:
+        gw = max(gw + adj_gw, 0.0)
     st[S.MAX_GW] = max(st[S.MAX_GW], gw)
     for s in range(sbuf.shape[1]):
         sbuf[1, s] = max(sbuf[1, s], traj[T.STRAT0 + s, m])
@@ -98,12 +130,22 @@ def month(m, mon, theta, pc, st, traj, sbuf, revenue, rows):
     st[S.RND] = rnd_people * pc[C.RND_Q]
     sga_fixed = st[S.SGA]
     st[S.SGA] = sga_fixed * pc[C.SGA_Q]
+    saved = 0.0  # pol: policies -- people costs the slowed growth saves this month
+    if st[S.POL_RND_SCALE] != 1.0 or st[S.POL_SGA_SCALE] != 1.0:
+        r_full = rnd_people
+        s_full = sga_fixed
+        rnd_people = r_full * st[S.POL_RND_SCALE]
+        sga_fixed = s_full * st[S.POL_SGA_SCALE]
+        saved = (r_full - rnd_people) + (s_full - sga_fixed)
+    st[S.POL_RND_SCALE] *= st[S.POL_RND_Q]
+    st[S.POL_SGA_SCALE] *= st[S.POL_SGA_Q]
     cos = theta[P.INFER] * compute + theta[P.COGS_PCT] * revenue
     rnd = (1.0 - theta[P.INFER]) * compute + rnd_people
     sga = sga_fixed + theta[P.SGA_PCT] * revenue
     op_income = revenue - cos - rnd - sga - rev_share
     sbc_share = theta[P.SBC0] + (theta[P.SBC1] - theta[P.SBC0]) * mon[M.W_SBC, m]
     stock_pay = sbc_share * (rnd_people + sga_fixed)
+    nnm_adj = -(1.0 - sbc_share) * saved if saved != 0.0 else 0.0
 
     rows[m, L.COST_OF_SALES] = cos
     rows[m, L.RND] = rnd
@@ -113,4 +155,4 @@ def month(m, mon, theta, pc, st, traj, sbuf, revenue, rows):
     rows[m, L.COMPUTE] = compute
     rows[m, L.STOCK_PAY] = stock_pay
     rows[m, L.GW] = gw
-    return op_income, stock_pay, compute
+    return op_income, stock_pay, compute, nnm_adj

@@ -38,6 +38,9 @@ From the cash anchor on (month ``m``; money $bn):
    with free cash flow and interest only, flagged, so the accounting identities still hold;
 9. funding gap ``= max_m (buffer - cash_no_new_money)`` (the no-new-money path runs on).
 
+pol: policies -- between 6 and 7, the config's policies (:mod:`.policies`) on the funded
+path; a stake sale's money is strategic money of the month.
+
 Sources: HSBC's funding-gap definition (FIGURES.md); round, IPO and regime parameters and their
 sources in ``configs/hsbc_2025_11.toml`` (``[financing]``).
 """
@@ -47,6 +50,7 @@ from __future__ import annotations
 import math
 
 from runway._jit import njit_inline
+from runway.kernel import policies
 from runway.kernel.numeric import BIG, INF_RUNWAY, log_momentum, phi
 from runway.layout import N_REV_RING, SF, SI, C, Condition, E, F, H, I, L, M, R, Regime, S, T
 
@@ -63,6 +67,7 @@ def init(k, st) -> None:
     st[S.IPO_MONTH] = -1.0
     st[S.MIN_CASH] = BIG
     st[S.DISTRESS] = -1.0
+    policies.init(st, k.pf.shape[1])  # pol: policies
 
 
 @njit_inline
@@ -90,7 +95,8 @@ def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
     """Average monthly burn over the next ``n = round(round_months_of_burn)`` months.
 
     Today's cash flow before compute bills (``pre``) held flat, less the compute bills the
-    committed schedule will send (``traj[T.PAY]`` at today's renegotiation scale, less the
+    committed schedule will send (``traj[T.PAY]``, plus the funded path's policy adjustments
+    ``traj[T.ADJ_PAY]``, at today's renegotiation scale, less the
     vendor-financed share, ``pay_lag`` months after the expense; ``traj`` runs ``n`` months
     past the horizon, so the result does not depend on where the calendar ends):
     ``keep * cscale * sum_j full_{m + j - lag} / n - pre``.
@@ -107,7 +113,7 @@ def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
             idx = 0
         if idx > last:
             idx = last
-        acc += traj[T.PAY, idx]
+        acc += traj[T.PAY, idx] + traj[T.ADJ_PAY, idx]  # pol: policies (0 without)
     return pc[C.VENDOR_KEEP] * st[S.CSCALE] * acc / n - pre
 
 
@@ -132,7 +138,7 @@ def pay_round(fs, iv, st, size) -> float:
 @njit_inline
 def month(
     m, fs, iv, reg, stf, sti, st, hist, sbuf, eps, z_round, r, revenue, fcf, fcf_nnm,
-    rev_year_ago, rows, traj, pc, pre, mon,
+    rev_year_ago, rows, traj, pc, pre, mon, pf, pi,
 ) -> None:  # fmt: skip
     """Month ``m``'s financing: writes the financing lines and balances (from the cash anchor)."""
     ns = sbuf.shape[1]
@@ -226,6 +232,7 @@ def month(
                         signed = size
                 else:
                     st[S.NEXT_TRY] = m + iv[I.FIN_RETRY]  # a failed attempt may be retried
+                    st[S.POL_FAILED] += 1.0  # pol: policies -- the failed_round metric
             if st[S.IPO_DONE] == 0.0 and m >= iv[I.IPO_EARLIEST] and arr >= fs[F.IPO_MIN_ARR]:
                 if eps[E.IPO, m] > reg[R.IPO_THR, r]:
                     ipo = fs[F.IPO_SIZE]
@@ -272,6 +279,18 @@ def month(
                     liquid += bridge
                     runway = liquid / burn if burn > 0.0 else INF_RUNWAY
 
+        # pol: policies -- the funded path's management reactions (kernel/policies.py)
+        if pf.shape[1] > 0:
+            stake = policies.month(
+                m, iv[I.N_MONTHS], pf, pi, st, traj, eps, pc, ns, runway, cash, r, revenue,
+                rev_year_ago,
+            )  # fmt: skip
+            if stake > 0.0:
+                strategic += stake
+                cash += stake
+                liquid += stake
+                runway = liquid / burn if burn > 0.0 else INF_RUNWAY
+
         # Distress: renegotiate a share of what is still owed under every compute contract.
         if iv[I.RENEG_ON] != 0 and st[S.RENEG_N] < iv[I.RENEG_MAX] and runway < fs[F.RENEG_TRIGGER]:
             st[S.CSCALE] *= 1.0 - fs[F.RENEG_SHARE] * (1.0 - fs[F.RENEG_COST])
@@ -316,5 +335,5 @@ def month(
     # over the branches above, the reference counting (atomic, per month) was not pruned and
     # doubled the cost of the whole step (measured). ``0 * alive`` is exact integer arithmetic.
     alive = fs.size + iv.size + reg.size + stf.size + sti.size + hist.size + sbuf.size + eps.size
-    alive += traj.size + pc.size + mon.size
+    alive += traj.size + pc.size + mon.size + pf.size + pi.size
     rows[m + 0 * alive, L.FUNDING_GAP] = st[S.GAP]

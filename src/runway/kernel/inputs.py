@@ -26,6 +26,8 @@ from runway.layout import (
     N_PARAMS,
     N_QUARTER,
     N_STATE,
+    PF,
+    PI,
     ROW_FIELDS,
     SF,
     SI,
@@ -66,6 +68,10 @@ class KernelInputs(NamedTuple):
     # cal2: vintage/contracts
     hrows: np.ndarray  # (hist_end + 1, N_LINES) history lines (history_table)
     hcen: np.ndarray  # (3,) central consumer, enterprise, ads at the as-of month, before actuals
+    # pol: policies
+    pf: np.ndarray  # (len(PF), n_policies) float rows per policy
+    pi: np.ndarray  # (len(PI), n_policies) integer rows per policy
+    pmask: np.ndarray  # (n_policies, n_contracts) 1.0: the policy acts on the contract
 
 
 def _rows(inp, enum, dtype, n: int) -> np.ndarray:
@@ -120,6 +126,9 @@ def pack(inp) -> KernelInputs:
         cap_tail=cap_tail,
         hrows=np.zeros((0, N_LINES)),
         hcen=np.zeros(3),
+        pf=_rows(inp, PF, np.float64, inp.pol_n),  # pol: policies
+        pi=_rows(inp, PI, np.int64, inp.pol_n),
+        pmask=np.ascontiguousarray(inp.pol_mask, dtype=np.float64).reshape(inp.pol_n, nc),
     )
     if inp.hist_end < 0:
         return k
@@ -247,6 +256,7 @@ class PathBuffers(NamedTuple):
     # (T.STRAT0 + n_strategic, n_months + pad) contract schedule, T; ``pad`` =
     # round(round_months_of_burn) months past the horizon, so the projected burn a round or the
     # runway trigger reads does not depend on where the calendar ends (fin2)
+    # pol: policies -- and 2 rows per policy after the tranches (layout.n_traj_rows)
     traj: np.ndarray
     st: np.ndarray  # (N_STATE,) path state, S
     hist: np.ndarray  # (H.PAY + pay_lag + 1,) rings, H
@@ -269,7 +279,10 @@ def path_buffers(k: KernelInputs) -> PathBuffers:
         cpay=np.zeros(nc),
         cgw=np.zeros(nc),
         coff=np.zeros(nc, dtype=np.int64),
-        traj=np.zeros((T.STRAT0 + ns, n_months + int(k.fs[F.FIN_MONTHS_BURN] + 0.5))),
+        # pol: policies -- 2 rows per policy after the tranches (layout.n_traj_rows)
+        traj=np.zeros(
+            (T.STRAT0 + ns + 2 * k.pf.shape[1], n_months + int(k.fs[F.FIN_MONTHS_BURN] + 0.5))
+        ),
         st=np.zeros(N_STATE),
         hist=np.zeros(H.PAY + k.iv[I.PAY_LAG] + 1),
         sbuf=np.zeros((3, ns)),

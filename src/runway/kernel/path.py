@@ -185,6 +185,7 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
     # new reference, and its reference counting would cost more than the month's arithmetic.
     fs, iv, mon, ld, reg_thr = k.fs, k.iv, k.mon, k.load, k.reg_thr
     reg, stf, sti = k.reg, k.stf, k.sti
+    pf, pi = k.pf, k.pi  # pol: policies
     cash_start = iv[I.CASH_START]
     m_anchor = iv[I.M_ANCHOR]
     nl = iv[I.PAY_LAG] + 1
@@ -200,13 +201,17 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
         rev, rev_lost = revenue.month(
             m, fs, mon, m_anchor, theta, pc, st, traj, z_ent, z_users, z_pw, z_conv, rows
         )
-        op_income, stock_pay, compute = costs.month(m, mon, theta, pc, st, traj, sbuf, rev, rows)
+        op_income, stock_pay, compute, nnm_adj = costs.month(
+            m, mon, theta, pc, st, traj, sbuf, rev, rows
+        )
         fcf, fcf_nnm, pre, rev_year_ago = cashflow.month(
             m, nl, pc, st, hist, traj, op_income, stock_pay, compute, rev, rows
         )
         if rev_lost != 0.0:  # the no-new-money path keeps the capacity renegotiation gave up
             ms = theta[P.MS0] + (theta[P.MS1] - theta[P.MS0]) * mon[M.W_MS, m]
             fcf_nnm += rev_lost * (1.0 - theta[P.COGS_PCT] - theta[P.SGA_PCT] - ms)
+        if nnm_adj != 0.0:  # pol: policies -- nor the people costs a policy saved
+            fcf_nnm += nnm_adj
         if m <= h_end:
             history_month(k, m, st, hist, rows)
         if m < cash_start:
@@ -236,7 +241,11 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
             pc,
             pre,
             mon,
+            pf,
+            pi,
         )
+        st[S.POL_COMPUTE] += compute  # pol: policies -- from the cash anchor on
+        st[S.POL_REVENUE] += rev
 
 
 # cal2: vintage/contracts

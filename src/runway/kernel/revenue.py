@@ -20,7 +20,10 @@ Equations (month ``m`` at time ``t`` years; ``h = 1/12``; money $bn per month):
   rising from 0 at ``h`` to 1 at the component's anchor (so the draws act forward);
 - revenue-compute link (section 2.2): every component is multiplied by ``min(1, GW_m /
   GW_plan_m) ** e``, ``GW_m`` the path's GW online (less renegotiated capacity), ``GW_plan`` the
-  central plan's, ``e`` ``compute.revenue_compute_elasticity``.
+  central plan's, ``e`` ``compute.revenue_compute_elasticity``;
+- pol: policies (section 11): on the funded path, consumer revenue times the price rise and
+  its conversion response, the LLM ad share read ``lead`` months ahead, and ``GW_m`` less the
+  deferred or cancelled capacity and times the renegotiated share kept.
 
 Sources: the anchors are HSBC's November 2025 figures as recorded in FIGURES.md ("HSBC
 reproduction targets"); every parameter's own source is in ``configs/hsbc_2025_11.toml``.
@@ -72,6 +75,9 @@ def init(k, theta, pc, st) -> None:
     pc[C.AD_Q] = math.exp(lad * h)
 
     st[S.PRICE_JUMP] = 1.0
+    st[S.POL_PRICE] = 1.0  # pol: policies -- no reaction yet
+    st[S.POL_CONV] = 1.0
+    st[S.POL_GW_SCALE] = 1.0
     st[S.USERS_E] = math.exp(-kk * (t0 - fs[F.USERS_ANCHOR_T])) if anchor > 0.0 else 1.0
     if k.iv[I.M_ANCHOR] > 0:
         st[S.MKT] = theta[P.ENT_MKT] * math.exp(-(r0 * (ta - t0) + cq * (ta * ta - t0 * t0)))
@@ -126,29 +132,60 @@ def month(
     oai = theta[P.OAI_SHARE0] + (theta[P.OAI_SHARE1] - theta[P.OAI_SHARE0]) * mon[M.W_OAI, m]
     ads = ad_market / 12.0 * theta[P.LLM_SHARE] * mon[M.W_LLM, m] * oai
 
+    # pol: policies -- the funded path's reactions: a price rise (with its conversion
+    # response), the ad ramp brought forward, capacity deferred, cancelled or renegotiated
+    adj_gw = traj[T.ADJ_GW, m]
+    reacted = (
+        st[S.POL_PRICE] != 1.0
+        or st[S.POL_CONV] != 1.0
+        or st[S.POL_ADS_LEAD] != 0.0
+        or adj_gw != 0.0
+        or st[S.POL_GW_SCALE] != 1.0
+    )
+    consumer0 = consumer
+    ads0 = ads
+    if reacted:
+        consumer = consumer * st[S.POL_PRICE] * st[S.POL_CONV]
+        price *= st[S.POL_PRICE]
+        conv *= st[S.POL_CONV]
+        lead = int(st[S.POL_ADS_LEAD])
+        if lead > 0:
+            ml = min(m + lead, mon.shape[1] - 1)
+            ads = ad_market / 12.0 * theta[P.LLM_SHARE] * mon[M.W_LLM, ml] * oai
+
     # cal2: vintage/contracts -- the seam pin and the revenue-compute link
     if st[S.HD_CONS] != 0.0:
-        consumer *= math.exp(st[S.HD_CONS] * (1.0 - mon[M.W_CONS_PIN, m]))
+        pin = math.exp(st[S.HD_CONS] * (1.0 - mon[M.W_CONS_PIN, m]))
+        consumer *= pin
+        consumer0 *= pin
     if st[S.HD_ENT] != 0.0:
         enterprise *= math.exp(st[S.HD_ENT] * (1.0 - mon[M.W_ENT_PIN, m]))
     if st[S.HD_ADS] != 0.0:
-        ads *= math.exp(st[S.HD_ADS] * (1.0 - mon[M.W_ADS_PIN, m]))
+        pin = math.exp(st[S.HD_ADS] * (1.0 - mon[M.W_ADS_PIN, m]))
+        ads *= pin
+        ads0 *= pin
+    ent0 = enterprise
     el = theta[P.REV_GW_EL]
     plan = mon[M.GW_PLAN, m]
-    lost = 0.0  # revenue the renegotiated capacity costs this month (the funding gap's basis)
+    lost = 0.0  # revenue the reactions cost this month (the funding gap's basis earns it)
+    f_full = 1.0
     if el > 0.0 and plan > 0.0:
         gw_full = traj[T.GW, m]
         gw = gw_full
+        if reacted:
+            gw = max(gw_full + adj_gw, 0.0) * st[S.POL_GW_SCALE]
         if st[S.RENEG_N] > 0.0:  # renegotiated capacity is given up
             gw *= math.exp(st[S.RENEG_N] * math.log(1.0 - fs[F.RENEG_SHARE]))
         if gw < plan:  # exp(e log(x)), not x ** e: the numpy reference has the same libm calls
-            f = math.exp(el * math.log(gw / plan))
-            if st[S.RENEG_N] > 0.0:
-                f_full = math.exp(el * math.log(gw_full / plan)) if gw_full < plan else 1.0
+            f = math.exp(el * math.log(gw / plan)) if gw > 0.0 else 0.0
+            f_full = math.exp(el * math.log(gw_full / plan)) if gw_full < plan else 1.0
+            if st[S.RENEG_N] > 0.0 and not reacted:
                 lost = (consumer + enterprise + ads) * (f_full - f)
             consumer *= f
             enterprise *= f
             ads *= f
+    if reacted:  # the revenue with no reaction (full terms), less the revenue with them
+        lost = (consumer0 + ent0 + ads0) * f_full - (consumer + enterprise + ads)
 
     revenue = consumer + enterprise + ads
     rows[m, L.REVENUE] = revenue

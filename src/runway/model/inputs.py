@@ -7,15 +7,24 @@ the kernel itself sees numbers, never pydantic models (STYLE.md: numbers in, num
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.special
 
 from runway.calendar import Calendar, parse_month
-from runway.config import Config, Contract
+from runway.config import (
+    BringAdsForward,
+    CancelCompute,
+    Config,
+    Contract,
+    DeferCompute,
+    RaisePrice,
+    SellStrategicStake,
+    SlowPeopleGrowth,
+)
 from runway.dists import encode
-from runway.layout import Condition, Kind, Profile, Regime
+from runway.layout import Condition, Kind, PolAction, PolCmp, PolMetric, Profile, Regime
 from runway.model.params import PARAMS, bounds, field_bounds, get_path
 
 PROFILES = {p.name.lower(): int(p) for p in Profile}
@@ -161,6 +170,21 @@ class Inputs(NamedTuple):
     w_ent_pin: np.ndarray  # (n_months,) seam pin of enterprise revenue: 0 at as-of -> 1 at t_A
     w_ads_pin: np.ndarray  # (n_months,) seam pin of advertising: 0 at as-of -> 1 at t_lT
     gw_plan: np.ndarray  # (n_months,) GW online as contracted (every share 1, no slip)
+    # pol: policies (one entry per policy, config order; layout.PF / PI / PolAction)
+    pol_n: int
+    pol_threshold: np.ndarray  # trigger threshold (regime code, month index for date)
+    pol_a: np.ndarray  # action numbers (layout.PolAction)
+    pol_b: np.ndarray
+    pol_c: np.ndarray
+    pol_d: np.ndarray
+    pol_metric: np.ndarray  # layout.PolMetric
+    pol_cmp: np.ndarray  # layout.PolCmp
+    pol_hold: np.ndarray  # months the trigger must hold
+    pol_max_fires: np.ndarray
+    pol_cooldown: np.ndarray  # months after a firing before the policy may fire again
+    pol_action: np.ndarray  # layout.PolAction
+    pol_months: np.ndarray  # defer: months deferred; bring_ads_forward: months earlier
+    pol_mask: np.ndarray  # (n_policies, n_contracts) 1.0: the contract is acted on
 
 
 PERT_TABLE = 4096
@@ -455,4 +479,56 @@ def build_inputs(cfg: Config, *, stochastic: bool = True) -> Inputs:
         w_ent_pin=_pin(t, t_h, ent_anchor_t),
         w_ads_pin=_pin(t, t_h, llm_target_t),
         gw_plan=_gw_plan(cfg, cal),
+        **_policy_inputs(cfg, cal),  # pol: policies
     )
+
+
+# pol: policies
+_CMPS = {"<": PolCmp.LT, "<=": PolCmp.LE, ">": PolCmp.GT, ">=": PolCmp.GE, "==": PolCmp.EQ}
+
+
+def _policy_inputs(cfg: Config, cal: Calendar) -> dict[str, Any]:
+    """The ``pol_*`` fields: each policy's trigger and action as numbers (layout.PF, PI)."""
+    pols = cfg.policies
+    n = len(pols)
+    f = {k: np.zeros(n) for k in ("pol_threshold", "pol_a", "pol_b", "pol_c", "pol_d")}
+    names = ("pol_metric", "pol_cmp", "pol_hold", "pol_max_fires", "pol_cooldown")
+    i = {k: np.zeros(n, dtype=np.int64) for k in (*names, "pol_action", "pol_months")}
+    mask = np.zeros((n, len(cfg.compute.contracts)))
+    for q, p in enumerate(pols):
+        tr, a = p.trigger, p.action
+        metric = PolMetric[tr.metric.upper()]
+        i["pol_metric"][q] = metric
+        i["pol_cmp"][q] = _CMPS[tr.comparison]
+        i["pol_hold"][q] = tr.hold_months
+        i["pol_max_fires"][q] = tr.max_fires
+        i["pol_cooldown"][q] = tr.cooldown_months
+        if metric == PolMetric.REGIME:
+            f["pol_threshold"][q] = REGIMES.index(str(tr.threshold))
+        elif metric == PolMetric.DATE:
+            f["pol_threshold"][q] = cal.index(str(tr.threshold))
+        else:
+            f["pol_threshold"][q] = float(tr.threshold)
+        i["pol_action"][q] = PolAction[a.kind.upper()]
+        nums: tuple[float, ...] = ()
+        if isinstance(a, DeferCompute):
+            nums = (a.share, a.penalty)
+            i["pol_months"][q] = a.months
+        elif isinstance(a, CancelCompute):
+            nums = (a.share, a.penalty)
+        elif isinstance(a, SlowPeopleGrowth):
+            nums = (a.factor,)
+        elif isinstance(a, RaisePrice):
+            nums = (a.pct, a.conversion_elasticity)
+        elif isinstance(a, BringAdsForward):
+            i["pol_months"][q] = a.months
+        elif isinstance(a, SellStrategicStake):
+            nums = (a.amount_bn, a.probability)
+        else:  # RenegotiatePolicy
+            nums = (a.share, a.cost, a.success_probability)
+        for key, x in zip(("pol_a", "pol_b", "pol_c", "pol_d"), nums, strict=False):
+            f[key][q] = x
+        cp = getattr(a, "counterparty", "all")
+        for c, con in enumerate(cfg.compute.contracts):
+            mask[q, c] = 1.0 if cp == "all" or con.counterparty == cp else 0.0
+    return {"pol_n": n, **f, **i, "pol_mask": mask}

@@ -1030,8 +1030,101 @@ def _backtest_blocks(s: dict[str, Any]) -> list[Block]:
 
 def _blocks(s: dict[str, Any], plot_files: list[str]) -> list[Block]:
     if s.get("deterministic"):
-        return _blocks_deterministic(s, plot_files)
-    return _blocks_monte_carlo(s, plot_files)
+        b = _blocks_deterministic(s, plot_files)
+    else:
+        b = _blocks_monte_carlo(s, plot_files)
+    if s.get("policies"):  # pol: policies -- before the figures
+        at = next((i for i, x in enumerate(b) if x[:3] == ("h", 2, "Figures")), len(b))
+        b[at:at] = _policies_blocks(s["policies"])
+    return b
+
+
+# pol: policies
+def _pts(x: float | None) -> str:
+    """A change of a probability in percentage points, signed: ``-0.35 pts``."""
+    return "n/a" if x is None else f"{100 * x:+.2f} pts"
+
+
+def _p2(x: float | None) -> str:
+    """A probability with two decimals of a percent (policy effects are often small)."""
+    return "n/a" if x is None else f"{100 * x:.2f}%"
+
+
+def _policies_blocks(pol: dict[str, Any]) -> list[Block]:
+    """The "Management policies" section: how often each fired, what it did (paired run)."""
+    head = pol["headline_year"]
+    h = pol["p_insolvent_by"][head]
+    lo, hi = h["change_ci95"]
+    ci = f" (95% paired interval {_pts(lo)} to {_pts(hi)})" if lo is not None else ""
+    b: list[Block] = [("h", 2, "Management policies")]
+    b.append(
+        (
+            "p",
+            "The config's policies act on the funded path only; "
+            + (
+                "the deterministic path was run without them. "
+                if pol["seed"] is None
+                else f"the same {fmt(pol['paths'], 'int')} paths (seed {pol['seed']}) were run "
+                "without them. "
+            )
+            + f"P(insolvent by {head}) "
+            f"{_p2(h['with'])} with the policies, {_p2(h['without'])} without: a change of "
+            f"{_pts(h['change'])}{ci}. The funding gap (no new money, no reaction) is "
+            + ("unchanged." if pol["funding_gap_unchanged"] else "CHANGED (a defect)."),
+        )
+    )
+    b.append(
+        (
+            "table",
+            [
+                "Policy",
+                "Trigger",
+                "Action",
+                "P(fired)",
+                "Median first firing",
+                "Compute where fired",
+                "Revenue where fired",
+            ],
+            [
+                [
+                    escape_md(r["name"]),
+                    escape_md(r["trigger"]),
+                    escape_md(r["action"]),
+                    pct(r["p_fired"]),
+                    date(r["median_first_month"]),
+                    money(r["fired_mean_change_compute_bn"]),
+                    money(r["fired_mean_change_revenue_bn"]),
+                ]
+                for r in pol["policies"]
+            ],
+        )
+    )
+    b.append(
+        (
+            "p",
+            "Compute and revenue where fired: the mean paired change, path by path, of compute "
+            "expensed and revenue from the cash anchor to the horizon on the paths where the "
+            "policy fired (the effect of all the config's policies together on those paths). "
+            f"Penalties paid: {money(pol['mean_policy_cost_bn'])} a path on average.",
+        )
+    )
+    b.append(
+        (
+            "table",
+            ["Year", "P(insolvent) with", "without", "change", "95% paired interval"],
+            [
+                [
+                    y,
+                    _p2(v["with"]),
+                    _p2(v["without"]),
+                    _pts(v["change"]),
+                    f"{_pts(v['change_ci95'][0])} to {_pts(v['change_ci95'][1])}",
+                ]
+                for y, v in pol["p_insolvent_by"].items()
+            ],
+        )
+    )
+    return b
 
 
 def headline_html(s: dict[str, Any]) -> str:
