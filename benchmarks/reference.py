@@ -699,6 +699,9 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         st[:, S.ROUND_CD] = np.where(fire, -1.0, cd1)
         st[:, S.ROUND_SIZE] = np.where(fire, 0.0, st[:, S.ROUND_SIZE])
         coming = st[:, S.TR_LEFT] + inp.committed_left[m]
+        for s in range(ns):  # unconditional strategic money still due on its dates
+            if int(inp.s_cond[s]) == Condition.NONE and m <= inp.s_lapse[s]:
+                coming = coming + np.maximum(inp.s_amount[s] - sbuf[:, 0, s], 0.0)
         liquid = cash + equity + st[:, S.UNDRAWN] + coming - buffer
         runway = np.where(pos_burn, liquid / safe_burn, INF_RUNWAY)
         attempt = (

@@ -68,6 +68,9 @@ def _variant():
         ],
     )
     d["liquidity"]["funded_undrawn_facilities_bn"] = 6.0
+    d["liquidity"]["strategic"].append(  # unconditional money counts as runway before it pays
+        {"name": "later", "amount_bn": 10.0, "condition": "none", "start": "2026-03"}
+    )
     d["shocks"]["round_persistence"] = 0.8
     return config_from_dict(d, "variant")
 

@@ -9,9 +9,10 @@ From the cash anchor on (month ``m``; money $bn):
    online under its counterparties up to its amount, or after an IPO); then the equity
    committed before the vintage (``[[financing.committed]]``) on its dates;
 3. equity rounds: a round paying in tranches pays its next one; when the runway ``(cash +
-   undrawn + still to come - buffer) / burn`` (burn: the last 3 months' average outflow, or
-   with ``runway_basis = "projected"`` the projected burn below) falls below the trigger, a
-   round is attempted; it closes with
+   undrawn + still to come - buffer) / burn`` (to come: tranches of signed rounds,
+   ``[[financing.committed]]`` and unconditional strategic money not yet paid; burn: the
+   last 3 months' average outflow, or with ``runway_basis = "projected"`` the projected burn
+   below) falls below the trigger, a round is attempted; it closes with
    probability ``min(close_r * mom, 1)``, ``mom = (revenue momentum / reference)^elasticity``
    clipped, sized ``months_of_burn * burn * size_r * mom * noise`` within ``[min, max]`` and
    at most ``max_dilution`` of ``ARR * multiple_r * mom`` (``round_size_basis = "projected"``:
@@ -200,6 +201,9 @@ def month(
                     st[S.ROUND_SIZE] = 0.0
             # money already committed counts as runway: tranches to come, pre-vintage tranches
             coming = st[S.TR_LEFT] + mon[M.COMMITTED_LEFT, m]
+            for s in range(ns):  # unconditional strategic money still due on its dates
+                if sti[SI.COND, s] == Condition.NONE and m <= sti[SI.LAPSE, s]:
+                    coming += max(stf[SF.AMOUNT, s] - sbuf[0, s], 0.0)
             liquid = cash + equity + st[S.UNDRAWN] + coming - buffer
             runway = liquid / burn if burn > 0.0 else INF_RUNWAY
             if st[S.ROUND_CD] < 0.0 and m >= st[S.NEXT_TRY] and runway < fs[F.FIN_TRIGGER]:

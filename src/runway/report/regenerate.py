@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> None:
         ):
             cfg = runway.load_config(cfg_path)
             res = runway.simulate(cfg_path, paths=a.paths)
+            if cfg.policies:  # the paired run without them, as `runway run` does (issue 17)
+                from runway.policies import compare_with_run
+
+                res.policy_comparison = compare_with_run(res.raw)
             d = write_outputs(res, Path(tmp) / cfg.scenario.name)
             runs[cfg.scenario.name] = d
             dest = a.out / cfg.scenario.name
