@@ -7,7 +7,9 @@ Recipe (from a checkout of the commit to record, venv active)::
 It writes ``tests/data/baseline.json`` (the commit is in its ``"recipe"``). History: kernel v2
 (issue 11) was checked against commit 40b4ae4's numbers recorded this way (every headline
 within 3 combined MCSE, worst 2.87, at 6633370); the calibration and financing issues (12, 13)
-then changed the model on purpose and the file was recorded again from the merged engine. It
+then changed the model on purpose and the file was recorded again from the merged engine, and
+once more after issue 13's financing mechanics (committed tranches, rounds paid in tranches, the
+projected runway, persistent round appetite). It
 runs ``runway.simulate(configs/hsbc_2025_11.toml, paths=200_000, seed=20251124)`` (the
 config's own chunk size, 2 numba threads) and writes ``tests/data/baseline.json``:
 P(insolvent by each year), funding-gap p05/p50/p95 per year, revenue p05/p50/p95 per year
