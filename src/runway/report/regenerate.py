@@ -63,6 +63,19 @@ def main(argv: list[str] | None = None) -> None:
                     shutil.copy(d / f, dest / f)
             print(f"{cfg_path.name}: {a.paths:,} paths -> {dest}")
         _vintages(runs, a.out)
+        _relabel(a.out, Path(tmp))
+
+
+def _relabel(out: Path, tmp: Path) -> None:
+    """Name the kept directories, not the temporary ones, in the comparison reports."""
+    for name in ("compare_vintages", "hsbc_2025_11_conditioned", "compare_conditioned"):
+        for f in ("report.md", "report.html", "compare.json", "summary.json"):
+            p = out / name / f
+            if p.exists():
+                text = p.read_text()
+                for prefix in (str(tmp), str(tmp).replace("_", "\\_")):
+                    text = text.replace(prefix, "reports")
+                p.write_text(text)
 
 
 def _vintages(runs: dict[str, Path], out: Path) -> None:
