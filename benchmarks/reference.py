@@ -380,6 +380,15 @@ def _log_momentum(inp, revenue, base, span, log):
     return np.where(ok, np.where(pos, x, LOG_MOM_LO), 0.0)
 
 
+def _still_coming(m, inp, st, sbuf):
+    """fin2: ``kernel.financing.still_coming``, committed money not yet paid."""
+    coming = st[:, S.TR_LEFT] + inp.committed_left[m]
+    for s in range(inp.s_amount.size):
+        if int(inp.s_cond[s]) == Condition.NONE and m <= inp.s_lapse[s]:
+            coming = coming + np.maximum(inp.s_amount[s] - sbuf[:, 0, s], 0.0)
+    return coming
+
+
 def _pay_round(inp, st, mask, size):
     """fin2: a signed round's first tranche where ``mask``; the rest waits in ``TR_LEFT``."""
     first = size * inp.fin_first_share
@@ -698,11 +707,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         equity = equity + _pay_round(inp, st, fire, st[:, S.ROUND_SIZE])
         st[:, S.ROUND_CD] = np.where(fire, -1.0, cd1)
         st[:, S.ROUND_SIZE] = np.where(fire, 0.0, st[:, S.ROUND_SIZE])
-        coming = st[:, S.TR_LEFT] + inp.committed_left[m]
-        for s in range(ns):  # unconditional strategic money still due on its dates
-            if int(inp.s_cond[s]) == Condition.NONE and m <= inp.s_lapse[s]:
-                coming = coming + np.maximum(inp.s_amount[s] - sbuf[:, 0, s], 0.0)
-        liquid = cash + equity + st[:, S.UNDRAWN] + coming - buffer
+        liquid = cash + equity + st[:, S.UNDRAWN] + _still_coming(m, inp, st, sbuf) - buffer
         runway = np.where(pos_burn, liquid / safe_burn, INF_RUNWAY)
         attempt = (
             alive
@@ -765,7 +770,8 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     cash = cash + new_debt
     st[:, S.DEBT] += facility + new_debt
 
-    liquid = cash + st[:, S.UNDRAWN] - buffer
+    to_come = np.where(alive, _still_coming(m, inp, st, sbuf), 0.0)
+    liquid = cash + st[:, S.UNDRAWN] + to_come - buffer
     runway = np.where(pos_burn, liquid / safe_burn, INF_RUNWAY)
     window = alive & (runway < inp.distress_trigger)
     st[:, S.DISTRESS] = np.where(window & (st[:, S.DISTRESS] < 0.0), float(m), st[:, S.DISTRESS])
@@ -820,6 +826,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     row[:, L.DEBT] = st[:, S.DEBT]
     row[:, L.BRIDGE_OUT] = st[:, S.BRIDGE]
     row[:, L.DEFAULTED] = np.where(st[:, S.INSOLVENT] >= 0.0, 1.0, 0.0)
+    row[:, L.TO_COME] = to_come
     row[:, L.FUNDING_GAP] = st[:, S.GAP]
 
 
@@ -840,6 +847,7 @@ def backfill_history(inp: Inputs, rows: np.ndarray) -> None:
         rows[m, :, L.FUNDING_GAP] = 0.0
         rows[m, :, L.BRIDGE_OUT] = 0.0  # fin: financing
         rows[m, :, L.DEFAULTED] = 0.0
+        rows[m, :, L.TO_COME] = 0.0
 
 
 def run_paths(

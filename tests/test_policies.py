@@ -130,10 +130,11 @@ def test_defer_fires_exactly_where_runway_reaches_6_months() -> None:
     """It fires on a path iff the path (run without it) has a month of runway below 6.
 
     The runway is recomputed from the monthly lines of the run without policies: cash plus
-    the undrawn facilities less the buffer, over the last 3 months' average burn, in each
-    month from the cash anchor while the path has not defaulted. The two runs are the same
-    up to the first firing, so the path fires iff that runway is ever below 6 months. The
-    runway's burn is the trailing one (``financing.runway_basis``), which the lines give.
+    the undrawn facilities plus committed money still to come (``committed_to_come``) less
+    the buffer, over the last 3 months' average burn, in each month from the cash anchor
+    while the path has not defaulted. The two runs are the same up to the first firing, so
+    the path fires iff that runway is ever below 6 months. The runway's burn is the trailing
+    one (``financing.runway_basis``), which the lines give.
     """
     cfg = _shipped().with_overrides({"financing.runway_basis": "trailing"})
     n = 600
@@ -147,7 +148,7 @@ def test_defer_fires_exactly_where_runway_reaches_6_months() -> None:
     fcf = rows[:, :, L.FCF]
     burn = -(fcf[:, 2:] + fcf[:, 1:-1] + fcf[:, :-2]) / 3.0  # month m >= 2
     m = np.arange(2, rows.shape[1])
-    liquid = rows[:, 2:, L.CASH] + undrawn[:, 2:] - inp.buffer
+    liquid = rows[:, 2:, L.CASH] + undrawn[:, 2:] + rows[:, 2:, L.TO_COME] - inp.buffer
     alive = np.ones_like(liquid, dtype=bool)
     alive[:, 1:] = rows[:, 2:-1, L.DEFAULTED] == 0.0
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -218,6 +218,8 @@ LINES: tuple[tuple[str, str, bool], ...] = (
     ("DEFAULTED", "defaulted", False),
     ("VENDOR_CREDIT", "vendor_credit", False),
     ("ROUND_DEV", "round_appetite", False),  # fin2: the round shock's own AR(1) part
+    # fin2: committed money not yet paid, as the distress window's runway counts it
+    ("TO_COME", "committed_to_come", False),
 )
 L = _enum("L", [n for n, _, _ in LINES])
 N_LINES = len(L)

@@ -31,6 +31,7 @@ From the cash anchor on (month ``m``; money $bn):
    max_dilution * ARR * multiple_r)`` outstanding, closes with the regime's bridge
    probability (certainly while a signed round waits to pay or pays tranches); it accrues
    ``bridge_rate`` and converts at the next round or IPO;
+   (the runway of steps 6-7 counts committed money still to come, as the trigger's does);
 7. renegotiation: below its trigger, a share of every compute contract's remaining payments
    is renegotiated away (at a cost), at most ``max_count`` times;
 8. default (absorbing): the first month cash plus undrawn facilities ends below the buffer
@@ -119,6 +120,21 @@ def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
 
 
 @njit_inline
+def still_coming(m, st, mon, stf, sti, sbuf) -> float:
+    """Committed money not yet paid in month ``m`` ($bn): what counts as runway beside cash.
+
+    The later tranches of a signed round (``TR_LEFT``), ``[[financing.committed]]`` paid
+    after ``m`` and unconditional strategic money still due (up to its lapse). A defaulted
+    path has none (its tranches lapse; this is read only while it is alive).
+    """
+    coming = st[S.TR_LEFT] + mon[M.COMMITTED_LEFT, m]
+    for s in range(sbuf.shape[1]):
+        if sti[SI.COND, s] == Condition.NONE and m <= sti[SI.LAPSE, s]:
+            coming += max(stf[SF.AMOUNT, s] - sbuf[0, s], 0.0)
+    return coming
+
+
+@njit_inline
 def pay_round(fs, iv, st, size) -> float:
     """A signed round starts paying: its first tranche now, the rest over the next months.
 
@@ -167,6 +183,7 @@ def month(
     new_debt = 0.0
     bridge = 0.0
     committed = 0.0
+    to_come = 0.0
     rows[m, L.ROUND_SIGNED] = 0.0
     if st[S.INSOLVENT] < 0.0:  # a defaulted path raises nothing (absorbing)
         for s in range(ns):
@@ -200,10 +217,7 @@ def month(
                     st[S.ROUND_CD] = -1.0
                     st[S.ROUND_SIZE] = 0.0
             # money already committed counts as runway: tranches to come, pre-vintage tranches
-            coming = st[S.TR_LEFT] + mon[M.COMMITTED_LEFT, m]
-            for s in range(ns):  # unconditional strategic money still due on its dates
-                if sti[SI.COND, s] == Condition.NONE and m <= sti[SI.LAPSE, s]:
-                    coming += max(stf[SF.AMOUNT, s] - sbuf[0, s], 0.0)
+            coming = still_coming(m, st, mon, stf, sti, sbuf)
             liquid = cash + equity + st[S.UNDRAWN] + coming - buffer
             runway = liquid / burn if burn > 0.0 else INF_RUNWAY
             if st[S.ROUND_CD] < 0.0 and m >= st[S.NEXT_TRY] and runway < fs[F.FIN_TRIGGER]:
@@ -262,8 +276,10 @@ def month(
         cash += new_debt
         st[S.DEBT] += facility + new_debt
 
-        # Distress window: an insider bridge, certain while a signed round waits to pay.
-        liquid = cash + st[S.UNDRAWN] - buffer
+        # Distress window: an insider bridge, certain while a signed round waits to pay. The
+        # runway counts committed money still to come, as the round trigger's does (fin2).
+        to_come = still_coming(m, st, mon, stf, sti, sbuf)
+        liquid = cash + st[S.UNDRAWN] + to_come - buffer
         runway = liquid / burn if burn > 0.0 else INF_RUNWAY
         if runway < fs[F.DISTRESS_TRIGGER]:
             if st[S.DISTRESS] < 0.0:
@@ -334,6 +350,7 @@ def month(
     rows[m, L.DEBT] = st[S.DEBT]
     rows[m, L.BRIDGE_OUT] = st[S.BRIDGE]
     rows[m, L.DEFAULTED] = 1.0 if st[S.INSOLVENT] >= 0.0 else 0.0
+    rows[m, L.TO_COME] = to_come
     # Every array argument is used once more here, in the block's last basic block: numba binds
     # an inlined function's array arguments as new references, and with their last uses spread
     # over the branches above, the reference counting (atomic, per month) was not pruned and

@@ -301,6 +301,7 @@ def backfill_history(k, rows) -> None:
         rows[m, L.FUNDING_GAP] = 0.0
         rows[m, L.BRIDGE_OUT] = 0.0  # fin: financing
         rows[m, L.DEFAULTED] = 0.0
+        rows[m, L.TO_COME] = 0.0
 
 
 @njit_inline

@@ -4,7 +4,8 @@ Each policy ``q`` (config ``[[policies]]``, rows ``PF`` / ``PI`` of ``k.pf`` / `
 trigger and an action, evaluated in month ``m`` (from the cash anchor, while the path has not
 defaulted) after the month's financing and before the default test:
 
-- trigger: ``metric cmp threshold``; the metric is the runway ``(cash + undrawn - buffer) /
+- trigger: ``metric cmp threshold``; the metric is the runway
+  ``(cash + undrawn + to come - buffer) /
   burn`` (months), cash ($bn), failed round attempts so far (count), the regime (code),
   revenue momentum ``revenue / revenue_12_months_ago - 1`` (1/yr; undefined, so false, while
   there is no revenue a year back) or the month index (date). It must hold ``hold`` months
