@@ -25,14 +25,14 @@ from tests.conftest import HSBC
 import runway
 from runway import engine
 
-SHA256 = "1131e676a0d31ebab371cb00a22a017ae572da077af0ed7d003e3d00b537b5eb"
+SHA256 = "3ba47a97408ba5caa985a0ba3ba07c67a9ed89a4749d0e47e4ff20f17f0e5e86"
 P_INSOLVENT_BY = {
     "2025": 0.0,
     "2026": 0.0,
     "2027": 0.001220703125,
-    "2028": 0.003662109375,
-    "2029": 0.010009765625,
-    "2030": 0.0224609375,
+    "2028": 0.004638671875,
+    "2029": 0.010986328125,
+    "2030": 0.024658203125,
 }
 GAP_2030 = {
     "mean": 191.6809123373513,
