@@ -265,9 +265,4 @@ def test_no_ipo_withholds_the_ipo_and_amazons_money(q2_mc):
     s_a, s_b = res.paths["raised_strategic"].to_numpy(), q2_mc.paths["raised_strategic"].to_numpy()
     assert (s_a <= s_b + 1e-9).all() and s_a.sum() < s_b.sum()
     assert res.paths["cash_2030"].median() < q2_mc.paths["cash_2030"].median()
-    # P(insolvent by 2030) is ~0.1% in both at this path count (3 defaults in 2,000 against 0
-    # with seed 11, once the vintage took the HSBC vintage's financing mechanics): their order
-    # is noise, and money withheld does not default a path by itself (a round then comes
-    # earlier). What must hold: withholding money is not a significant *fall* in defaults.
-    d = _defaulted(res, 2030).astype(float) - _defaulted(q2_mc, 2030).astype(float)
-    assert d.mean() + 3.0 * d.std(ddof=1) / np.sqrt(d.size) >= 0.0
+    assert _p_insolvent(res, 2030) >= _p_insolvent(q2_mc, 2030)
