@@ -111,3 +111,19 @@ def test_cli(tmp_path):
     assert res.exit_code == 0, res.output
     assert "| Q1 | 2026-Q1 | 1.5 | 50.5 |" in res.output
     assert "percentile of the paths" in res.output
+
+
+def test_large_runs_keep_no_quarterly_record(monkeypatch):
+    """Quarterly lines cost 4 bytes x 11 lines x 24 quarters a path: kept up to a cap."""
+    from tests.conftest import make_config
+
+    from runway import engine
+
+    cfg = make_config(None)
+    monkeypatch.setattr(engine, "MAX_QUARTER_PATHS", 64)
+    small = engine.run(cfg, paths=64, seed=1, chunk_size=32, baseline=False)
+    large = engine.run(cfg, paths=96, seed=1, chunk_size=32, baseline=False)
+    assert small.quarterly is not None and small.quarterly.shape[0] == 64
+    assert large.quarterly is None
+    forced = engine.run(cfg, paths=96, seed=1, chunk_size=32, baseline=False, quarters=True)
+    assert forced.quarterly is not None and forced.quarterly.shape[0] == 96

@@ -56,6 +56,9 @@ BATCH_PATHS = 32_768
 step of a ``target_mcse`` run when no ``paths`` is given."""
 MAX_TRACE_PATHS = 1_000
 """Runs with at most this many paths keep every monthly line of every path (``Result.monthly``)."""
+MAX_QUARTER_PATHS = 1_000_000
+"""Runs with at most this many paths keep every path's quarterly lines by default (about 1 GB
+of float32 at a six-year horizon; ten million paths would need 10 GB): ``quarters.parquet``."""
 DEFAULT_MAX_PATHS = 1_000_000
 """Cap on the paths a ``target_mcse`` run may grow to (about a minute per million paths here)."""
 TARGET_MARGIN = 1.05
@@ -497,8 +500,10 @@ def run(
         Keep every path's quarterly lines (:data:`runway.layout.QUARTER`: revenue, burn,
         quarter-end cash, money raised by source) as ``RawRun.quarterly`` (float32), which
         ``quarters.parquet``, ``runway backtest`` and ``runway condition`` read. Default:
-        ``fold`` (runs that write a run directory keep them; sweeps and the sensitivity
-        analysis, which pass ``fold=False``, read neither and do not pay for them).
+        ``fold`` and at most :data:`MAX_QUARTER_PATHS` paths (the most a ``target_mcse`` run
+        may reach, for one): runs that write a run directory keep them; sweeps and the
+        sensitivity analysis, which pass ``fold=False``, read neither and do not pay for them;
+        larger runs keep none unless asked (their backtest reads the per-path years).
     policy_outcomes : bool
         pol: policies -- keep ``layout.POLICY_OUTCOMES`` (compute expensed, revenue, policy
         costs) even when the config has no policies (the paired run of
@@ -537,7 +542,9 @@ def run(
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     inp = build_inputs(cfg, stochastic=not deterministic)
     held = resolve_hold(cfg, hold)
-    quarters = fold if quarters is None else quarters  # tools: quarterly lines
+    if quarters is None:  # tools: quarterly lines, by default up to MAX_QUARTER_PATHS paths
+        most = cap if target_mcse is not None else n
+        quarters = fold and most <= MAX_QUARTER_PATHS
     q_of_m = quarter_of_month(cal) if quarters else None
     sim = _Simulator(
         inp, s if s is not None else 0, cs, n, progress, fold=fold, hold=held, q_of_m=q_of_m

@@ -117,7 +117,7 @@ def footprint_terms(cfg: Config, paths: int) -> dict[str, int]:
     """The three size terms of a run of ``paths`` paths (bytes; see the module docstring)."""
     from runway import layout as K
     from runway.calendar import Calendar
-    from runway.engine import ANNUAL_KEEP, BATCH_PATHS, MAX_TRACE_PATHS
+    from runway.engine import ANNUAL_KEEP, BATCH_PATHS, MAX_QUARTER_PATHS, MAX_TRACE_PATHS
 
     cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
     n_years, n_months = len(cal.years), cal.n_months
@@ -129,6 +129,8 @@ def footprint_terms(cfg: Config, paths: int) -> dict[str, int]:
     trace = paths * n_months * K.N_LINES * 8 if paths <= MAX_TRACE_PATHS else 0
     # tools: the quarterly lines (float32), held once in both phases (written in row groups)
     quarter = 4 * K.N_QUARTER * (cal.end // 3 - cal.start // 3 + 1) * paths
+    if paths > MAX_QUARTER_PATHS:  # larger runs keep no quarterly lines (engine.run)
+        quarter = 0
     return {
         "per_path_bytes": per_path * paths,
         "batch_bytes": batch,
