@@ -28,6 +28,7 @@ import typer
 
 from runway import kernel as K
 from runway._jit import njit
+from runway.engine import MAX_QUARTER_PATHS
 from runway.kernel.path import draw_path_params, draw_shocks
 from runway.kernel.rng import seed_key
 from runway.layout import N_EPS, N_FAN, N_LINES, N_OUT, I, L
@@ -420,8 +421,17 @@ def run_bench(quick: bool = False, log=print) -> dict[str, Any]:
     elif len(pts) >= 2:
         p0, p1 = pts[-2], pts[-1]
         slope = (p1["peak_rss_mb"] - p0["peak_rss_mb"]) / (p1["paths"] - p0["paths"])
-        rss10m = (p1["peak_rss_mb"] + slope * (10_000_000 - p1["paths"])) / 1024
+        base = p1["peak_rss_mb"]
         rss_basis = f"extrapolated from {p0['paths']:,} and {p1['paths']:,} paths"
+        if p1["paths"] <= MAX_QUARTER_PATHS < 10_000_000:
+            # the measured points keep each path's quarterly record; a 10M run keeps none
+            from runway.guard import footprint_terms
+
+            q_mb = footprint_terms(cfg, 1)["quarter_bytes"] / 2**20
+            base -= q_mb * p1["paths"]
+            slope -= q_mb
+            rss_basis += ", less the quarterly record a 10,000,000-path run does not keep"
+        rss10m = (base + slope * (10_000_000 - p1["paths"])) / 1024
     else:  # pragma: no cover - every point failed
         rss10m, rss_basis = math.nan, "no point measured"
 
