@@ -196,7 +196,8 @@ def month(
         committed = mon[M.COMMITTED, m]
         cash += committed
 
-        burn = -(hist[H.FCF] + hist[H.FCF + 1] + hist[H.FCF + 2]) / 3.0
+        trailing = -(hist[H.FCF] + hist[H.FCF + 1] + hist[H.FCF + 2]) / 3.0
+        burn = trailing
         if iv[I.FIN_RUNWAY_PROJECTED] != 0:  # fin2: runway on the burn still to come
             burn = projected_burn(m, iv, fs, st, traj, pc, pre)
         fin_on = iv[I.FIN_ON] != 0
@@ -233,9 +234,10 @@ def month(
                     noise = 1.0
                     if iv[I.STOCHASTIC] != 0:
                         noise = math.exp(sig * eps[E.ROUND_SIZE, m] - 0.5 * sig * sig)
-                    base = -(hist[H.FCF] + hist[H.FCF + 1] + hist[H.FCF + 2]) / 3.0
-                    if iv[I.FIN_PROJECTED] != 0:
-                        base = projected_burn(m, iv, fs, st, traj, pc, pre)
+                    base = trailing
+                    if iv[I.FIN_PROJECTED] != 0:  # the runway's projection when it has one
+                        projected = iv[I.FIN_RUNWAY_PROJECTED] != 0
+                        base = burn if projected else projected_burn(m, iv, fs, st, traj, pc, pre)
                     size = fs[F.FIN_MONTHS_BURN] * max(base, 0.0) * reg[R.SIZE, r] * mom * noise
                     valuation = arr * reg[R.VAL, r] * mom
                     size = min(
