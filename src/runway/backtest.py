@@ -25,6 +25,7 @@ the run's files cannot give is listed with the reason.
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -211,10 +212,16 @@ def path_values(
         v, basis = quarter_values(table, a, grid)
         if v is not None or basis.startswith("period outside"):
             return v, basis
-    paths = pd.read_parquet(run_dir / "paths.parquet")
-    year = a.period[:4]
-    annual = len(a.period) == 4
-    if a.measure in ("revenue", "burn") and annual and f"revenue_{year}" in paths:
+    return year_values(pd.read_parquet(run_dir / "paths.parquet"), a)
+
+
+def year_values(paths: pd.DataFrame, a: Actual) -> tuple[np.ndarray | None, str]:
+    """Per-path values from the per-path years (``paths.parquet``).
+
+    A calendar year's revenue or burn, or year-end cash; ``None`` and the reason otherwise.
+    """
+    year, months = a.period[:4], period_months(a.period)
+    if a.measure in ("revenue", "burn") and len(a.period) == 4 and f"revenue_{year}" in paths:
         col = paths[f"revenue_{year}"] if a.measure == "revenue" else -paths[f"fcf_{year}"]
         return col.to_numpy(), "paths.parquet"
     if a.measure == "cash" and months[-1].endswith("-12") and f"cash_{year}" in paths:
@@ -246,29 +253,65 @@ def _phi(z: np.ndarray) -> np.ndarray:
     return np.asarray(ndtr(z))
 
 
-def predictive_cdf(v: np.ndarray, s: float, x: float) -> float:
-    """``P(V + e <= x)``, ``V`` uniform over the paths ``v``, ``e ~ N(0, s^2)`` (mid-rank at 0)."""
+PHI_REACH = 8.5
+"""Beyond this many error sds from ``x`` a path's ``Phi`` is 0 or 1 to double precision."""
+
+
+def predictive_cdf(v: np.ndarray, s: float, x: float, *, is_sorted: bool = False) -> float:
+    """``P(V + e <= x)``, ``V`` uniform over the paths ``v``, ``e ~ N(0, s^2)`` (mid-rank at 0).
+
+    With ``is_sorted`` (``v`` ascending) only the paths within ``PHI_REACH * s`` of ``x`` are
+    evaluated; the others count 1 (below) or 0 (above), as ``Phi`` rounds them.
+    """
     if s <= 0.0:
         # equal within float32 storage (quarters.parquet): 30.8 is stored as 30.7999992
         tie = np.abs(v - x) <= FLOAT32_TIE * max(1.0, abs(x))
         return float((np.sum((v < x) & ~tie) + 0.5 * np.sum(tie)) / v.size)
-    return float(np.mean(_phi((x - v) / s)))
+    if not is_sorted:
+        return float(np.mean(_phi((x - v) / s)))
+    a, b = np.searchsorted(v, [x - PHI_REACH * s, x + PHI_REACH * s])
+    return float((a + np.sum(_phi((x - v[a:b]) / s))) / v.size)
 
 
-def predictive_quantile(v: np.ndarray, s: float, q: float) -> float:
-    """The ``q`` quantile of ``V + e`` (bisection on :func:`predictive_cdf`; exact at s = 0)."""
+def _cdf_pdf(v: np.ndarray, s: float, x: float) -> tuple[float, float]:
+    """:func:`predictive_cdf` of sorted ``v`` and the density of ``V + e`` at ``x``."""
+    a, b = np.searchsorted(v, [x - PHI_REACH * s, x + PHI_REACH * s])
+    z = (x - v[a:b]) / s
+    pdf = float(np.sum(np.exp(-0.5 * z * z))) / (s * math.sqrt(2.0 * math.pi) * v.size)
+    return float((a + np.sum(_phi(z))) / v.size), pdf
+
+
+def predictive_quantile(v: np.ndarray, s: float, q: float, *, is_sorted: bool = False) -> float:
+    """The ``q`` quantile of ``V + e`` (exact at s = 0).
+
+    Newton's method on :func:`predictive_cdf` inside a bracket that each step narrows (a
+    bisection step where Newton would leave it), from the paths' own ``q`` quantile +-
+    ``PHI_REACH * s`` (the mixture's quantile lies within it), to a relative step of 1e-9.
+    """
     if s <= 0.0:
         return float(np.quantile(v, q))
-    lo, hi = float(v.min()) - 10.0 * s, float(v.max()) + 10.0 * s
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        if predictive_cdf(v, s, mid) < q:
-            lo = mid
+    if not is_sorted:
+        v = np.sort(v)
+    x = float(np.quantile(v, q))
+    lo, hi = x - PHI_REACH * s, x + PHI_REACH * s
+    while predictive_cdf(v, s, lo, is_sorted=True) > q:  # never in exact arithmetic
+        lo -= PHI_REACH * s
+    while predictive_cdf(v, s, hi, is_sorted=True) < q:
+        hi += PHI_REACH * s
+    for _ in range(200):
+        f, d = _cdf_pdf(v, s, x)
+        if f < q:
+            lo = x
         else:
-            hi = mid
-        if hi - lo < 1e-9 * max(1.0, abs(mid)):
-            break
-    return 0.5 * (lo + hi)
+            hi = x
+        step = (q - f) / d if d > 0.0 else math.inf
+        nxt = x + step
+        if not lo < nxt < hi:
+            nxt = 0.5 * (lo + hi)
+        if abs(nxt - x) < 1e-9 * max(1.0, abs(x)) or hi - lo < 1e-9 * max(1.0, abs(x)):
+            return nxt
+        x = nxt
+    return x
 
 
 def backtest(run_dir: Path, actuals: list[Actual]) -> list[Row]:
@@ -305,14 +348,7 @@ def backtest_result(result: Any, actuals: list[Actual]) -> list[Row]:
             v, basis = quarter_values(q, a, grid)
             if v is not None or basis.startswith("period outside"):
                 return v, basis
-        paths = result.paths
-        year, months = a.period[:4], period_months(a.period)
-        if a.measure in ("revenue", "burn") and len(a.period) == 4 and f"revenue_{year}" in paths:
-            col = paths[f"revenue_{year}"] if a.measure == "revenue" else -paths[f"fcf_{year}"]
-            return col.to_numpy(), "paths.parquet"
-        if a.measure == "cash" and months[-1].endswith("-12") and f"cash_{year}" in paths:
-            return paths[f"cash_{year}"].to_numpy(), "paths.parquet"
-        return None, "needs monthly.csv (runway run --monthly, at most 1,000 paths)"
+        return year_values(result.paths, a)
 
     return backtest_rows(actuals, str(result.config.liquidity.cash_as_of), values)
 
@@ -333,11 +369,16 @@ def backtest_rows(
             rows.append(Row(a.name, a.period, a.value_bn, nan, nan, nan, nan, None, nan, basis))
             continue
         x, s = a.value_bn, a.uncertainty_bn
-        pct = predictive_cdf(v, s, x)
-        lo, med, hi = (predictive_quantile(v, s, q) for q in (ALPHA / 2, 0.5, 1 - ALPHA / 2))
+        v = np.sort(v)  # once: every predictive evaluation below reads a window of it
+
+        def quantile(q: float, v: np.ndarray = v, s: float = s) -> float:
+            return predictive_quantile(v, s, q, is_sorted=True)
+
+        pct = predictive_cdf(v, s, x, is_sorted=True)
+        lo, med, hi = (quantile(q) for q in (ALPHA / 2, 0.5, 1 - ALPHA / 2))
         score = (hi - lo) + 2 / ALPHA * max(lo - x, 0.0) + 2 / ALPHA * max(x - hi, 0.0)
         raw = predictive_cdf(v, 0.0, x)
-        inside_98 = predictive_quantile(v, s, 0.01) <= x <= predictive_quantile(v, s, 0.99)
+        inside_98 = quantile(0.01) <= x <= quantile(0.99)
         rows.append(
             Row(a.name, a.period, x, pct, lo, med, hi, lo <= x <= hi, score, basis, raw, inside_98)
         )
