@@ -2,7 +2,8 @@
 
 Recipe (kernel v2: Philox4x32-10, draw ids from the config paths; recorded again after the
 calibration and financing issues changed the model; again after issue 13's financing
-mechanics: committed tranches, rounds in tranches, projected runway, round appetite)::
+mechanics: committed tranches, rounds in tranches, projected runway, round appetite; again
+after the AWS contract's ramp to end-2026, compute-aws)::
 
     raw = runway.engine.run(load_config("configs/hsbc_2025_11.toml"), paths=4096,
                             seed=20251124, chunk_size=512, baseline=False)
@@ -25,20 +26,20 @@ from tests.conftest import HSBC
 import runway
 from runway import engine
 
-SHA256 = "3ba47a97408ba5caa985a0ba3ba07c67a9ed89a4749d0e47e4ff20f17f0e5e86"
+SHA256 = "85133db238fad3ac0de42cf27a7a0483c866f87a3dc430385999ab41a5bd75cf"
 P_INSOLVENT_BY = {
     "2025": 0.0,
     "2026": 0.0,
-    "2027": 0.001220703125,
+    "2027": 0.001708984375,
     "2028": 0.004638671875,
     "2029": 0.010986328125,
-    "2030": 0.024658203125,
+    "2030": 0.02392578125,
 }
 GAP_2030 = {
-    "mean": 191.6809123373513,
-    "p05": 51.309337752449764,
-    "p50": 190.27191419852784,
-    "p95": 340.94735698754585,
+    "mean": 190.9236587616399,
+    "p05": 50.24723223782813,
+    "p50": 189.61546070590978,
+    "p95": 340.2568427939171,
 }
 
 

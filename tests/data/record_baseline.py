@@ -9,7 +9,8 @@ It writes ``tests/data/baseline.json`` (the commit is in its ``"recipe"``). Hist
 within 3 combined MCSE, worst 2.87, at 6633370); the calibration and financing issues (12, 13)
 then changed the model on purpose and the file was recorded again from the merged engine, and
 once more after issue 13's financing mechanics (committed tranches, rounds paid in tranches, the
-projected runway, persistent round appetite). It
+projected runway, persistent round appetite), and after the AWS contract's ramp followed its
+source (capacity deployed by end-2026, compute-aws). It
 runs ``runway.simulate(configs/hsbc_2025_11.toml, paths=200_000, seed=20251124)`` (the
 config's own chunk size, 2 numba threads) and writes ``tests/data/baseline.json``:
 P(insolvent by each year), funding-gap p05/p50/p95 per year, revenue p05/p50/p95 per year
