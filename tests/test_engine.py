@@ -37,8 +37,8 @@ def _collapse(d):
     for _, dotted in PARAMS:
         section, name = dotted.rsplit(".", 1)
         node = d
-        for part in section.split("."):
-            node = node[part]
+        for part in section.split("."):  # a section the config leaves out takes its defaults
+            node = node.setdefault(part, {})
         node[name] = central(get_path(cfg, dotted))
     for c, cc in zip(d["compute"]["contracts"], cfg.compute.contracts, strict=True):
         c["share_online"] = central(cc.share_online)
