@@ -127,3 +127,42 @@ def test_large_runs_keep_no_quarterly_record(monkeypatch):
     assert large.quarterly is None
     forced = engine.run(cfg, paths=96, seed=1, chunk_size=32, baseline=False, quarters=True)
     assert forced.quarterly is not None and forced.quarterly.shape[0] == 96
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """A real run directory of 64 paths (quarters.parquet, paths.parquet, summary.json)."""
+    d = tmp_path_factory.mktemp("bt") / "run"
+    res = CliRunner().invoke(app, ["run", "-n", "64", "-o", str(d), "-q"])
+    assert res.exit_code == 0, res.output
+    return d
+
+
+def test_run_directory_matches_summary(small_run):
+    """``runway backtest RUNDIR`` (quarters.parquet read a column at a time) gives the rows
+    ``runway run`` wrote into summary.json from the engine's own quarterly array."""
+    summary = json.loads((small_run / "summary.json").read_text())["backtest"]["rows"]
+    rows = bt.to_summary(bt.backtest(small_run, bt.load_actuals(bt.shipped_actuals())), "")
+    assert rows["rows"] == summary
+
+
+@pytest.mark.parametrize("broken", ["quarters.parquet", "paths.parquet"])
+def test_unreadable_per_path_file_is_one_line(small_run, tmp_path, broken, monkeypatch, capsys):
+    import shutil
+    import sys
+
+    from runway import cli
+
+    d = tmp_path / "run"
+    shutil.copytree(small_run, d)
+    if broken == "paths.parquet":
+        (d / "quarters.parquet").unlink()  # the backtest falls back on the per-path years
+    (d / broken).write_text("not parquet")
+    monkeypatch.setattr(cli, "_DEBUG", False)
+    monkeypatch.setattr(sys, "argv", ["runway", "backtest", str(d)])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and broken in lines[0] and "runway run" in lines[0], err

@@ -24,10 +24,12 @@ the run's files cannot give is listed with the reason.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import math
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -140,8 +142,42 @@ class QuarterArray:
         return self.values[:, j, k]
 
 
+class QuarterColumns:
+    """``quarters.parquet`` read a column at a time.
+
+    ``col in q`` reads the schema, ``q[col]`` reads the column once and keeps it (a million
+    paths' table is a gigabyte; an actual needs a few columns).
+    """
+
+    def __init__(self, path: Path):
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self.names = set(pq.read_schema(path).names)
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __contains__(self, col: object) -> bool:
+        return col in self.names
+
+    def __getitem__(self, col: str) -> np.ndarray:
+        if col not in self.cache:
+            import pyarrow.parquet as pq
+
+            t = pq.read_table(self.path, columns=[col])
+            self.cache[col] = t.column(0).to_numpy()
+        return self.cache[col]
+
+
+@functools.lru_cache(maxsize=4)
+def _quarter_columns(path: str, mtime_ns: int, size: int) -> QuarterColumns:
+    """One reader per file version (``path_values`` is called once per actual)."""
+    return QuarterColumns(Path(path))
+
+
 def quarter_values(
-    quarters: pd.DataFrame | QuarterArray, a: Actual, grid: tuple[str, str] | None = None
+    quarters: pd.DataFrame | QuarterArray | QuarterColumns,
+    a: Actual,
+    grid: tuple[str, str] | None = None,
 ) -> tuple[np.ndarray | None, str]:
     """Per-path values of an actual from the quarterly table (``quarters.parquet``).
 
@@ -173,8 +209,8 @@ def quarter_values(
     cols = [f"{ln}_{q}" for ln in lines for q in qs]
     if any(c not in quarters for c in cols):
         return None, "period outside the run's calendar"
-    if isinstance(quarters, QuarterArray):
-        total = np.zeros(quarters.values.shape[0])
+    if isinstance(quarters, QuarterArray | QuarterColumns):
+        total = np.zeros(quarters[cols[0]].shape[0])
         for c in cols:
             total += quarters[c]
         return total, "quarters.parquet"
@@ -186,33 +222,56 @@ def path_values(
 ) -> tuple[np.ndarray | None, str]:
     """Per-path values of an actual's quantity, or ``None`` and the reason.
 
-    ``grid``: the run's first and last month (summary.json ``start``, ``end``), if known.
+    ``grid``: the run's first and last month (summary.json ``start``, ``end``), if known. A
+    per-path file that cannot be read is a :class:`~runway.errors.RunwayError` naming it.
     """
     months = period_months(a.period)
     monthly = run_dir / "monthly.csv"
     if monthly.exists():
-        df = pd.read_csv(monthly)
-        sub = df[df["month"].isin(months)]
-        if sub["month"].nunique() != len(months):
-            return None, "period outside the run's calendar"
-        g = sub.groupby("path", sort=True)
-        if a.measure == "revenue":
-            return g["revenue"].sum().to_numpy(), "monthly.csv"
-        if a.measure == "burn":
-            return -g["fcf"].sum().to_numpy(), "monthly.csv"
-        if a.measure == "raised":
-            return g[list(RAISED_LINES)].sum().sum(axis=1).to_numpy(), "monthly.csv"
-        if a.measure == "signed":  # rounds signed in the period, at their full size
-            return g["round_signed"].sum().to_numpy(), "monthly.csv"
-        last = sub[sub["month"] == months[-1]].sort_values("path")
-        return last["cash"].to_numpy(), "monthly.csv"
+        with _reading(monthly):
+            df = pd.read_csv(monthly)
+            sub = df[df["month"].isin(months)]
+            if sub["month"].nunique() != len(months):
+                return None, "period outside the run's calendar"
+            g = sub.groupby("path", sort=True)
+            if a.measure == "revenue":
+                return g["revenue"].sum().to_numpy(), "monthly.csv"
+            if a.measure == "burn":
+                return -g["fcf"].sum().to_numpy(), "monthly.csv"
+            if a.measure == "raised":
+                return g[list(RAISED_LINES)].sum().sum(axis=1).to_numpy(), "monthly.csv"
+            if a.measure == "signed":  # rounds signed in the period, at their full size
+                return g["round_signed"].sum().to_numpy(), "monthly.csv"
+            last = sub[sub["month"] == months[-1]].sort_values("path")
+            return last["cash"].to_numpy(), "monthly.csv"
     quarters = run_dir / "quarters.parquet"  # tools: every path, any year, half or quarter
     if quarters.exists():
-        table = pd.read_parquet(quarters)
-        v, basis = quarter_values(table, a, grid)
+        with _reading(quarters):
+            st = quarters.stat()
+            table = _quarter_columns(str(quarters.resolve()), st.st_mtime_ns, st.st_size)
+            v, basis = quarter_values(table, a, grid)
         if v is not None or basis.startswith("period outside"):
             return v, basis
-    return year_values(pd.read_parquet(run_dir / "paths.parquet"), a)
+    paths = run_dir / "paths.parquet"
+    with _reading(paths):
+        return year_values(pd.read_parquet(paths), a)
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn a failure to read a run's per-path file into one line naming it."""
+    import pyarrow as pa
+
+    try:
+        yield
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        if isinstance(exc, FileNotFoundError):
+            what = "no such file"
+        else:
+            what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunwayError(
+            f"{path}: cannot be read ({what}); run `runway run` again to write the run directory"
+        ) from None
 
 
 def year_values(paths: pd.DataFrame, a: Actual) -> tuple[np.ndarray | None, str]:
@@ -378,9 +437,14 @@ def backtest_rows(
         lo, med, hi = (quantile(q) for q in (ALPHA / 2, 0.5, 1 - ALPHA / 2))
         score = (hi - lo) + 2 / ALPHA * max(lo - x, 0.0) + 2 / ALPHA * max(x - hi, 0.0)
         raw = predictive_cdf(v, 0.0, x)
-        inside_98 = quantile(0.01) <= x <= quantile(0.99)
+        if s > 0.0:  # a continuous CDF: x is inside [Q(a), Q(b)] exactly when a <= F(x) <= b
+            inside_90 = ALPHA / 2 <= pct <= 1 - ALPHA / 2
+            inside_98 = 0.01 <= pct <= 0.99
+        else:  # steps (mid-rank percentiles, interpolated quantiles): compare with the quantiles
+            inside_90 = lo <= x <= hi
+            inside_98 = quantile(0.01) <= x <= quantile(0.99)
         rows.append(
-            Row(a.name, a.period, x, pct, lo, med, hi, lo <= x <= hi, score, basis, raw, inside_98)
+            Row(a.name, a.period, x, pct, lo, med, hi, inside_90, score, basis, raw, inside_98)
         )
     return rows
 
