@@ -172,3 +172,29 @@ def test_fast_math_agrees_to_rounding():
     fast = R.run_paths(inp, theta, cshare, cslip, eps, lib=R.FAST)
     rev = L.REVENUE
     np.testing.assert_allclose(fast[:, :, rev], exact[:, :, rev], rtol=1e-9)
+
+
+def test_every_parameter_reaches_both_implementations():
+    """Path ``i`` moves parameter ``i`` alone (1% up, or +0.001 where it is 0; the price-war
+    rate x3, since a threshold moves a line only when a month's shock crosses it): every move
+    changes the kernel's lines, and the reference still equals the kernel bit for bit.
+
+    A parameter added to the layout (``runway.layout.PARAMS``) and used by a kernel block but
+    not by the reference fails here, whatever its value in the shipped configs.
+    """
+    inp = build_inputs(_variant(), stochastic=True)
+    theta0, cshare0, cslip0 = _kernel_params(inp, 1)
+    theta = np.repeat(theta0, N_PARAMS + 1, axis=0)  # the last path moves nothing
+    cshare = np.repeat(cshare0, N_PARAMS + 1, axis=0)
+    cslip = np.repeat(cslip0, N_PARAMS + 1, axis=0)
+    for i in range(N_PARAMS):
+        x = theta[i, i]
+        theta[i, i] = (3.0 if i == P.PW_RATE else 1.01) * x if x != 0.0 else 0.001
+    eps = np.repeat(np.random.default_rng(11).standard_normal((inp.n_months, 1, N_EPS)),
+                    N_PARAMS + 1, axis=1)  # fmt: skip
+    want = _kernel_rows(inp, theta, cshare, cslip, eps)
+    got = R.run_paths(inp, theta, cshare, cslip, eps, lib=R.EXACT)
+    for j, name in enumerate(LINE_NAMES):
+        assert np.array_equal(got[:, :, j], want[:, :, j]), name
+    dead = [P(i).name for i in range(N_PARAMS) if np.array_equal(want[i], want[-1])]
+    assert dead == [], f"parameters that move no line: {dead}"
