@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from runway._jit import njit, njit_inline
+from runway._jit import borrow, njit, njit_inline
 from runway.kernel import cashflow, costs, financing, revenue, shocks
 from runway.kernel.numeric import BIG, central_value, draw_value
 from runway.kernel.rng import box_muller, normal_pair, path_words, philox4x32, uniforms
@@ -182,10 +182,17 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
     """
     # The packed arrays are taken out of ``k`` once, outside the month loop, and handed to
     # the (inlined) blocks as arguments: an array read from ``k`` inside a block would be a
-    # new reference, and its reference counting would cost more than the month's arithmetic.
-    fs, iv, mon, ld, reg_thr = k.fs, k.iv, k.mon, k.load, k.reg_thr
-    reg, stf, sti = k.reg, k.stf, k.sti
-    pf, pi = k.pf, k.pi  # pol: policies
+    # new reference. Every array the loop reads is a borrowed view (no reference count:
+    # :func:`runway._jit.borrow`): numba binds each array argument of an inlined block as a
+    # new reference, and the atomic reference counting of those views cost more than the
+    # month's arithmetic (measured: 40% of the kernel's time). ``k`` and the path's buffers
+    # outlive the loop, so the views stay valid.
+    fs, iv, mon, ld = borrow(k.fs), borrow(k.iv), borrow(k.mon), borrow(k.load)
+    reg_thr, reg, stf, sti = borrow(k.reg_thr), borrow(k.reg), borrow(k.stf), borrow(k.sti)
+    pf, pi = borrow(k.pf), borrow(k.pi)  # pol: policies
+    hrows, hcen = borrow(k.hrows), borrow(k.hcen)  # cal2: vintage/contracts
+    theta, pc, traj, st = borrow(theta), borrow(pc), borrow(traj), borrow(st)
+    hist, sbuf, eps, rows = borrow(hist), borrow(sbuf), borrow(eps), borrow(rows)
     cash_start = iv[I.CASH_START]
     m_anchor = iv[I.M_ANCHOR]
     nl = iv[I.PAY_LAG] + 1
@@ -213,7 +220,7 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
         if nnm_adj != 0.0:  # pol: policies -- nor the people costs a policy saved
             fcf_nnm += nnm_adj
         if m <= h_end:
-            history_month(k, m, st, hist, rows)
+            history_month(m, iv, hrows, hcen, st, hist, rows)
         if m < cash_start:
             # History before the cash anchor: balances are back-filled after the path.
             for i in range(FINANCING_LINES[0], FINANCING_LINES[1] + 1):
@@ -250,19 +257,20 @@ def step(m0, m1, k, theta, pc, traj, st, hist, sbuf, eps, rows):
 
 # cal2: vintage/contracts
 @njit_inline
-def history_month(k, m, st, hist, rows) -> None:
+def history_month(m, iv, hrows, hcen, st, hist, rows) -> None:
     """History month ``m`` (up to the as-of month): its lines are the history table's.
 
     The path has run month ``m`` with its own parameters and no shocks; its lines are replaced
-    by ``k.hrows[m]`` (:func:`runway.kernel.inputs.history_table`, the same on every path) and
+    by ``hrows[m]`` (``k.hrows``: :func:`runway.kernel.inputs.history_table`, the same on every
+    path; ``hcen``: ``k.hcen``; ``iv``: ``k.iv``) and
     the state that later months read from them (cumulative FCF, the revenue, cash-flow and
     payables rings, the regime, held at its initial value) follows. In the as-of month the log
     gap between the central and the path's own consumer, enterprise and advertising revenue is
     kept (``S.HD_*``): :func:`runway.kernel.revenue.month` starts the path from history with it.
     """
-    hr = k.hrows[m]
-    if m == k.iv[I.HIST_END]:
-        hc = k.hcen
+    hr = hrows[m]
+    if m == iv[I.HIST_END]:
+        hc = hcen
         own = rows[m, L.CONSUMER]
         st[S.HD_CONS] = math.log(hc[0] / own) if own > 0.0 and hc[0] > 0.0 else 0.0
         own = rows[m, L.ENTERPRISE]
@@ -273,10 +281,10 @@ def history_month(k, m, st, hist, rows) -> None:
         rows[m, i] = hr[i]
     st[S.CUM_FCF] = hr[L.CUM_FCF]
     st[S.VENDOR_CREDIT] = hr[L.VENDOR_CREDIT]  # the vendor-financed liability so far
-    st[S.REGIME] = k.iv[I.REG_INITIAL]
+    st[S.REGIME] = iv[I.REG_INITIAL]
     hist[H.REV + m % N_REV_RING] = hr[L.REVENUE]
     hist[H.FCF + m % N_FCF_RING] = hr[L.FCF]
-    nl = k.iv[I.PAY_LAG] + 1
+    nl = iv[I.PAY_LAG] + 1
     if m == 0:
         for i in range(nl):
             hist[H.PAY + i] = hr[L.COMPUTE]
