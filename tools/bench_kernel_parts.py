@@ -2,7 +2,8 @@
 
     python tools/bench_kernel_parts.py [--paths 65536] [--repeat 5]
 
-ns per path-month of: the draws alone (``bench._draws_only``), draws + ``init_path``, the
+ns per path-month of: the draws alone (``bench._draws_only``, and the same with borrowed
+views as the kernel's path loop reads them), draws + ``init_path``, the
 whole ``simulate_path`` (adds the month step and the history back-fill), ``run_chunk`` (adds
 the fan, the summaries and the drawn inputs) and ``run_chunks`` on 1 thread, as ``runway
 bench`` times it. The differences between rows are the parts' costs.
@@ -17,8 +18,9 @@ import numba
 import numpy as np
 
 from runway import kernel as K
-from runway._jit import njit
+from runway._jit import borrow, njit
 from runway.bench import _buffers, _config, _draws_only
+from runway.kernel.inputs import borrow_buffers, borrow_inputs
 from runway.kernel.path import draw_path_params, draw_shocks, init_path, simulate_path
 from runway.kernel.rng import seed_key
 from runway.layout import N_EPS, N_LINES, I
@@ -26,10 +28,11 @@ from runway.model import build_inputs
 
 
 @njit
-def _draws_init(k, seed, n_paths):  # pragma: no cover - jitted
+def _draws_init(k, b, eps, seed, n_paths):  # pragma: no cover - jitted
+    k = borrow_inputs(k)  # as the kernel's path loop reads them (driver._run_paths)
+    b = borrow_buffers(b)
+    eps = borrow(eps)
     key0, key1 = seed_key(np.uint64(seed))
-    b = K.path_buffers(k)
-    eps = np.zeros((N_EPS, k.iv[I.N_MONTHS]))
     acc = 0.0
     for p in range(n_paths):
         draw_path_params(k, key0, key1, p, b.theta, b.cshare, b.cslip)
@@ -43,12 +46,26 @@ def _draws_init(k, seed, n_paths):  # pragma: no cover - jitted
 
 
 @njit
-def _simulate(k, seed, n_paths):  # pragma: no cover - jitted
+def _draws_borrowed(k, b, eps, seed, n_paths):  # pragma: no cover - jitted
+    k = borrow_inputs(k)
+    b = borrow_buffers(b)
+    eps = borrow(eps)
     key0, key1 = seed_key(np.uint64(seed))
-    b = K.path_buffers(k)
+    acc = 0.0
+    for p in range(n_paths):
+        draw_path_params(k, key0, key1, p, b.theta, b.cshare, b.cslip)
+        draw_shocks(k, key0, key1, p, eps)
+        acc += eps[0, 0] + b.theta[0]
+    return acc
+
+
+@njit
+def _simulate(k, b, eps, rows, seed, n_paths):  # pragma: no cover - jitted
+    k = borrow_inputs(k)
+    b = borrow_buffers(b)
+    eps, rows = borrow(eps), borrow(rows)
+    key0, key1 = seed_key(np.uint64(seed))
     n_months = k.iv[I.N_MONTHS]
-    eps = np.zeros((N_EPS, n_months))
-    rows = np.zeros((n_months, N_LINES))
     no_hold = np.empty(0)
     acc = 0.0
     for p in range(n_paths):
@@ -94,10 +111,14 @@ def main() -> None:
                 drawn[a:b], cols, hold, quarterly, q_of_m,
             )  # fmt: skip
 
+    pb = K.path_buffers(kin)
+    eps = np.zeros((N_EPS, nm))
+    rows = np.zeros((nm, N_LINES))
     parts = {
-        "draws": lambda: _draws_only(kin, 1, n),
-        "draws+init": lambda: _draws_init(kin, 1, n),
-        "simulate_path": lambda: _simulate(kin, 1, n),
+        "draws (bench)": lambda: _draws_only(kin, 1, n),
+        "draws (borrowed)": lambda: _draws_borrowed(kin, pb, eps, 1, n),
+        "draws+init": lambda: _draws_init(kin, pb, eps, 1, n),
+        "simulate_path": lambda: _simulate(kin, pb, eps, rows, 1, n),
         "run_chunk": chunk_loop,
         "run_chunks(1 thread)": lambda: K.run_chunks(
             kin, 1, 0, offsets, fan, ann, out, exposure, monthly
@@ -112,7 +133,8 @@ def main() -> None:
     pm = n * nm
     for name, t in best.items():
         print(f"{name:24s} {t * 1e9 / pm:7.1f} ns/path-month")
-    print(f"draw share {best['draws'] / best['run_chunks(1 thread)']:.1%}")
+    for d in ("draws (bench)", "draws (borrowed)"):
+        print(f"draw share, {d}: {best[d] / best['run_chunks(1 thread)']:.1%}")
 
 
 if __name__ == "__main__":
