@@ -93,6 +93,54 @@ def strategic_due(m, s, sti, stf, sbuf, paid_row, ipo_done) -> float:
 
 
 @njit_inline
+def burn_row_kept(iv) -> bool:
+    """Whether ``traj[T.BURN]`` holds the projected burn's bills (:func:`burn_schedule`).
+
+    Only when the runway reads the projected burn every month (``runway_basis =
+    "projected"``) and no policy can change the schedule during the path.
+    """
+    return iv[I.FIN_RUNWAY_PROJECTED] != 0 and iv[I.POL_N] == 0
+
+
+@njit_inline
+def burn_schedule(iv, fs, traj) -> None:
+    """``traj[T.BURN, m]``: the sum :func:`projected_burn` takes in month ``m``, every month.
+
+    The same terms added in the same order (``j = 1 .. n``) as the month's own loop, so the
+    same number; written once per path (after the contract schedule) when
+    :func:`burn_row_kept`, and the month reads it instead of summing ``n`` months again.
+    Months ``m + j - lag`` before the calendar take month 0's bills, after the pad the last.
+    """
+    n = int(fs[F.FIN_MONTHS_BURN] + 0.5)
+    if n < 1 or not burn_row_kept(iv):
+        return
+    n_months = iv[I.N_MONTHS]
+    last = traj.shape[1] - 1
+    lag = iv[I.PAY_LAG]
+    # The month's loop adds ``pay + adj`` with ``adj`` (T.ADJ_PAY) +0.0 here (no policies):
+    # ``pay + 0.0`` is ``pay`` but for -0.0, and a sum that starts at +0.0 never tells -0.0
+    # from +0.0, so adding ``pay`` alone gives the same sum.
+    pay = traj[T.PAY]
+    out = traj[T.BURN, :n_months]
+    out[:] = 0.0
+    for j in range(1, n + 1):
+        off = j - lag  # month m reads month m + off, clipped to [0, last]
+        lo = min(max(-off, 0), n_months)
+        hi = max(min(last - off + 1, n_months), lo)
+        v0 = pay[0]
+        for m in range(lo):
+            out[m] += v0
+        ps = pay[lo + off : hi + off]
+        mid = out[lo:hi]
+        for i in range(hi - lo):
+            mid[i] += ps[i]
+        vl = pay[last]
+        tail = out[hi:]
+        for i in range(n_months - hi):
+            tail[i] += vl
+
+
+@njit_inline
 def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
     """Average monthly burn over the next ``n = round(round_months_of_burn)`` months.
 
@@ -101,21 +149,25 @@ def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
     ``traj[T.ADJ_PAY]``, at today's renegotiation scale, less the
     vendor-financed share, ``pay_lag`` months after the expense; ``traj`` runs ``n`` months
     past the horizon, so the result does not depend on where the calendar ends):
-    ``keep * cscale * sum_j full_{m + j - lag} / n - pre``.
+    ``keep * cscale * sum_j full_{m + j - lag} / n - pre``. The sum is ``traj[T.BURN, m]``
+    when :func:`burn_schedule` wrote it.
     """
     n = int(fs[F.FIN_MONTHS_BURN] + 0.5)
     if n < 1:
         return -pre
-    last = traj.shape[1] - 1
-    lag = iv[I.PAY_LAG]
-    acc = 0.0
-    for j in range(1, n + 1):
-        idx = m + j - lag
-        if idx < 0:
-            idx = 0
-        if idx > last:
-            idx = last
-        acc += traj[T.PAY, idx] + traj[T.ADJ_PAY, idx]  # pol: policies (0 without)
+    if burn_row_kept(iv):
+        acc = traj[T.BURN, m]
+    else:
+        last = traj.shape[1] - 1
+        lag = iv[I.PAY_LAG]
+        acc = 0.0
+        for j in range(1, n + 1):
+            idx = m + j - lag
+            if idx < 0:
+                idx = 0
+            if idx > last:
+                idx = last
+            acc += traj[T.PAY, idx] + traj[T.ADJ_PAY, idx]  # pol: policies (0 without)
     return pc[C.VENDOR_KEEP] * st[S.CSCALE] * acc / n - pre
 
 

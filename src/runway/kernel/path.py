@@ -149,6 +149,7 @@ def init_path(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, hist, sbuf
     revenue.init(k, theta, pc, st)
     costs.init(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, sbuf.shape[1])
     financing.init(k, st)
+    financing.burn_schedule(k.iv, k.fs, traj)  # fin2: the projected burn's bills, once
     hist[:] = 0.0
     sbuf[:, :] = 0.0
 
