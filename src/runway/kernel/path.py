@@ -341,20 +341,24 @@ def summarise_path(k, cpay, coff, st, rows, annual, out, exposure):
     """Per-path outcomes: annual lines (n_years, N_LINES), scalars (N_OUT), exposure."""
     year_idx = k.year_idx
     n_months = k.iv[I.N_MONTHS]
-    # months of a year are contiguous: sum each flow over its year in a register
+    # months of a year are contiguous: each flow sums over its year's months in month order,
+    # all flows of a month at once (a month's lines are contiguous: the adds vectorise)
     m0 = 0
     while m0 < n_months:
         y = year_idx[m0]
         m1 = m0
         while m1 < n_months and year_idx[m1] == y:
             m1 += 1
+        acc = annual[y]
         for i in range(N_FLOWS):  # flows (layout.LINES) sum over the year
-            acc = 0.0
-            for m in range(m0, m1):
-                acc += rows[m, i]
-            annual[y, i] = acc
+            acc[i] = 0.0
+        for m in range(m0, m1):
+            r = rows[m]
+            for i in range(N_FLOWS):
+                acc[i] += r[i]
+        last = rows[m1 - 1]
         for i in range(N_FLOWS, N_LINES):  # stocks take the year-end value
-            annual[y, i] = rows[m1 - 1, i]
+            acc[i] = last[i]
         m0 = m1
     for o in range(N_OUT):  # each outcome is a state slot (layout.OUTCOMES)
         out[o] = st[OUT_FROM_STATE[o]]
