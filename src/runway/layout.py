@@ -359,13 +359,18 @@ class T(IntEnum):
     after the ``n_strategic`` tranche rows (``STRAT0 + s``), policy ``q``'s base schedule, the
     payments and GW of the contracts it acts on (:func:`pol_row`). ``STRAT0`` stays last: it
     is the offset of the rows that follow.
+
+    fin2: ``BURN``, month ``m``: the sum of the bills the projected burn reads in month ``m``
+    (``kernel.financing.projected_burn``), written once per path when the runway is on the
+    projected burn and there are no policies (``kernel.financing.burn_schedule``; 0 else).
     """
 
     PAY = 0
     GW = 1
     ADJ_PAY = 2  # pol: policies
     ADJ_GW = 3  # pol: policies
-    STRAT0 = 4
+    BURN = 4  # fin2: projected burn's bills per month
+    STRAT0 = 5
 
 
 # pol: policies

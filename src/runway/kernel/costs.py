@@ -73,6 +73,8 @@ def init(k, theta, cshare, cslip, pc, cpay, cgw, coff, traj, st, ns) -> None:
             gwr[j] += cf[j] * g_c
         for s in range(ns):
             w = s_mask[s, c]
+            if w == 0.0 and math.isfinite(g_c):  # adds +-0.0 to a sum from +0.0: no change
+                continue
             srow = traj[T.STRAT0 + s, a:b]
             for j in range(n):
                 srow[j] += cf[j] * g_c * w

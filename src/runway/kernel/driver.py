@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba import prange as numba_prange
 
-from runway._jit import njit, njit_parallel
-from runway.kernel.inputs import KernelInputs, pack, path_buffers
+from runway._jit import borrow, njit, njit_parallel
+from runway.kernel.inputs import KernelInputs, borrow_buffers, borrow_inputs, pack, path_buffers
 from runway.kernel.path import simulate_path, summarise_path
 from runway.kernel.rng import seed_key
 from runway.layout import (
@@ -61,11 +61,39 @@ def run_chunk(
     month).
     """
     n_months = k.iv[I.N_MONTHS]
-    keep_q = quarterly.shape[0] > 0  # tools: quarterly lines
     qacc = np.zeros((quarterly.shape[1], N_QUARTER))
     b = path_buffers(k)
     eps = np.zeros((N_EPS, n_months))
     rows = np.zeros((n_months, N_LINES))
+    _run_paths(
+        k, b, eps, rows, qacc, key0, key1, path0, n_paths, fan, annual, out, exposure, monthly,
+        drawn, draw_cols, hold, quarterly, q_of_m,
+    )  # fmt: skip
+
+
+@njit
+def _run_paths(
+    k, b, eps, rows, qacc, key0, key1, path0, n_paths, fan, annual, out, exposure, monthly, drawn,
+    draw_cols, hold, quarterly, q_of_m,
+):  # fmt: skip
+    """The path loop of :func:`run_chunk`, on its work arrays (``b``, ``eps``, ``rows``, ``qacc``).
+
+    Every array is an argument, so it outlives the loop: the loop reads borrowed views of them
+    all (:func:`runway._jit.borrow`; no atomic reference counting per path and month).
+    """
+    k = borrow_inputs(k)
+    b = borrow_buffers(b)
+    eps, rows, qacc = borrow(eps), borrow(rows), borrow(qacc)
+    fan, annual, out, exposure = borrow(fan), borrow(annual), borrow(out), borrow(exposure)
+    monthly, drawn, draw_cols, hold = (
+        borrow(monthly),
+        borrow(drawn),
+        borrow(draw_cols),
+        borrow(hold),
+    )
+    quarterly, q_of_m = borrow(quarterly), borrow(q_of_m)
+    n_months = k.iv[I.N_MONTHS]
+    keep_q = quarterly.shape[0] > 0  # tools: quarterly lines
     keep = monthly.shape[0] > 0
     held = hold.shape[0] > 0
     no_hold = np.empty(0)

@@ -93,6 +93,67 @@ def strategic_due(m, s, sti, stf, sbuf, paid_row, ipo_done) -> float:
 
 
 @njit_inline
+def burn_row_kept(iv) -> bool:
+    """Whether ``traj[T.BURN]`` holds the projected burn's bills (:func:`burn_schedule`).
+
+    Only when the runway reads the projected burn every month (``runway_basis =
+    "projected"``) and no policy can change the schedule during the path.
+    """
+    return iv[I.FIN_RUNWAY_PROJECTED] != 0 and iv[I.POL_N] == 0
+
+
+@njit_inline
+def burn_schedule(iv, fs, traj) -> None:
+    """``traj[T.BURN, m]``: the sum :func:`projected_burn` takes in month ``m``, every month.
+
+    The same terms added in the same order (``j = 1 .. n``) as the month's own loop, so the
+    same number; written once per path (after the contract schedule) when
+    :func:`burn_row_kept`, and the month reads it instead of summing ``n`` months again.
+    Months ``m + j - lag`` before the calendar take month 0's bills, after the pad the last.
+    """
+    n = int(fs[F.FIN_MONTHS_BURN] + 0.5)
+    if n < 1 or not burn_row_kept(iv):
+        return
+    n_months = iv[I.N_MONTHS]
+    last = traj.shape[1] - 1
+    lag = iv[I.PAY_LAG]
+    # The month's loop adds ``pay + adj`` with ``adj`` (T.ADJ_PAY) +0.0 here (no policies):
+    # ``pay + 0.0`` is ``pay`` but for -0.0, and a sum that starts at +0.0 never tells -0.0
+    # from +0.0, so adding ``pay`` alone gives the same sum.
+    pay = traj[T.PAY]
+    out = traj[T.BURN, :n_months]
+    out[:] = 0.0
+    # Three terms per pass over the months (one load and store of the sum per three adds);
+    # each month still adds j = 1 .. n in order. Months whose terms reach past either end of
+    # the schedule (the clipped ones) take the scalar loop.
+    for j0 in range(1, n + 1, 3):
+        g = min(3, n + 1 - j0)  # terms j0 .. j0 + g - 1
+        off = j0 - lag  # month m reads months m + off .. m + off + g - 1
+        lo = min(max(-off, 0), n_months)
+        hi = max(min(last - (off + g - 1) + 1, n_months), lo)
+        for e in range(lo + n_months - hi):  # the clipped months: before lo, from hi
+            m = e if e < lo else hi + e - lo
+            acc = out[m]
+            for d in range(g):
+                acc += pay[min(max(m + off + d, 0), last)]
+            out[m] = acc
+        mid = out[lo:hi]
+        p0 = pay[lo + off : hi + off]
+        if g == 3:
+            p1 = pay[lo + off + 1 : hi + off + 1]
+            p2 = pay[lo + off + 2 : hi + off + 2]
+            for i in range(hi - lo):
+                mid[i] = ((mid[i] + p0[i]) + p1[i]) + p2[i]
+        elif g == 2:
+            p1 = pay[lo + off + 1 : hi + off + 1]
+            for i in range(hi - lo):
+                mid[i] = (mid[i] + p0[i]) + p1[i]
+        else:
+            for i in range(hi - lo):
+                mid[i] += p0[i]
+
+
+@njit_inline
 def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
     """Average monthly burn over the next ``n = round(round_months_of_burn)`` months.
 
@@ -101,21 +162,25 @@ def projected_burn(m, iv, fs, st, traj, pc, pre) -> float:
     ``traj[T.ADJ_PAY]``, at today's renegotiation scale, less the
     vendor-financed share, ``pay_lag`` months after the expense; ``traj`` runs ``n`` months
     past the horizon, so the result does not depend on where the calendar ends):
-    ``keep * cscale * sum_j full_{m + j - lag} / n - pre``.
+    ``keep * cscale * sum_j full_{m + j - lag} / n - pre``. The sum is ``traj[T.BURN, m]``
+    when :func:`burn_schedule` wrote it.
     """
     n = int(fs[F.FIN_MONTHS_BURN] + 0.5)
     if n < 1:
         return -pre
-    last = traj.shape[1] - 1
-    lag = iv[I.PAY_LAG]
-    acc = 0.0
-    for j in range(1, n + 1):
-        idx = m + j - lag
-        if idx < 0:
-            idx = 0
-        if idx > last:
-            idx = last
-        acc += traj[T.PAY, idx] + traj[T.ADJ_PAY, idx]  # pol: policies (0 without)
+    if burn_row_kept(iv):
+        acc = traj[T.BURN, m]
+    else:
+        last = traj.shape[1] - 1
+        lag = iv[I.PAY_LAG]
+        acc = 0.0
+        for j in range(1, n + 1):
+            idx = m + j - lag
+            if idx < 0:
+                idx = 0
+            if idx > last:
+                idx = last
+            acc += traj[T.PAY, idx] + traj[T.ADJ_PAY, idx]  # pol: policies (0 without)
     return pc[C.VENDOR_KEEP] * st[S.CSCALE] * acc / n - pre
 
 

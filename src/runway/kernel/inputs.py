@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from runway._jit import njit
+from runway._jit import borrow, njit, njit_inline
 from runway.kernel.numeric import capacity_fraction
 from runway.layout import (
     CF,
@@ -286,4 +286,55 @@ def path_buffers(k: KernelInputs) -> PathBuffers:
         st=np.zeros(N_STATE),
         hist=np.zeros(H.PAY + k.iv[I.PAY_LAG] + 1),
         sbuf=np.zeros((3, ns)),
+    )
+
+
+@njit_inline
+def borrow_inputs(k: KernelInputs) -> KernelInputs:
+    """``k`` with every array a borrowed view (:func:`runway._jit.borrow`): no reference counts.
+
+    Valid while ``k`` is: take it where ``k`` is an argument of the running function.
+    """
+    return KernelInputs(
+        fs=borrow(k.fs),
+        iv=borrow(k.iv),
+        mon=borrow(k.mon),
+        year_idx=borrow(k.year_idx),
+        con=borrow(k.con),
+        coni=borrow(k.coni),
+        stf=borrow(k.stf),
+        sti=borrow(k.sti),
+        s_mask=borrow(k.s_mask),
+        reg=borrow(k.reg),
+        reg_thr=borrow(k.reg_thr),
+        load=borrow(k.load),
+        dkind=borrow(k.dkind),
+        dpar=borrow(k.dpar),
+        dtab=borrow(k.dtab),
+        did=borrow(k.did),
+        cap=borrow(k.cap),
+        cap_tail=borrow(k.cap_tail),
+        hrows=borrow(k.hrows),
+        hcen=borrow(k.hcen),
+        pf=borrow(k.pf),
+        pi=borrow(k.pi),
+        pmask=borrow(k.pmask),
+    )
+
+
+@njit_inline
+def borrow_buffers(b: PathBuffers) -> PathBuffers:
+    """``b`` with every array a borrowed view (:func:`runway._jit.borrow`), valid while ``b`` is."""
+    return PathBuffers(
+        theta=borrow(b.theta),
+        cshare=borrow(b.cshare),
+        cslip=borrow(b.cslip),
+        pc=borrow(b.pc),
+        cpay=borrow(b.cpay),
+        cgw=borrow(b.cgw),
+        coff=borrow(b.coff),
+        traj=borrow(b.traj),
+        st=borrow(b.st),
+        hist=borrow(b.hist),
+        sbuf=borrow(b.sbuf),
     )

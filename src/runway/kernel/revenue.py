@@ -178,7 +178,9 @@ def month(
             gw *= math.exp(st[S.RENEG_N] * math.log(1.0 - fs[F.RENEG_SHARE]))
         if gw < plan:  # exp(e log(x)), not x ** e: the numpy reference has the same libm calls
             f = math.exp(el * math.log(gw / plan)) if gw > 0.0 else 0.0
-            f_full = math.exp(el * math.log(gw_full / plan)) if gw_full < plan else 1.0
+            # the full-terms factor is needed only for ``lost`` (renegotiated or reacted)
+            if st[S.RENEG_N] > 0.0 or reacted:
+                f_full = math.exp(el * math.log(gw_full / plan)) if gw_full < plan else 1.0
             if st[S.RENEG_N] > 0.0 and not reacted:
                 lost = (consumer + enterprise + ads) * (f_full - f)
             consumer *= f
