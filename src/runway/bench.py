@@ -27,8 +27,9 @@ import numpy as np
 import typer
 
 from runway import kernel as K
-from runway._jit import njit
+from runway._jit import borrow, njit
 from runway.engine import MAX_QUARTER_PATHS
+from runway.kernel.inputs import borrow_buffers, borrow_inputs
 from runway.kernel.path import draw_path_params, draw_shocks
 from runway.kernel.rng import seed_key
 from runway.layout import N_EPS, N_FAN, N_LINES, N_OUT, I, L
@@ -116,10 +117,23 @@ def _kernel_once(
 
 @njit  # the kernel's own options (numpy error model): same code as inside the kernel
 def _draws_only(k, seed, n_paths):  # pragma: no cover - jitted
-    """Every random number the kernel draws for ``n_paths`` paths (same functions, no model)."""
+    """Every random number the kernel draws for ``n_paths`` paths (same functions, no model).
+
+    As in the kernel (:func:`runway.kernel.driver.run_chunk`), the work arrays are allocated
+    here and the path loop reads borrowed views of them (:func:`_draws_loop`), so the timing
+    carries no reference counting that the kernel does not pay.
+    """
     key0, key1 = seed_key(np.uint64(seed))
     b = K.path_buffers(k)
     eps = np.zeros((N_EPS, k.iv[I.N_MONTHS]))
+    return _draws_loop(k, b, eps, key0, key1, n_paths)
+
+
+@njit
+def _draws_loop(k, b, eps, key0, key1, n_paths):  # pragma: no cover - jitted
+    k = borrow_inputs(k)
+    b = borrow_buffers(b)
+    eps = borrow(eps)
     acc = 0.0
     for p in range(n_paths):
         draw_path_params(k, key0, key1, p, b.theta, b.cshare, b.cslip)
