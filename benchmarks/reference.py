@@ -118,6 +118,9 @@ class State(NamedTuple):
     # reported actuals, an input like the config) and the central revenue split at the as-of
     hrows: np.ndarray
     hcen: np.ndarray
+    # fin2: every path's compute bills at full capacity per month, over the horizon and the
+    # projected-burn window past it (computed once, as a numpy user would; (n, 0) if unused)
+    bills: np.ndarray
 
 
 def init_state(
@@ -214,7 +217,28 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
         sbuf=np.zeros((n, 3, inp.s_amount.size), order="F"),
         hrows=hrows,
         hcen=hcen,
+        bills=_bills(inp, cpay, coff),
     )
+
+
+def _bills(inp, cpay, coff):
+    """Each path's contract bills at full capacity in months ``0 .. n_months - 1 + n`` (the
+    schedule ``kernel.financing.projected_burn`` reads), summed in contract order."""
+    n_paths = cpay.shape[0]
+    n = int(inp.fin_months_burn + 0.5)
+    if not (inp.fin_runway_projected or inp.fin_projected) or n < 1:
+        return np.zeros((n_paths, 0))
+    last = inp.n_months - 1 + n  # the kernel's schedule runs n months past the horizon
+    out = np.zeros((n_paths, last + 1), order="F")
+    for idx in range(last + 1):
+        full = np.zeros(n_paths)
+        for c in range(inp.c_value.size):
+            cf = _capacity_fraction(
+                int(inp.c_profile[c]), idx - coff[:, c], int(inp.c_len[c]), int(inp.c_ramp[c])
+            )
+            full = np.where(cf > 0.0, full + cf * cpay[:, c], full)
+        out[:, idx] = full
+    return out
 
 
 # --- per-path parameters ----------------------------------------------------------------------
@@ -403,7 +427,7 @@ def _pay_round(inp, st, mask, size):
     return np.where(mask, first, 0.0)
 
 
-def _projected_burn(m, inp, st, pc, cpay, coff, pre):
+def _projected_burn(m, inp, st, pc, bills, pre):
     """``kernel.financing.projected_burn``: the next n months' bills from the schedule."""
     n = int(inp.fin_months_burn + 0.5)
     if n < 1:
@@ -411,19 +435,12 @@ def _projected_burn(m, inp, st, pc, cpay, coff, pre):
     last = inp.n_months - 1 + n  # the kernel's schedule runs n months past the horizon
     acc = np.zeros(pre.shape[0])
     for j in range(1, n + 1):
-        idx = min(max(m + j - inp.pay_lag, 0), last)
-        full = np.zeros(pre.shape[0])
-        for c in range(inp.c_value.size):
-            cf = _capacity_fraction(
-                int(inp.c_profile[c]), idx - coff[:, c], int(inp.c_len[c]), int(inp.c_ramp[c])
-            )
-            full = np.where(cf > 0.0, full + cf * cpay[:, c], full)
-        acc = acc + full
+        acc = acc + bills[:, min(max(m + j - inp.pay_lag, 0), last)]
     return pc[:, C.VENDOR_KEEP] * st[:, S.CSCALE] * acc / n - pre
 
 
 def _step(m, inp, theta, state, eps, row, lib) -> None:
-    st, pc, cpay, cgw, coff, hist, sbuf, hrows, hcen = state
+    st, pc, cpay, cgw, coff, hist, sbuf, hrows, hcen, _ = state
     exp, log, _, _, erfc, _ = lib
     th = theta
     t = float(inp.t[m])
@@ -683,8 +700,11 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
 
     trailing = -(hist[:, H.FCF] + hist[:, H.FCF + 1] + hist[:, H.FCF + 2]) / 3.0
     burn = trailing
+    projected = None  # fin2: the burn the schedule will bring, once a month
+    if inp.fin_runway_projected or inp.fin_projected:
+        projected = _projected_burn(m, inp, st, pc, state.bills, pre)
     if inp.fin_runway_projected:  # fin2: runway on the burn still to come
-        burn = _projected_burn(m, inp, st, pc, cpay, coff, pre)
+        burn = projected
     pos_burn = burn > 0.0
     safe_burn = np.where(pos_burn, burn, 1.0)
     equity = np.zeros(n)
@@ -727,7 +747,7 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
         noise = exp(sig * eps[:, E.ROUND_SIZE] - 0.5 * sig * sig) if inp.stochastic else 1.0
         base = trailing
         if inp.fin_projected:
-            base = _projected_burn(m, inp, st, pc, cpay, coff, pre)
+            base = projected
         size = inp.fin_months_burn * np.maximum(base, 0.0) * inp.reg_size[r] * mom * noise
         valuation = arr * inp.reg_val[r] * mom
         size = np.minimum(
