@@ -165,20 +165,6 @@ class RawRun:
         return self.annual_paths[:, :, self.annual_keep.index(line)]
 
 
-def estimate_memory_bytes(cfg: Config, paths: int) -> int:
-    """Peak memory a run of ``paths`` paths needs, in bytes (outputs plus working buffers)."""
-    cal = Calendar.from_strings(cfg.calendar.start, cfg.calendar.end)
-    n_cp = len({c.counterparty for c in cfg.compute.contracts})
-    per_path = 8 * (N_OUT + n_cp + len(cal.years) * len(ANNUAL_KEEP) + 1)
-    per_path += 4 * N_QUARTER * len(quarter_labels(cal))  # tools: quarterly lines (float32)
-    batch = min(paths, BATCH_PATHS) * 8 * (N_FAN * cal.n_months + len(cal.years) * N_LINES)
-    hist = StreamingQuantiles.memory_bytes(N_FAN * cal.n_months) + StreamingQuantiles.memory_bytes(
-        len(cal.years) * N_LINES, scale=min(_line_scale(x) for x in LINE_NAMES)
-    )
-    trace = paths * cal.n_months * N_LINES * 8 if paths <= MAX_TRACE_PATHS else 0
-    return paths * per_path + 2 * batch + hist + trace
-
-
 class _Simulator:
     """Simulates chunks ``0, 1, 2, ...`` in order, growing the per-path arrays as it goes.
 
@@ -197,8 +183,13 @@ class _Simulator:
         fold: bool = True,
         hold: dict[int, float | np.ndarray] | None = None,
         q_of_m: np.ndarray | None = None,
+        out_cols: np.ndarray | None = None,
     ):
         self.inp = inp
+        # the outcome columns kept per path (the kernel writes all N_OUT into a batch buffer)
+        self.out_cols = (
+            np.arange(N_OUT, dtype=np.int64) if out_cols is None else np.asarray(out_cols)
+        )
         # tools: quarterly lines, kept when the quarter of each month is given
         self.q_of_m = q_of_m if q_of_m is not None else np.zeros(0, dtype=np.int64)
         n_q = int(self.q_of_m.max()) + 1 if self.q_of_m.size else 0
@@ -223,7 +214,7 @@ class _Simulator:
         self.final = False
         self.cap = 0
         n_years, n_cp = inp.n_years, inp.n_counterparties
-        self.out = np.empty((0, N_OUT))
+        self.out = np.empty((0, self.out_cols.size))
         self.exposure = np.empty((0, n_cp))
         self.annual_paths = np.empty((0, n_years, len(ANNUAL_KEEP)))
         self.drawn = np.empty((0, self.draw_cols.size))
@@ -236,6 +227,7 @@ class _Simulator:
         rows = min(self.batch_paths, capacity)
         self.fan_buf = np.empty((rows, N_FAN, inp.n_months))
         self.ann_buf = np.empty((rows, n_years, N_LINES))
+        self.out_buf = np.empty((rows, N_OUT))
         self.pending = 0  # rows of the current batch simulated but not yet folded
 
     def reserve(self, n: int, limit: int | None = None) -> None:
@@ -290,6 +282,7 @@ class _Simulator:
                 self.ann_buf = np.concatenate(
                     [self.ann_buf[:r0], np.empty((rows - r0,) + self.ann_buf.shape[1:])]
                 )
+                self.out_buf = np.empty((rows, N_OUT))  # copied out after each step
             mon = (
                 self.monthly[a:b]
                 if self.monthly is not None
@@ -302,7 +295,7 @@ class _Simulator:
                 offsets - a,
                 self.fan_buf[r0:r1],
                 self.ann_buf[r0:r1],
-                self.out[a:b],
+                self.out_buf[r0:r1],
                 self.exposure[a:b],
                 mon,
                 self.drawn[a:b],
@@ -314,6 +307,7 @@ class _Simulator:
             # np.take into place: the same values as fancy indexing, without its temporary
             # and at half its time (0.1 CPU-s against 0.2-0.3 at 1,000,000 paths)
             np.take(self.ann_buf[r0:r1], _KEEP_IDX, axis=2, out=self.annual_paths[a:b], mode="clip")
+            np.take(self.out_buf[r0:r1], self.out_cols, axis=1, out=self.out[a:b], mode="clip")
             self.n, self.pending = b, r1
             if b == batch_end:
                 self._fold()
@@ -351,7 +345,7 @@ class _Simulator:
 
     def finish(self) -> None:
         self._fold()
-        self.fan_buf = self.ann_buf = np.empty((0,))
+        self.fan_buf = self.ann_buf = self.out_buf = np.empty((0,))
 
 
 def check_target(
@@ -546,9 +540,19 @@ def run(
         most = cap if target_mcse is not None else n
         quarters = fold and most <= MAX_QUARTER_PATHS
     q_of_m = quarter_of_month(cal) if quarters else None
+    out_cols, outcome_names = _policy_outcomes(cfg, policy_outcomes)  # pol: policies
     sim = _Simulator(
-        inp, s if s is not None else 0, cs, n, progress, fold=fold, hold=held, q_of_m=q_of_m
+        inp,
+        s if s is not None else 0,
+        cs,
+        n,
+        progress,
+        fold=fold,
+        hold=held,
+        q_of_m=q_of_m,
+        out_cols=out_cols,
     )
+    insolvent_col = int(np.flatnonzero(out_cols == O.INSOLVENT)[0])
 
     target = None
     old_threads = numba.get_num_threads()
@@ -568,7 +572,7 @@ def run(
             while True:
                 sim.advance(n, n)
                 chk = check_target(
-                    sim.out[:n, O.INSOLVENT],
+                    sim.out[:n, insolvent_col],
                     sim.annual_paths[:n, yi, gi],
                     last_month,
                     target.target_mcse,
@@ -585,7 +589,7 @@ def run(
     finally:
         numba.set_num_threads(old_threads)
     n = sim.n
-    out, outcome_names = _policy_outcomes(cfg, sim.out[:n], policy_outcomes)  # pol: policies
+    out = sim.out[:n]
     n_chunks = math.ceil(n / cs)
     offsets = np.minimum(np.arange(n_chunks + 1, dtype=np.int64) * cs, n)
     chain = np.repeat(np.arange(n_chunks), np.diff(offsets))
@@ -620,10 +624,8 @@ def run(
 
 
 # pol: policies
-def _policy_outcomes(
-    cfg: Config, out: np.ndarray, keep: bool = False
-) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The outcome columns a run keeps, and their names.
+def _policy_outcomes(cfg: Config, keep: bool = False) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The outcome columns a run keeps (indices into ``OUT_NAMES``), and their names.
 
     Without policies the policy outcomes (the last columns of ``OUT_NAMES``) are left out, so
     such a run's outputs are those of the model before policies; with policies every policy's
@@ -633,11 +635,11 @@ def _policy_outcomes(
     n_base = OUT_NAMES.index(POLICY_OUTCOMES[0])
     if not cfg.policies:
         n_keep = n_base + len(POLICY_OUTCOMES) if keep else n_base
-        return out[:, :n_keep], OUT_NAMES[:n_keep]
+        return np.arange(n_keep, dtype=np.int64), OUT_NAMES[:n_keep]
     cols = list(range(n_base + len(POLICY_OUTCOMES)))
     names = list(OUT_NAMES[: n_base + len(POLICY_OUTCOMES)])
     for what in ("month", "fires"):
         for q, p in enumerate(cfg.policies):
             cols.append(OUT_NAMES.index(f"policy{q}_{what}"))
             names.append(f"policy_{p.name}_{what}")
-    return np.ascontiguousarray(out[:, cols]), tuple(names)
+    return np.asarray(cols, dtype=np.int64), tuple(names)
