@@ -67,7 +67,9 @@ def draw_path_params(k, key0, key1, path, theta, cshare, cslip) -> None:
         else:
             x0, x1, x2, x3 = philox4x32(did[i], np.uint64(0), plo, phi, key0, key1)
             u1, u2 = uniforms(x0, x1, x2, x3)
-            z, _ = box_muller(u1, u2)
+            z = 0.0  # the normal only where the law reads it (uniform-based laws use u1)
+            if kind == Kind.NORMAL or kind == Kind.LOGNORMAL or kind == Kind.PERCENTILES:
+                z, _ = box_muller(u1, u2)
             x = draw_value(
                 kind, dpar[i, 0], dpar[i, 1], dpar[i, 2], dpar[i, 4], dpar[i, 5], u1, z, dtab[i]
             )
