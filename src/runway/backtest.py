@@ -25,7 +25,6 @@ the run's files cannot give is listed with the reason.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import tomllib
@@ -142,18 +141,19 @@ class QuarterArray:
         return self.values[:, j, k]
 
 
-class QuarterColumns:
-    """``quarters.parquet`` read a column at a time.
+class ParquetColumns:
+    """A run's per-path Parquet file (quarters.parquet, paths.parquet), a column at a time.
 
-    ``col in q`` reads the schema, ``q[col]`` reads the column once and keeps it (a million
-    paths' table is a gigabyte; an actual needs a few columns).
+    ``col in t`` reads the schema, ``t[col]`` reads the column once and keeps it (a million
+    paths' quarterly table is a gigabyte; an actual needs a few columns).
     """
 
     def __init__(self, path: Path):
         import pyarrow.parquet as pq
 
         self.path = path
-        self.names = set(pq.read_schema(path).names)
+        with _reading(path):
+            self.names = set(pq.read_schema(path).names)
         self.cache: dict[str, np.ndarray] = {}
 
     def __contains__(self, col: object) -> bool:
@@ -163,21 +163,13 @@ class QuarterColumns:
         if col not in self.cache:
             import pyarrow.parquet as pq
 
-            t = pq.read_table(self.path, columns=[col])
-            self.cache[col] = t.column(0).to_numpy()
+            with _reading(self.path):
+                self.cache[col] = pq.read_table(self.path, columns=[col]).column(0).to_numpy()
         return self.cache[col]
 
 
-@functools.lru_cache(maxsize=4)
-def _quarter_columns(path: str, mtime_ns: int, size: int) -> QuarterColumns:
-    """One reader per file version (``path_values`` is called once per actual)."""
-    return QuarterColumns(Path(path))
-
-
 def quarter_values(
-    quarters: pd.DataFrame | QuarterArray | QuarterColumns,
-    a: Actual,
-    grid: tuple[str, str] | None = None,
+    quarters: QuarterArray | ParquetColumns, a: Actual, grid: tuple[str, str] | None = None
 ) -> tuple[np.ndarray | None, str]:
     """Per-path values of an actual from the quarterly table (``quarters.parquet``).
 
@@ -209,52 +201,62 @@ def quarter_values(
     cols = [f"{ln}_{q}" for ln in lines for q in qs]
     if any(c not in quarters for c in cols):
         return None, "period outside the run's calendar"
-    if isinstance(quarters, QuarterArray | QuarterColumns):
-        total = np.zeros(quarters[cols[0]].shape[0])
-        for c in cols:
-            total += quarters[c]
-        return total, "quarters.parquet"
-    return quarters[cols].to_numpy(np.float64).sum(axis=1), "quarters.parquet"
+    total = np.zeros(quarters[cols[0]].shape[0])
+    for c in cols:
+        total += quarters[c]
+    return total, "quarters.parquet"
 
 
-def path_values(
-    run_dir: Path, a: Actual, grid: tuple[str, str] | None = None
-) -> tuple[np.ndarray | None, str]:
-    """Per-path values of an actual's quantity, or ``None`` and the reason.
+def run_values(
+    run_dir: Path, grid: tuple[str, str] | None = None
+) -> Callable[[Actual], tuple[np.ndarray | None, str]]:
+    """``values(actual)``: an actual's per-path values in a run directory, or None and why.
 
-    ``grid``: the run's first and last month (summary.json ``start``, ``end``), if known. A
-    per-path file that cannot be read is a :class:`~runway.errors.RunwayError` naming it.
+    From monthly.csv when the run kept it, else quarters.parquet, else the per-path years of
+    paths.parquet; each file is opened once for every actual asked. ``grid``: the run's first
+    and last month (summary.json ``start``, ``end``), if known. A per-path file that cannot be
+    read is a :class:`~runway.errors.RunwayError` naming it.
     """
-    months = period_months(a.period)
     monthly = run_dir / "monthly.csv"
-    if monthly.exists():
-        with _reading(monthly):
-            df = pd.read_csv(monthly)
-            sub = df[df["month"].isin(months)]
-            if sub["month"].nunique() != len(months):
-                return None, "period outside the run's calendar"
-            g = sub.groupby("path", sort=True)
-            if a.measure == "revenue":
-                return g["revenue"].sum().to_numpy(), "monthly.csv"
-            if a.measure == "burn":
-                return -g["fcf"].sum().to_numpy(), "monthly.csv"
-            if a.measure == "raised":
-                return g[list(RAISED_LINES)].sum().sum(axis=1).to_numpy(), "monthly.csv"
-            if a.measure == "signed":  # rounds signed in the period, at their full size
-                return g["round_signed"].sum().to_numpy(), "monthly.csv"
-            last = sub[sub["month"] == months[-1]].sort_values("path")
-            return last["cash"].to_numpy(), "monthly.csv"
     quarters = run_dir / "quarters.parquet"  # tools: every path, any year, half or quarter
-    if quarters.exists():
-        with _reading(quarters):
-            st = quarters.stat()
-            table = _quarter_columns(str(quarters.resolve()), st.st_mtime_ns, st.st_size)
-            v, basis = quarter_values(table, a, grid)
-        if v is not None or basis.startswith("period outside"):
-            return v, basis
-    paths = run_dir / "paths.parquet"
-    with _reading(paths):
-        return year_values(pd.read_parquet(paths), a)
+    opened: dict[str, Any] = {}
+
+    def table(name: str, open_: Callable[[], Any]) -> Any:
+        if name not in opened:
+            opened[name] = open_()
+        return opened[name]
+
+    def values(a: Actual) -> tuple[np.ndarray | None, str]:
+        if monthly.exists():
+            with _reading(monthly):
+                return monthly_values(table("monthly", lambda: pd.read_csv(monthly)), a)
+        if quarters.exists():
+            v, basis = quarter_values(table("quarters", lambda: ParquetColumns(quarters)), a, grid)
+            if v is not None or basis.startswith("period outside"):
+                return v, basis
+        paths = table("paths", lambda: ParquetColumns(run_dir / "paths.parquet"))
+        return year_values(paths, a)
+
+    return values
+
+
+def monthly_values(df: pd.DataFrame, a: Actual) -> tuple[np.ndarray | None, str]:
+    """Per-path values of an actual from every monthly line of every path (monthly.csv)."""
+    months = period_months(a.period)
+    sub = df[df["month"].isin(months)]
+    if sub["month"].nunique() != len(months):
+        return None, "period outside the run's calendar"
+    g = sub.groupby("path", sort=True)
+    if a.measure == "revenue":
+        return g["revenue"].sum().to_numpy(), "monthly.csv"
+    if a.measure == "burn":
+        return -g["fcf"].sum().to_numpy(), "monthly.csv"
+    if a.measure == "raised":
+        return g[list(RAISED_LINES)].sum().sum(axis=1).to_numpy(), "monthly.csv"
+    if a.measure == "signed":  # rounds signed in the period, at their full size
+        return g["round_signed"].sum().to_numpy(), "monthly.csv"
+    last = sub[sub["month"] == months[-1]].sort_values("path")
+    return last["cash"].to_numpy(), "monthly.csv"
 
 
 @contextlib.contextmanager
@@ -274,17 +276,18 @@ def _reading(path: Path) -> Iterator[None]:
         ) from None
 
 
-def year_values(paths: pd.DataFrame, a: Actual) -> tuple[np.ndarray | None, str]:
-    """Per-path values from the per-path years (``paths.parquet``).
+def year_values(paths: pd.DataFrame | ParquetColumns, a: Actual) -> tuple[np.ndarray | None, str]:
+    """Per-path values from the per-path years (``paths.parquet``, or the table in memory).
 
     A calendar year's revenue or burn, or year-end cash; ``None`` and the reason otherwise.
     """
     year, months = a.period[:4], period_months(a.period)
     if a.measure in ("revenue", "burn") and len(a.period) == 4 and f"revenue_{year}" in paths:
-        col = paths[f"revenue_{year}"] if a.measure == "revenue" else -paths[f"fcf_{year}"]
-        return col.to_numpy(), "paths.parquet"
+        if a.measure == "revenue":
+            return np.asarray(paths[f"revenue_{year}"]), "paths.parquet"
+        return -np.asarray(paths[f"fcf_{year}"]), "paths.parquet"
     if a.measure == "cash" and months[-1].endswith("-12") and f"cash_{year}" in paths:
-        return paths[f"cash_{year}"].to_numpy(), "paths.parquet"
+        return np.asarray(paths[f"cash_{year}"]), "paths.parquet"
     return None, "needs monthly.csv (runway run --monthly, at most 1,000 paths)"
 
 
@@ -381,9 +384,7 @@ def backtest(run_dir: Path, actuals: list[Actual]) -> list[Row]:
     except (OSError, ValueError) as exc:
         raise RunwayError(f"{run_dir}: not a run directory (summary.json: {exc})") from None
     grid = (str(summary["start"]), str(summary["end"])) if "start" in summary else None
-    return backtest_rows(
-        actuals, str(summary["cash_as_of"]), lambda a: path_values(run_dir, a, grid)
-    )
+    return backtest_rows(actuals, str(summary["cash_as_of"]), run_values(run_dir, grid))
 
 
 def backtest_result(result: Any, actuals: list[Actual]) -> list[Row]:

@@ -8,7 +8,7 @@ run's as-of month is taken as Gaussian around the path's own value of that quant
     log w_i = sum_a -(x_a - v_ai)^2 / (2 sigma_a^2)
 
 (``x_a`` the reported value, ``sigma_a`` its ``uncertainty_bn``, ``v_ai`` path ``i``'s value
-from ``quarters.parquet`` or ``monthly.csv``, :func:`runway.backtest.path_values`). The raw
+from ``quarters.parquet`` or ``monthly.csv``, :func:`runway.backtest.run_values`). The raw
 weights are Pareto-smoothed (PSIS, Vehtari et al. 2024, ``arviz.psislw``; paths are
 independent, so the relative efficiency is 1) and normalised; every headline number is then
 a weighted estimate with its weighted MCSE (:mod:`runway.stats.weighted`). The effective
@@ -305,6 +305,7 @@ def condition(run_dir: str | Path, actuals: list[bt.Actual]) -> Conditioned:
     used: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     values: list[np.ndarray] = []  # per-path values of each used actual
+    run_values = bt.run_values(d, grid)
     for a in actuals:
         if bt.period_months(a.period)[-1] <= as_of:
             skipped.append({"name": a.name, "period": a.period, "reason": f"not after {as_of}"})
@@ -314,7 +315,7 @@ def condition(run_dir: str | Path, actuals: list[bt.Actual]) -> Conditioned:
                 f"actual {a.name!r}: uncertainty_bn must be positive to condition on it "
                 f"(got {a.uncertainty_bn:g})"
             )
-        v, basis = bt.path_values(d, a, grid)
+        v, basis = run_values(a)
         if v is None or v.size != run.n:
             skipped.append({"name": a.name, "period": a.period, "reason": basis})
             continue
