@@ -2,8 +2,8 @@
 
     python tools/bench_kernel_parts.py [--paths 65536] [--repeat 5]
 
-ns per path-month of: the draws alone (``bench._draws_only``, and the same with borrowed
-views as the kernel's path loop reads them), draws + ``init_path``, the
+ns per path-month of: the draws alone (``bench._draws_only``, as ``runway bench`` times them),
+draws + ``init_path``, the
 whole ``simulate_path`` (adds the month step and the history back-fill), ``run_chunk`` (adds
 the fan, the summaries and the drawn inputs) and ``run_chunks`` on 1 thread, as ``runway
 bench`` times it. The differences between rows are the parts' costs.
@@ -23,7 +23,7 @@ from runway.bench import _buffers, _config, _draws_only
 from runway.kernel.inputs import borrow_buffers, borrow_inputs
 from runway.kernel.path import draw_path_params, draw_shocks, init_path, simulate_path
 from runway.kernel.rng import seed_key
-from runway.layout import N_EPS, N_LINES, I
+from runway.layout import N_EPS, N_LINES, N_QUARTER, I, T
 from runway.model import build_inputs
 
 
@@ -41,21 +41,7 @@ def _draws_init(k, b, eps, seed, n_paths):  # pragma: no cover - jitted
             b.sbuf,
         )  # fmt: skip
         draw_shocks(k, key0, key1, p, eps)
-        acc += eps[0, 0] + b.theta[0] + b.traj[0, 5]
-    return acc
-
-
-@njit
-def _draws_borrowed(k, b, eps, seed, n_paths):  # pragma: no cover - jitted
-    k = borrow_inputs(k)
-    b = borrow_buffers(b)
-    eps = borrow(eps)
-    key0, key1 = seed_key(np.uint64(seed))
-    acc = 0.0
-    for p in range(n_paths):
-        draw_path_params(k, key0, key1, p, b.theta, b.cshare, b.cslip)
-        draw_shocks(k, key0, key1, p, eps)
-        acc += eps[0, 0] + b.theta[0]
+        acc += eps[0, 0] + b.theta[0] + b.traj[T.PAY, 0]
     return acc
 
 
@@ -99,7 +85,7 @@ def main() -> None:
     drawn = np.empty((n, 0))
     cols = np.empty(0, dtype=np.int64)
     hold = np.empty((0, 0))
-    quarterly = np.empty((0, 0, 11), dtype=np.float32)
+    quarterly = np.empty((0, 0, N_QUARTER), dtype=np.float32)
     q_of_m = np.zeros(0, dtype=np.int64)
     k0, k1 = (np.uint64(x) for x in seed_key(np.uint64(1)))
 
@@ -115,8 +101,7 @@ def main() -> None:
     eps = np.zeros((N_EPS, nm))
     rows = np.zeros((nm, N_LINES))
     parts = {
-        "draws (bench)": lambda: _draws_only(kin, 1, n),
-        "draws (borrowed)": lambda: _draws_borrowed(kin, pb, eps, 1, n),
+        "draws": lambda: _draws_only(kin, 1, n),
         "draws+init": lambda: _draws_init(kin, pb, eps, 1, n),
         "simulate_path": lambda: _simulate(kin, pb, eps, rows, 1, n),
         "run_chunk": chunk_loop,
@@ -133,8 +118,7 @@ def main() -> None:
     pm = n * nm
     for name, t in best.items():
         print(f"{name:24s} {t * 1e9 / pm:7.1f} ns/path-month")
-    for d in ("draws (bench)", "draws (borrowed)"):
-        print(f"draw share, {d}: {best[d] / best['run_chunks(1 thread)']:.1%}")
+    print(f"draw share: {best['draws'] / best['run_chunks(1 thread)']:.1%}")
 
 
 if __name__ == "__main__":
