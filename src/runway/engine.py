@@ -183,13 +183,13 @@ class _Simulator:
         fold: bool = True,
         hold: dict[int, float | np.ndarray] | None = None,
         q_of_m: np.ndarray | None = None,
-        out_cols: np.ndarray | None = None,
+        *,
+        out_cols: np.ndarray,
     ):
         self.inp = inp
-        # the outcome columns kept per path (the kernel writes all N_OUT into a batch buffer)
-        self.out_cols = (
-            np.arange(N_OUT, dtype=np.int64) if out_cols is None else np.asarray(out_cols)
-        )
+        # the outcome columns kept per path (:func:`_policy_outcomes`); the kernel writes all
+        # N_OUT of them into a batch buffer
+        self.out_cols = out_cols
         # tools: quarterly lines, kept when the quarter of each month is given
         self.q_of_m = q_of_m if q_of_m is not None else np.zeros(0, dtype=np.int64)
         n_q = int(self.q_of_m.max()) + 1 if self.q_of_m.size else 0

@@ -123,34 +123,21 @@ def burn_schedule(iv, fs, traj) -> None:
     pay = traj[T.PAY]
     out = traj[T.BURN, :n_months]
     out[:] = 0.0
-    # Three terms per pass over the months (one load and store of the sum per three adds);
-    # each month still adds j = 1 .. n in order. Months whose terms reach past either end of
-    # the schedule (the clipped ones) take the scalar loop.
-    for j0 in range(1, n + 1, 3):
-        g = min(3, n + 1 - j0)  # terms j0 .. j0 + g - 1
-        off = j0 - lag  # month m reads months m + off .. m + off + g - 1
+    for j in range(1, n + 1):
+        off = j - lag  # month m reads month m + off, clipped to [0, last]
         lo = min(max(-off, 0), n_months)
-        hi = max(min(last - (off + g - 1) + 1, n_months), lo)
-        for e in range(lo + n_months - hi):  # the clipped months: before lo, from hi
-            m = e if e < lo else hi + e - lo
-            acc = out[m]
-            for d in range(g):
-                acc += pay[min(max(m + off + d, 0), last)]
-            out[m] = acc
+        hi = max(min(last - off + 1, n_months), lo)
+        v0 = pay[0]
+        for m in range(lo):
+            out[m] += v0
+        ps = pay[lo + off : hi + off]
         mid = out[lo:hi]
-        p0 = pay[lo + off : hi + off]
-        if g == 3:
-            p1 = pay[lo + off + 1 : hi + off + 1]
-            p2 = pay[lo + off + 2 : hi + off + 2]
-            for i in range(hi - lo):
-                mid[i] = ((mid[i] + p0[i]) + p1[i]) + p2[i]
-        elif g == 2:
-            p1 = pay[lo + off + 1 : hi + off + 1]
-            for i in range(hi - lo):
-                mid[i] = (mid[i] + p0[i]) + p1[i]
-        else:
-            for i in range(hi - lo):
-                mid[i] += p0[i]
+        for i in range(hi - lo):
+            mid[i] += ps[i]
+        vl = pay[last]
+        tail = out[hi:]
+        for i in range(n_months - hi):
+            tail[i] += vl
 
 
 @njit_inline
