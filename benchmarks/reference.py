@@ -35,6 +35,7 @@ import numpy as np
 import scipy.special
 
 from runway.dists import FIXED, LOGNORMAL, NORMAL, PERCENTILES, PERT, TRIANGULAR, UNIFORM
+from runway.kernel import revenue as rv
 from runway.kernel.numeric import BIG, INF_RUNWAY, LOG_MOM_HI, LOG_MOM_LO, norm_ppf
 from runway.layout import (  # the kernel's layout: one definition for both implementations
     FINANCING_LINES,
@@ -147,29 +148,8 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     h = 1.0 / 12.0
     t0 = float(inp.t[0])
     pc = np.zeros((n, N_CONST), order="F")
-    ceil = th[:, P.USERS_CEIL]
-    anchor = np.minimum(th[:, P.USERS_ANCHOR], 0.999 * ceil)
-    kk = th[:, P.USERS_K]
-    some = anchor > 0.0
-    pc[:, C.USERS_A] = np.where(some, ceil / np.where(some, anchor, 1.0) - 1.0, np.inf)
-    pc[:, C.USERS_Q] = np.where(some, exp(-kk * h), 1.0)
-    x0 = log(th[:, P.CONV_START] / (1.0 - th[:, P.CONV_START]))
-    x1 = log(th[:, P.CONV_TARGET] / (1.0 - th[:, P.CONV_TARGET]))
-    pc[:, C.X0] = x0
-    pc[:, C.DX] = x1 - x0
-    pc[:, C.PW_Z] = ppf(-expm1(-th[:, P.PW_RATE] * h))
-    ta = inp.ent_anchor_t
-    r0 = log1p(th[:, P.ENT_G0])
-    r1 = log1p(th[:, P.ENT_G1])
-    cq = (r1 - r0) / (2.0 * ta) if ta > 0.0 else np.zeros(n)
-    pc[:, C.ENT_Q] = exp(2.0 * cq * h * h)
-    lga = log1p(th[:, P.ENT_G_AFTER])
-    pc[:, C.ENT_LG_AFTER] = lga
-    pc[:, C.ENT_AFTER_Q] = exp(lga * h)
-    lad = log1p(th[:, P.AD_G])
     lrnd = log1p(th[:, P.RND_G])
     lsga = log1p(th[:, P.SGA_G])
-    pc[:, C.AD_Q] = exp(lad * h)
     pc[:, C.RND_Q] = exp(lrnd * h)
     pc[:, C.SGA_Q] = exp(lsga * h)
     pc[:, C.VENDOR_KEEP] = 1.0 - th[:, P.VENDOR]
@@ -182,7 +162,6 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     coff = np.asfortranarray(inp.c_start[None, :] + cslip.astype(np.int64))
 
     st = np.zeros((n, N_STATE), order="F")
-    st[:, S.PRICE_JUMP] = 1.0
     st[:, S.REGIME] = inp.reg_initial
     st[:, S.CASH] = inp.cash0
     st[:, S.SHADOW] = inp.cash0 + inp.facilities
@@ -193,11 +172,7 @@ def _init_state(inp, theta, cshare, cslip, lib) -> State:
     st[:, S.IPO_MONTH] = -1.0
     st[:, S.MIN_CASH] = BIG
     st[:, S.CSCALE] = 1.0
-    st[:, S.USERS_E] = np.where(some, exp(-kk * (t0 - inp.users_anchor_t)), 1.0)
-    if inp.m_anchor > 0:
-        st[:, S.MKT] = th[:, P.ENT_MKT] * exp(-(r0 * (ta - t0) + cq * (ta * ta - t0 * t0)))
-        st[:, S.MKT_R] = exp(r0 * h + cq * (2.0 * t0 * h + h * h))
-    st[:, S.AD] = th[:, P.AD_MKT] * exp(lad * (t0 - 0.5))
+    rv.init_arrays(inp, th, pc, st, lib)  # the revenue block's constants and state
     st[:, S.RND] = th[:, P.RND0] / 12.0 * exp(lrnd * (t0 - 0.5))
     st[:, S.SGA] = th[:, P.SGA0] / 12.0 * exp(lsga * (t0 - 0.5))
     if inp.hist_end >= 0:
@@ -443,7 +418,6 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     st, pc, cpay, cgw, coff, hist, sbuf, hrows, hcen, _ = state
     exp, log, _, _, erfc, _ = lib
     th = theta
-    t = float(inp.t[m])
     ld = inp.load
     lc = inp.load_c
 
@@ -501,68 +475,10 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     for s in range(ns):
         sbuf[:, 1, s] = np.maximum(sbuf[:, 1, s], sgw[:, s])
 
-    # --- revenue -------------------------------------------------------------------------
-    st[:, S.USERS_DEV] = inp.users_rho * st[:, S.USERS_DEV] + inp.users_c * z_users
-    e = st[:, S.USERS_E].copy()
-    st[:, S.USERS_E] = e * pc[:, C.USERS_Q]
-    users = th[:, P.USERS_CEIL] / (1.0 + pc[:, C.USERS_A] * e) * exp(st[:, S.USERS_DEV])
-
-    st[:, S.CONV_DEV] = inp.conv_rho * st[:, S.CONV_DEV] + inp.conv_c * z_conv
-    conv = 1.0 / (1.0 + exp(-(pc[:, C.X0] + pc[:, C.DX] * inp.w_conv[m] + st[:, S.CONV_DEV])))
-
-    war = z_pw < pc[:, C.PW_Z]
-    st[:, S.PRICE_JUMP] = np.where(
-        war, st[:, S.PRICE_JUMP] * (1.0 - th[:, P.PW_CUT]), st[:, S.PRICE_JUMP]
+    # --- revenue (the block's own numpy form, runway.kernel.revenue.month_arrays) ---------
+    revenue, rev_lost = rv.month_arrays(
+        m, inp, th, pc, st, z_ent, z_users, z_pw, z_conv, gw, lib, row
     )
-    st[:, S.N_PRICE_WARS] += war
-    price = th[:, P.PRICE] * inp.price_mult[m] * st[:, S.PRICE_JUMP]
-    consumer = users * conv * price
-
-    st[:, S.ENT_G] = inp.ent_a * st[:, S.ENT_G] + inp.ent_c * z_ent
-    st[:, S.ENT_LVL] += st[:, S.ENT_G] / 12.0
-    if m < inp.m_anchor:
-        market = st[:, S.MKT].copy()
-        st[:, S.MKT] = market * st[:, S.MKT_R]
-        st[:, S.MKT_R] *= pc[:, C.ENT_Q]
-    else:
-        if m == inp.m_anchor:
-            st[:, S.MKT] = th[:, P.ENT_MKT] * exp(pc[:, C.ENT_LG_AFTER] * (t - inp.ent_anchor_t))
-        market = st[:, S.MKT].copy()
-        st[:, S.MKT] = market * pc[:, C.ENT_AFTER_Q]
-    share = th[:, P.ENT_SHARE0] + (th[:, P.ENT_SHARE1] - th[:, P.ENT_SHARE0]) * inp.w_ent[m]
-    enterprise = market / 12.0 * share * exp(st[:, S.ENT_LVL])
-
-    ad_market = st[:, S.AD].copy()
-    st[:, S.AD] = ad_market * pc[:, C.AD_Q]
-    oai = th[:, P.OAI_SHARE0] + (th[:, P.OAI_SHARE1] - th[:, P.OAI_SHARE0]) * inp.w_oai[m]
-    ads = ad_market / 12.0 * th[:, P.LLM_SHARE] * inp.w_llm[m] * oai
-
-    # cal2: vintage/contracts -- the seam pin and the revenue-compute link
-    hd = st[:, S.HD_CONS]
-    consumer = np.where(hd != 0.0, consumer * exp(hd * (1.0 - inp.w_cons_pin[m])), consumer)
-    hd = st[:, S.HD_ENT]
-    enterprise = np.where(hd != 0.0, enterprise * exp(hd * (1.0 - inp.w_ent_pin[m])), enterprise)
-    hd = st[:, S.HD_ADS]
-    ads = np.where(hd != 0.0, ads * exp(hd * (1.0 - inp.w_ads_pin[m])), ads)
-    el = th[:, P.REV_GW_EL]
-    plan = float(inp.gw_plan[m])
-    rev_lost = np.zeros(n)
-    if plan > 0.0:
-        nre = st[:, S.RENEG_N]
-        gwl = np.where(nre > 0.0, gw * exp(nre * log(np.full(n, 1.0 - inp.reneg_share))), gw)
-        short = (el > 0.0) & (gwl < plan)
-        fac = np.where(short, exp(el * log(gwl / plan)), 1.0)
-        # the revenue renegotiation's capacity costs: the no-new-money path still earns it
-        full_short = short & (nre > 0.0) & (gw < plan)
-        fac_full = np.where(full_short, exp(el * log(gw / plan)), 1.0)
-        rev_lost = np.where(
-            short & (nre > 0.0), (consumer + enterprise + ads) * (fac_full - fac), 0.0
-        )
-        consumer = np.where(short, consumer * fac, consumer)
-        enterprise = np.where(short, enterprise * fac, enterprise)
-        ads = np.where(short, ads * fac, ads)
-
-    revenue = consumer + enterprise + ads
 
     # --- costs ---------------------------------------------------------------------------
     rev_share = (th[:, P.MS0] + (th[:, P.MS1] - th[:, P.MS0]) * inp.w_ms[m]) * revenue
@@ -603,10 +519,6 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     rev_year_ago = hist[:, j12].copy()
     hist[:, j12] = revenue
 
-    row[:, L.REVENUE] = revenue
-    row[:, L.CONSUMER] = consumer
-    row[:, L.ENTERPRISE] = enterprise
-    row[:, L.ADS] = ads
     row[:, L.COST_OF_SALES] = cos
     row[:, L.RND] = rnd
     row[:, L.SGA] = sga
@@ -618,15 +530,9 @@ def _step(m, inp, theta, state, eps, row, lib) -> None:
     row[:, L.FCF] = fcf
     row[:, L.CUM_FCF] = st[:, S.CUM_FCF]
     row[:, L.VENDOR_CREDIT] = st[:, S.VENDOR_CREDIT]
-    row[:, L.USERS] = users
-    row[:, L.CONVERSION] = conv
-    row[:, L.PRICE] = price
     row[:, L.GW] = gw
     row[:, L.REGIME] = r
     row[:, L.SENTIMENT] = st[:, S.SENT]
-    row[:, L.USERS_DEV] = st[:, S.USERS_DEV]
-    row[:, L.CONV_DEV] = st[:, S.CONV_DEV]
-    row[:, L.ENT_G_DEV] = st[:, S.ENT_G]
     row[:, L.ROUND_DEV] = st[:, S.ROUND_DEV]
     row[:, FINANCING_LINES[0] : FINANCING_LINES[1] + 1] = 0.0
 

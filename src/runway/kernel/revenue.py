@@ -201,3 +201,130 @@ def month(
     rows[m, L.CONV_DEV] = st[S.CONV_DEV]
     rows[m, L.ENT_G_DEV] = st[S.ENT_G]
     return revenue, lost
+
+
+# --- the same block over all paths at once (numpy) -------------------------------------------
+#
+# The numpy reference (``benchmarks/reference.py``) evaluates each month for every path at once:
+# a state scalar becomes an array with one element per path and a branch becomes ``np.where``.
+# Its revenue block lives here, beside the kernel's, so that a change to the revenue equations
+# is one edit in one file; ``tests/test_reference.py`` requires the two to agree bit for bit on
+# every line and every parameter. ``lib`` is the reference's ``MathLib`` (exp, log, log1p,
+# expm1, erfc, ppf on float64 arrays). Policies are not modelled here (the reference refuses
+# configs with them).
+
+
+def init_arrays(inp, th, pc, st, lib) -> None:
+    """:func:`init` for every path; ``th``, ``pc``, ``st`` hold one row per path."""
+    exp, log, log1p, expm1, _, ppf = lib
+    n = th.shape[0]
+    h = _H
+    t0 = float(inp.t[0])
+    ceil = th[:, P.USERS_CEIL]
+    anchor = np.minimum(th[:, P.USERS_ANCHOR], 0.999 * ceil)
+    kk = th[:, P.USERS_K]
+    some = anchor > 0.0
+    pc[:, C.USERS_A] = np.where(some, ceil / np.where(some, anchor, 1.0) - 1.0, np.inf)
+    pc[:, C.USERS_Q] = np.where(some, exp(-kk * h), 1.0)
+    x0 = log(th[:, P.CONV_START] / (1.0 - th[:, P.CONV_START]))
+    x1 = log(th[:, P.CONV_TARGET] / (1.0 - th[:, P.CONV_TARGET]))
+    pc[:, C.X0] = x0
+    pc[:, C.DX] = x1 - x0
+    pc[:, C.PW_Z] = ppf(-expm1(-th[:, P.PW_RATE] * h))
+    ta = inp.ent_anchor_t
+    r0 = log1p(th[:, P.ENT_G0])
+    r1 = log1p(th[:, P.ENT_G1])
+    cq = (r1 - r0) / (2.0 * ta) if ta > 0.0 else np.zeros(n)
+    pc[:, C.ENT_Q] = exp(2.0 * cq * h * h)
+    lga = log1p(th[:, P.ENT_G_AFTER])
+    pc[:, C.ENT_LG_AFTER] = lga
+    pc[:, C.ENT_AFTER_Q] = exp(lga * h)
+    lad = log1p(th[:, P.AD_G])
+    pc[:, C.AD_Q] = exp(lad * h)
+
+    st[:, S.PRICE_JUMP] = 1.0
+    st[:, S.USERS_E] = np.where(some, exp(-kk * (t0 - inp.users_anchor_t)), 1.0)
+    if inp.m_anchor > 0:
+        st[:, S.MKT] = th[:, P.ENT_MKT] * exp(-(r0 * (ta - t0) + cq * (ta * ta - t0 * t0)))
+        st[:, S.MKT_R] = exp(r0 * h + cq * (2.0 * t0 * h + h * h))
+    st[:, S.AD] = th[:, P.AD_MKT] * exp(lad * (t0 - 0.5))
+
+
+def month_arrays(m, inp, th, pc, st, z_ent, z_users, z_pw, z_conv, gw, lib, row):
+    """:func:`month` for every path; ``gw`` the GW online per path, ``row`` (n, N_LINES).
+
+    Writes the revenue lines into ``row`` and returns ``(revenue, lost)`` per path.
+    """
+    exp, log = lib.exp, lib.log
+    n = th.shape[0]
+    t = float(inp.t[m])
+    st[:, S.USERS_DEV] = inp.users_rho * st[:, S.USERS_DEV] + inp.users_c * z_users
+    e = st[:, S.USERS_E].copy()
+    st[:, S.USERS_E] = e * pc[:, C.USERS_Q]
+    users = th[:, P.USERS_CEIL] / (1.0 + pc[:, C.USERS_A] * e) * exp(st[:, S.USERS_DEV])
+
+    st[:, S.CONV_DEV] = inp.conv_rho * st[:, S.CONV_DEV] + inp.conv_c * z_conv
+    conv = 1.0 / (1.0 + exp(-(pc[:, C.X0] + pc[:, C.DX] * inp.w_conv[m] + st[:, S.CONV_DEV])))
+
+    war = z_pw < pc[:, C.PW_Z]
+    st[:, S.PRICE_JUMP] = np.where(
+        war, st[:, S.PRICE_JUMP] * (1.0 - th[:, P.PW_CUT]), st[:, S.PRICE_JUMP]
+    )
+    st[:, S.N_PRICE_WARS] += war
+    price = th[:, P.PRICE] * inp.price_mult[m] * st[:, S.PRICE_JUMP]
+    consumer = users * conv * price
+
+    st[:, S.ENT_G] = inp.ent_a * st[:, S.ENT_G] + inp.ent_c * z_ent
+    st[:, S.ENT_LVL] += st[:, S.ENT_G] / 12.0
+    if m < inp.m_anchor:
+        market = st[:, S.MKT].copy()
+        st[:, S.MKT] = market * st[:, S.MKT_R]
+        st[:, S.MKT_R] *= pc[:, C.ENT_Q]
+    else:
+        if m == inp.m_anchor:
+            st[:, S.MKT] = th[:, P.ENT_MKT] * exp(pc[:, C.ENT_LG_AFTER] * (t - inp.ent_anchor_t))
+        market = st[:, S.MKT].copy()
+        st[:, S.MKT] = market * pc[:, C.ENT_AFTER_Q]
+    share = th[:, P.ENT_SHARE0] + (th[:, P.ENT_SHARE1] - th[:, P.ENT_SHARE0]) * inp.w_ent[m]
+    enterprise = market / 12.0 * share * exp(st[:, S.ENT_LVL])
+
+    ad_market = st[:, S.AD].copy()
+    st[:, S.AD] = ad_market * pc[:, C.AD_Q]
+    oai = th[:, P.OAI_SHARE0] + (th[:, P.OAI_SHARE1] - th[:, P.OAI_SHARE0]) * inp.w_oai[m]
+    ads = ad_market / 12.0 * th[:, P.LLM_SHARE] * inp.w_llm[m] * oai
+
+    # cal2: vintage/contracts -- the seam pin and the revenue-compute link
+    hd = st[:, S.HD_CONS]
+    consumer = np.where(hd != 0.0, consumer * exp(hd * (1.0 - inp.w_cons_pin[m])), consumer)
+    hd = st[:, S.HD_ENT]
+    enterprise = np.where(hd != 0.0, enterprise * exp(hd * (1.0 - inp.w_ent_pin[m])), enterprise)
+    hd = st[:, S.HD_ADS]
+    ads = np.where(hd != 0.0, ads * exp(hd * (1.0 - inp.w_ads_pin[m])), ads)
+    el = th[:, P.REV_GW_EL]
+    plan = float(inp.gw_plan[m])
+    lost = np.zeros(n)
+    if plan > 0.0:
+        nre = st[:, S.RENEG_N]
+        gwl = np.where(nre > 0.0, gw * exp(nre * log(np.full(n, 1.0 - inp.reneg_share))), gw)
+        short = (el > 0.0) & (gwl < plan)
+        fac = np.where(short, exp(el * log(gwl / plan)), 1.0)
+        # the revenue renegotiation's capacity costs: the no-new-money path still earns it
+        full_short = short & (nre > 0.0) & (gw < plan)
+        fac_full = np.where(full_short, exp(el * log(gw / plan)), 1.0)
+        lost = np.where(short & (nre > 0.0), (consumer + enterprise + ads) * (fac_full - fac), 0.0)
+        consumer = np.where(short, consumer * fac, consumer)
+        enterprise = np.where(short, enterprise * fac, enterprise)
+        ads = np.where(short, ads * fac, ads)
+
+    revenue = consumer + enterprise + ads
+    row[:, L.REVENUE] = revenue
+    row[:, L.CONSUMER] = consumer
+    row[:, L.ENTERPRISE] = enterprise
+    row[:, L.ADS] = ads
+    row[:, L.USERS] = users
+    row[:, L.CONVERSION] = conv
+    row[:, L.PRICE] = price
+    row[:, L.USERS_DEV] = st[:, S.USERS_DEV]
+    row[:, L.CONV_DEV] = st[:, S.CONV_DEV]
+    row[:, L.ENT_G_DEV] = st[:, S.ENT_G]
+    return revenue, lost
